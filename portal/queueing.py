@@ -1,0 +1,34 @@
+"""Hand tasks to the broker after the transaction that made them necessary commits.
+
+Sending is a fast path only: when the broker is down the request still
+succeeds, the failure is logged, and whatever durable row promised the work
+is picked up again by a sweeper.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def send_task_now(task: Task, *args: Any, queue: str | None = None) -> bool:
+    """Publish ``task``; return whether the broker took it."""
+    options: dict[str, Any] = {"retry": False}
+    if queue is not None:
+        options["queue"] = queue
+    try:
+        task.apply_async(args=args, **options)
+    except Exception:
+        logger.exception("could not send task %s to the broker", task.name)
+        return False
+    return True
+
+
+def send_task_on_commit(task: Task, *args: Any, queue: str | None = None) -> None:
+    """Publish ``task`` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: send_task_now(task, *args, queue=queue), robust=True)

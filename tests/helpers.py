@@ -1,0 +1,54 @@
+"""Helpers shared by tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+
+def get_counting_queries(client: Client, url: str, **extra: Any) -> tuple[Any, list[str]]:
+    """GET ``url`` and return the response with the SQL it ran, to pin query counts in page tests."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, **extra)
+    return response, [query["sql"] for query in captured.captured_queries]
+
+
+def assert_query_count(queries: list[str], expected: int) -> None:
+    """Fail with the queries listed, so a regression shows what was added."""
+    if len(queries) != expected:
+        listing = "\n".join(f"  {number}. {sql}" for number, sql in enumerate(queries, 1))
+        raise AssertionError(f"expected {expected} queries, ran {len(queries)}:\n{listing}")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+# Variables this test run sets for itself, which a fresh process must not inherit.
+_TEST_ONLY_ENV = {
+    "DJANGO_SETTINGS_MODULE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DEBUG",
+    "SECRET_KEY",
+    "HTTPS",
+    "ALLOWED_HOSTS",
+}
+
+
+def run_python(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python args`` in the project folder as a fresh process would, with ``env`` added."""
+    environment = {key: value for key, value in os.environ.items() if key not in _TEST_ONLY_ENV}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -1,0 +1,43 @@
+"""Production settings pass Django's deployment checks; logs can be JSON lines."""
+
+import json
+import subprocess
+
+from tests.helpers import run_python
+
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "a7Jq-3vN_pX9wLr2Tb8Ke5Yh0Zc4Gm6Fd1Sa-Ux7Wi3Oo9Pt2Rn5Ve8Qj4Hk6Bl0",
+    "ALLOWED_HOSTS": "zwfw.example.gov.cn",
+    "CSRF_TRUSTED_ORIGINS": "https://zwfw.example.gov.cn",
+    "BEHIND_PROXY": "true",
+}
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return run_python("manage.py", *args, **env)
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_complains_when_https_is_switched_off():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV, HTTPS="false")
+    assert result.returncode != 0
+    assert "security.W008" in result.stderr  # SECURE_SSL_REDIRECT
+
+
+def test_json_logs_are_one_object_per_line():
+    code = "import logging; logging.getLogger('portal.test').warning('办件 %s 已受理', 'X1')"
+    result = _manage("shell", "-c", code, **PRODUCTION_ENV, LOG_FORMAT="json")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]
+    ours = [record for record in records if record["logger"] == "portal.test"]
+    assert len(ours) == 1
+    assert ours[0]["level"] == "WARNING"
+    assert ours[0]["message"] == "办件 X1 已受理"
+    assert "time" in ours[0]
