@@ -14,7 +14,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from portal.env import env_bool, env_choice, env_int, env_list, env_required, env_str, env_url
 
@@ -211,7 +211,7 @@ CONTENT_SECURITY_POLICY = (
 CELERY_QUEUES = ("routing", "notifications", "payments", "sla", "reports")
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env_url(
-    "CELERY_BROKER_URL", "filesystem://", schemes={"filesystem", "redis", "rediss", "amqp", "amqps"}
+    "CELERY_BROKER_URL", "filesystem://localhost/", schemes={"filesystem", "redis", "rediss", "amqp", "amqps"}
 )
 BROKER_IS_FILESYSTEM = (CELERY_BROKER_URL or "").startswith("filesystem:")
 # Redis redelivers an unacknowledged message after this many seconds: keep it
@@ -224,6 +224,8 @@ if BROKER_IS_FILESYSTEM:
         "data_folder_out": str(BROKER_DIR / "messages"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # The worker lists the folder this often: a short wait for a quick answer.
+        "polling_interval": 0.2,
     }
     for _folder in ("messages", "control"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
@@ -239,7 +241,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # State lives in our own rows, never in a result backend.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUES]  # a worker without -Q consumes all
+# Each queue its own exchange and key, so a message lands in exactly one queue.
+# A worker started without --queues consumes all of them.
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in CELERY_QUEUES]
 CELERY_TASK_DEFAULT_QUEUE = "routing"
 # First match wins: periodic sweeps and reports by the verb, the rest by the app.
 CELERY_TASK_ROUTES = {

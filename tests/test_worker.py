@@ -4,6 +4,7 @@ import json
 from fnmatch import fnmatch
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
@@ -12,6 +13,8 @@ from django.utils import timezone
 from portal import actions
 from portal.celery import app as celery_app
 from portal.models import WorkerPing
+from portal.queueing import send_task_now
+from portal.tasks import answer_worker_ping
 
 QUEUES = ["notifications", "payments", "reports", "routing", "sla"]
 
@@ -37,6 +40,48 @@ def test_a_ping_sent_by_the_web_process_is_answered_by_the_worker_on_every_queue
     pings = WorkerPing.objects.order_by("queue")
     assert [ping.queue for ping in pings] == QUEUES
     assert all(ping.answered_at is not None and ping.answered_by for ping in pings)
+
+
+def _declare_queues_as_a_worker_does() -> None:
+    with celery_app.connection_for_write() as connection:
+        for queue in celery_app.amqp.queues.values():
+            queue(connection.default_channel).declare()
+
+
+def _messages_waiting() -> dict[str, int]:
+    # On Redis a queue is a list named after it (messages of the default priority).
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    return {queue: broker.llen(queue) for queue in QUEUES}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_sent_to_one_queue_lands_in_that_queue_only():
+    _declare_queues_as_a_worker_does()
+    celery_app.control.purge()
+    ping = WorkerPing.objects.create(queue="payments")
+    try:
+        assert send_task_now(answer_worker_ping, ping.pk, queue="payments") is True
+        assert _messages_waiting() == {"notifications": 0, "payments": 1, "reports": 0, "routing": 0, "sla": 0}
+    finally:
+        celery_app.control.purge()
+
+
+@pytest.mark.parametrize("queue", QUEUES)
+def test_a_task_routed_by_its_name_lands_in_its_queue_only(queue):
+    _declare_queues_as_a_worker_does()
+    celery_app.control.purge()
+    task_name = {
+        "notifications": "interaction.tasks.send_notification",
+        "payments": "payments.tasks.reconcile_day",
+        "reports": "portal.tasks.report_daily_figures",
+        "routing": "approvals.tasks.route_application",
+        "sla": "approvals.tasks.sweep_overdue_tasks",
+    }[queue]
+    try:
+        celery_app.send_task(task_name, args=[1])
+        assert _messages_waiting() == {name: int(name == queue) for name in QUEUES}
+    finally:
+        celery_app.control.purge()
 
 
 @pytest.mark.django_db(transaction=True)
