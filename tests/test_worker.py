@@ -50,7 +50,7 @@ def _declare_queues_as_a_worker_does() -> None:
 
 def _messages_waiting() -> dict[str, int]:
     # On Redis a queue is a list named after it (messages of the default priority).
-    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker = redis.Redis.from_url(str(settings.CELERY_BROKER_URL))
     return {queue: broker.llen(queue) for queue in QUEUES}
 
 
