@@ -1,0 +1,111 @@
+"""The national code sets of the catalogue and the checks on their codes.
+
+- 统一社会信用代码 (USCC, GB 32100-2015): 18 characters, the last a check character.
+- 行政区划代码 (12 digits, GB/T 2260 extended to towns and villages).
+- 基本编码 (12 digits) and 实施编码 (31 = USCC + 行使层级 + 基本编码), GB/T 39046-2020.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_SHAPE = re.compile(rf"^[{USCC_CHARSET}]{{18}}$")
+NATIONAL_REGION_CODE = "100000000000"
+
+
+class RegionLevel(models.IntegerChoices):
+    NATION = 1, _("Nation")
+    PROVINCE = 2, _("Province")
+    CITY = 3, _("City")
+    COUNTY = 4, _("County")
+    TOWN = 5, _("Town")
+    VILLAGE = 6, _("Village")
+
+
+def uscc_check_character(first_seventeen: str) -> str:
+    """The 18th character of a USCC whose first 17 characters are given."""
+    total = sum(USCC_CHARSET.index(char) * weight for char, weight in zip(first_seventeen, USCC_WEIGHTS, strict=True))
+    return USCC_CHARSET[(31 - total % 31) % 31]
+
+
+def is_valid_uscc(code: str) -> bool:
+    return bool(_USCC_SHAPE.match(code)) and uscc_check_character(code[:17]) == code[17]
+
+
+def validate_uscc(code: str) -> None:
+    if not _USCC_SHAPE.match(code or ""):
+        raise ValidationError(
+            _("A unified social credit code has 18 characters: digits and capital letters except I, O, S, V and Z."),
+            code="uscc_shape",
+        )
+    if uscc_check_character(code[:17]) != code[17]:
+        raise ValidationError(
+            _("The check character of this unified social credit code is wrong; please check the code."),
+            code="uscc_check",
+        )
+
+
+def region_level_of(code: str) -> int | None:
+    """The level a 12-digit administrative division code has by its shape, or None."""
+    if not re.fullmatch(r"\d{12}", code or ""):
+        return None
+    if code == NATIONAL_REGION_CODE:
+        return RegionLevel.NATION
+    province, city, county, town, village = code[:2], code[2:4], code[4:6], code[6:9], code[9:]
+    if province == "00":
+        return None
+    if city == "00":
+        return RegionLevel.PROVINCE if county + town + village == "0" * 8 else None
+    if county == "00":
+        return RegionLevel.CITY if town + village == "0" * 6 else None
+    if town == "000":
+        return RegionLevel.COUNTY if village == "000" else None
+    return RegionLevel.TOWN if village == "000" else RegionLevel.VILLAGE
+
+
+def parent_region_code(code: str) -> str | None:
+    """The code of the division one level up, by the code's shape."""
+    level = region_level_of(code)
+    if level is None or level == RegionLevel.NATION:
+        return None
+    if level == RegionLevel.PROVINCE:
+        return NATIONAL_REGION_CODE
+    keep = {RegionLevel.CITY: 2, RegionLevel.COUNTY: 4, RegionLevel.TOWN: 6, RegionLevel.VILLAGE: 9}[RegionLevel(level)]
+    return code[:keep].ljust(12, "0")
+
+
+def validate_region_code(code: str) -> None:
+    if region_level_of(code) is None:
+        raise ValidationError(
+            _("An administrative division code has 12 digits, ending in zeros below its own level."),
+            code="region_code",
+        )
+
+
+def validate_basic_code(code: str) -> None:
+    if not re.fullmatch(r"\d{12}", code or ""):
+        raise ValidationError(_("A basic code (基本编码) has 12 digits."), code="basic_code")
+
+
+def implementation_code(*, department_uscc: str, level: int, basic_code: str) -> str:
+    """实施编码: the implementing department's USCC, the level it acts at, and the basic code."""
+    return f"{department_uscc}{level}{basic_code}"
+
+
+def validate_implementation_code(code: str, *, department_uscc: str, level: int, basic_code: str) -> None:
+    expected = implementation_code(department_uscc=department_uscc, level=level, basic_code=basic_code)
+    if code != expected:
+        raise ValidationError(
+            _(
+                "The implementation code must be the department's credit code, the level digit and the basic "
+                "code (%(expected)s)."
+            ),
+            code="implementation_code",
+            params={"expected": expected},
+        )
