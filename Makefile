@@ -31,6 +31,9 @@ run: $(VENV)/.runtime-installed
 test: $(VENV)/.dev-installed
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
+	@# What must behave the same on the embedded default runs again on SQLite.
+	mkdir -p var && rm -f var/test-sqlite.sqlite3*
+	DATABASE_URL=sqlite:///$(CURDIR)/var/test-sqlite.sqlite3 $(BIN)/pytest -m both_databases --create-db -p no:cacheprovider
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
