@@ -6,6 +6,9 @@ import pytest
 
 from tests.helpers import assert_query_count, get_counting_queries
 
+# The embedded default (SQLite) must behave the same.
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.mark.django_db
 def test_home_is_chinese_by_default_whatever_the_browser_asks(client):

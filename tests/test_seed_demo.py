@@ -8,6 +8,9 @@ from django.test import override_settings
 from accounts.models import User
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
+# The embedded default (SQLite) must behave the same.
+pytestmark = pytest.mark.both_databases
+
 
 def _snapshot() -> list[tuple]:
     return list(
