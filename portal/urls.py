@@ -2,17 +2,24 @@
 
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from portal import views
+from services import views as services_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", views.healthz, name="healthz"),
+    path("api/v1/", include("services.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz/worker", views.healthz_worker, name="healthz-worker"),
 ]
 
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
+    path("services/", include("services.urls")),
+    path("search/", services_views.search, name="search"),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,6 +47,15 @@ def other_clerk(db: None) -> User:
 @pytest.fixture
 def supervisor(db: None) -> User:
     return UserFactory.create(username="supervisor", last_name="刘", first_name="伟", is_staff=True)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_namespace(settings: Any) -> None:
+    """Each test sees an empty cache of its own on the shared Redis, without flushing anyone else's keys."""
+    caches = {alias: dict(config) for alias, config in settings.CACHES.items()}
+    for config in caches.values():
+        config["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches
 
 
 # --- A real Celery worker on the Redis broker. ---

@@ -1,0 +1,138 @@
+"""A published version never changes; a new version needs a second person to publish it."""
+
+import datetime
+
+import pytest
+
+from portal.errors import Conflict, DomainError, PermissionDenied
+from services import actions
+from services.models import ServiceItem
+from tests.factories import UserFactory
+from tests.services.factories import ServiceItemFactory, ThemeFactory
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date(2026, 11, 27)
+
+
+@pytest.fixture
+def editor():
+    return UserFactory.create(username="editor", is_staff=True)
+
+
+@pytest.fixture
+def approver():
+    return UserFactory.create(username="approver", is_staff=True)
+
+
+@pytest.fixture
+def published():
+    return ServiceItemFactory.create(name="结婚登记", themes=[ThemeFactory.create(slug="marriage")])
+
+
+def _fields(item):
+    return {field.name: getattr(item, field.name) for field in ServiceItem._meta.concrete_fields}
+
+
+def test_editing_starts_a_new_draft_version_and_leaves_the_published_one_alone(published, editor):
+    before = _fields(published)
+
+    draft = actions.item_draft_start(implementation_code=published.implementation_code, actor=editor)
+    actions.item_draft_update(
+        item_id=draft.pk, actor=editor, changes={"name": "结婚登记（内地居民）", "promised_limit": 1}
+    )
+
+    published.refresh_from_db()
+    draft.refresh_from_db()
+    assert _fields(published) == before
+    assert (draft.version, draft.status, draft.name, draft.promised_limit) == (2, "draft", "结婚登记（内地居民）", 1)
+    assert draft.implementation_code == published.implementation_code
+    assert list(draft.themes.values_list("slug", flat=True)) == ["marriage"]
+
+
+def test_a_published_version_cannot_be_updated(published, editor):
+    with pytest.raises(Conflict) as error:
+        actions.item_draft_update(item_id=published.pk, actor=editor, changes={"name": "改名"})
+    assert error.value.code == "wrong_status"
+    published.refresh_from_db()
+    assert published.name == "结婚登记"
+
+
+def test_identity_fields_are_not_editable(published, editor):
+    draft = actions.item_draft_start(implementation_code=published.implementation_code, actor=editor)
+    with pytest.raises(DomainError) as error:
+        actions.item_draft_update(item_id=draft.pk, actor=editor, changes={"implementation_code": "X" * 31})
+    assert error.value.code == "not_editable"
+
+
+def test_only_one_open_draft_per_entry(published, editor):
+    actions.item_draft_start(implementation_code=published.implementation_code, actor=editor)
+    with pytest.raises(Conflict) as error:
+        actions.item_draft_start(implementation_code=published.implementation_code, actor=editor)
+    assert error.value.code == "open_draft"
+
+
+def test_an_incomplete_draft_cannot_go_for_approval(published, editor):
+    draft = actions.item_draft_start(implementation_code=published.implementation_code, actor=editor)
+    actions.item_draft_update(item_id=draft.pk, actor=editor, changes={"star_level": 5, "visits": 2})
+    with pytest.raises(DomainError) as error:
+        actions.item_submit_for_review(item_id=draft.pk, actor=editor)
+    assert error.value.code == "incomplete"
+    assert set(error.value.fields) == {"visits", "effective_from"}
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+
+def test_the_editor_cannot_approve_their_own_version(published, editor):
+    draft = actions.item_draft_start(implementation_code=published.implementation_code, actor=editor)
+    actions.item_draft_update(item_id=draft.pk, actor=editor, changes={"effective_from": TODAY})
+    actions.item_submit_for_review(item_id=draft.pk, actor=editor)
+    with pytest.raises(PermissionDenied) as error:
+        actions.item_approve(item_id=draft.pk, actor=editor, today=TODAY)
+    assert error.value.code == "four_eyes"
+    draft.refresh_from_db()
+    assert draft.status == "in_review"
+
+
+def test_a_second_person_publishes_and_the_previous_version_retires_the_day_before(published, editor, approver):
+    draft = actions.item_draft_start(implementation_code=published.implementation_code, actor=editor)
+    actions.item_draft_update(
+        item_id=draft.pk, actor=editor, changes={"effective_from": TODAY, "change_note": "缩短时限"}
+    )
+    actions.item_submit_for_review(item_id=draft.pk, actor=editor)
+
+    actions.item_approve(item_id=draft.pk, actor=approver, today=TODAY)
+
+    published.refresh_from_db()
+    draft.refresh_from_db()
+    assert (draft.status, draft.approved_by, draft.published_at is not None) == ("published", approver, True)
+    assert (published.status, published.effective_to) == ("retired", datetime.date(2026, 11, 26))
+    assert ServiceItem.objects.published().filter(implementation_code=published.implementation_code).count() == 1
+
+
+def test_a_future_version_waits_until_its_effective_date(published, editor, approver):
+    starts = TODAY + datetime.timedelta(days=3)
+    draft = actions.item_draft_start(implementation_code=published.implementation_code, actor=editor)
+    actions.item_draft_update(item_id=draft.pk, actor=editor, changes={"effective_from": starts})
+    actions.item_submit_for_review(item_id=draft.pk, actor=editor)
+    actions.item_approve(item_id=draft.pk, actor=approver, today=TODAY)
+    draft.refresh_from_db()
+    assert draft.status == "scheduled"
+
+    assert actions.versions_publish_due(today=starts - datetime.timedelta(days=1)) == 0
+    assert actions.versions_publish_due(today=starts) == 1
+
+    draft.refresh_from_db()
+    published.refresh_from_db()
+    assert (draft.status, published.status) == ("published", "retired")
+    assert actions.versions_publish_due(today=starts) == 0
+
+
+def test_returning_to_the_editor_reopens_the_draft(published, editor, approver):
+    draft = actions.item_draft_start(implementation_code=published.implementation_code, actor=editor)
+    actions.item_draft_update(item_id=draft.pk, actor=editor, changes={"effective_from": TODAY})
+    actions.item_submit_for_review(item_id=draft.pk, actor=editor)
+    actions.item_return_to_draft(item_id=draft.pk, actor=approver)
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+    actions.item_draft_update(item_id=draft.pk, actor=editor, changes={"hours": "工作日 9:00-17:00"})
