@@ -158,14 +158,20 @@ def _publish(item: ServiceItem) -> None:
     item.status = ServiceItem.Status.PUBLISHED
     item.published_at = timezone.now()
     item.save(update_fields=["status", "published_at", "updated_at"])
-    transaction.on_commit(lambda: _after_publication([item.pk], [previous.pk] if previous else []))
+    transaction.on_commit(
+        lambda: catalogue_updated(published_ids=[item.pk], retired_ids=[previous.pk] if previous else [])
+    )
 
 
-def _after_publication(published_ids: list[int], retired_ids: list[int]) -> None:
-    from services import search
+def catalogue_updated(*, published_ids: list[int], retired_ids: list[int]) -> None:
+    """After a commit that changed what is published: update the search index and drop cached views."""
+    from services import search, selectors
 
-    search.unindex(retired_ids)
-    search.reindex(published_ids)
+    if retired_ids:
+        search.unindex(retired_ids)
+    if published_ids:
+        search.reindex(published_ids)
+    selectors.catalogue_changed()
 
 
 @transaction.atomic
@@ -195,5 +201,5 @@ def item_retire(*, implementation_code: str, actor: User, until: datetime.date |
     item.status = ServiceItem.Status.RETIRED
     item.effective_to = until or _today()
     item.save(update_fields=["status", "effective_to", "updated_at"])
-    transaction.on_commit(lambda: _after_publication([], [item.pk]))
+    transaction.on_commit(lambda: catalogue_updated(published_ids=[], retired_ids=[item.pk]))
     return item
