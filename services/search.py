@@ -1,0 +1,298 @@
+"""Search of the service catalogue that works for Chinese, the same on PostgreSQL and SQLite.
+
+PostgreSQL's text search parsers see a run of Chinese characters as one word and
+pg_trgm cannot serve the one- and two-character queries people type (结婚, 社保),
+so the text is cut up here, in Python, and stored as rows of
+``ServiceSearchToken(item, token, weight, star_level)`` (``services.search_text``
+describes the kinds of token). A search is one indexed query on either database::
+
+    token IN (query tokens) → GROUP BY item → HAVING enough of them
+    → within the caller's queryset → ORDER BY SUM(weight), star level, item id
+
+The query is first searched as typed; only when that finds nothing is it searched
+again with the fuzzy tokens (single characters, characters two apart, toneless
+pinyin), which find 结婚登记 for 结昏登记 or 结婚登录.
+
+The index holds published items only. Whatever changes an item's name, aliases,
+summary, star level or status calls ``reindex([item_id])`` (a retired or deleted
+item loses its tokens); a full ``reindex()`` rebuilds everything. ``Synonym`` rows
+apply at query time and need no reindex.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import connection, connections, transaction
+from django.db.models import F, QuerySet, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.lookups import IContains
+
+from services.models import ServiceItem, ServiceSearchToken, Synonym
+from services.search_text import (
+    QueryPlan,
+    compact,
+    normalise_query,
+    normalise_text,
+    query_plan,
+    similarity,
+    split_list,
+)
+from services.search_text import document_tokens as text_document_tokens
+
+REINDEX_BATCH_SIZE = 500
+INSERT_BATCH_SIZE = 1000  # rows per INSERT: 4,000 parameters, well within SQLite's limit
+# How many of the best partial matches a "did you mean" considers, and how close one must be.
+SUGGESTION_CANDIDATES = 20
+SUGGESTION_MIN_SIMILARITY = 0.5
+# Synonym terms compared for a suggestion: the table is small, and this keeps it bounded.
+SUGGESTION_MAX_SYNONYMS = 2000
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    item_ids: list[int]  # ranked, best first, the requested page only
+    total: int  # number of matching items
+    suggestion: str | None  # "did you mean", only when total == 0
+
+
+_EMPTY = SearchResults(item_ids=[], total=0, suggestion=None)
+
+
+def search_items(
+    query: str,
+    *,
+    queryset: QuerySet[ServiceItem] | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> SearchResults:
+    """Published items matching ``query`` within ``queryset``, best first: name > alias > summary.
+
+    Ties are ranked by star level (higher first), then item id, on every database.
+    Runs two queries (synonyms, results); a third when the query as typed finds
+    nothing and is searched fuzzily; two more for a "did you mean" when that finds
+    nothing either; and one more per search when the page is past the end.
+    """
+    text = normalise_query(query)
+    if not text or not query_plan([text]).tokens:
+        return _EMPTY
+    base = queryset if queryset is not None else ServiceItem.objects.all()
+    if base.query.is_empty():
+        return _EMPTY
+    readings = [text, *_synonym_readings(text, using=base.db)]
+    offset, limit = max(offset, 0), max(limit, 0)
+    searched: frozenset[str] = frozenset()
+    for is_fuzzy in (False, True):
+        plan = query_plan(readings, is_fuzzy=is_fuzzy)
+        if plan.tokens == searched:
+            break  # nothing fuzzier to try, as for "jhdj"
+        searched = plan.tokens
+        matches = _MatchQuery(plan, base=base)
+        item_ids, total = matches.page(offset=offset, limit=limit)
+        if not item_ids and (offset > 0 or limit == 0):
+            total = matches.count()
+        if total:
+            return SearchResults(item_ids=item_ids, total=total, suggestion=None)
+    return SearchResults(item_ids=[], total=0, suggestion=_suggest(text, matches))
+
+
+def reindex(item_ids: Iterable[int] | None = None) -> int:
+    """(Re)build the search tokens of these items (None: every published item); returns items indexed.
+
+    Items that are not published lose their tokens. Works in batches, each in its
+    own transaction with its items locked, so two reindexes of one item queue
+    instead of colliding.
+    """
+    if item_ids is None:
+        unpublished = ServiceItem.objects.exclude(status=ServiceItem.Status.PUBLISHED).values("pk")
+        ServiceSearchToken.objects.filter(item_id__in=unpublished).delete()
+        published = ServiceItem.objects.published().order_by("pk").values_list("pk", flat=True)
+        batches = _chunks(published.iterator(chunk_size=REINDEX_BATCH_SIZE), REINDEX_BATCH_SIZE)
+    else:
+        batches = _chunks(sorted(set(item_ids)), REINDEX_BATCH_SIZE)
+    return sum(_reindex_batch(batch) for batch in batches)
+
+
+def unindex(item_ids: Iterable[int]) -> None:
+    """Remove these items from search (retired, deleted, or withdrawn)."""
+    for batch in _chunks(sorted(set(item_ids)), REINDEX_BATCH_SIZE):
+        ServiceSearchToken.objects.filter(item_id__in=batch).delete()
+
+
+def document_tokens(item: ServiceItem) -> dict[str, int]:
+    """The tokens an item is indexed under, with their weights."""
+    return text_document_tokens(
+        name=item.name,
+        aliases=item.aliases,
+        summary=item.summary,
+        codes=[item.implementation_code, item.basic_code],
+    )
+
+
+@transaction.atomic
+def _reindex_batch(item_ids: list[int]) -> int:
+    items = list(
+        ServiceItem.objects.select_for_update()
+        .filter(pk__in=item_ids, status=ServiceItem.Status.PUBLISHED)
+        .only("pk", "name", "aliases", "summary", "implementation_code", "basic_code", "star_level")
+        .order_by("pk")
+    )
+    ServiceSearchToken.objects.filter(item_id__in=item_ids).delete()
+    rows = (
+        (item.pk, token, weight, item.star_level) for item in items for token, weight in document_tokens(item).items()
+    )
+    for chunk in _chunks(rows, INSERT_BATCH_SIZE):
+        _insert_tokens(chunk)
+    return len(items)
+
+
+def _insert_tokens(rows: list[tuple[int, str, int, int]]) -> None:
+    """One multi-row INSERT: a third of the time bulk_create takes for the same rows."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in ("item_id", "token", "weight", "star_level"))
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(ServiceSearchToken._meta.db_table)} ({columns}) VALUES {values}",  # noqa: S608
+            [value for row in rows for value in row],
+        )
+
+
+def _chunks(values: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(values)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _synonym_readings(text: str, *, using: str) -> list[str]:
+    """The query with each synonym term it contains replaced by each of its expansions."""
+    readings: list[str] = []
+    synonyms = Synonym.objects.using(using).filter(IContains(Value(text), F("term"))).order_by("term")
+    for term, expansions in synonyms.values_list("term", "expansions"):
+        normal_term = normalise_text(term)
+        if normal_term and normal_term in text:
+            readings.extend(
+                text.replace(normal_term, normalise_text(expansion)) for expansion in split_list(expansions)
+            )
+    return readings
+
+
+class _MatchQuery:
+    """The SQL of one search, the same text on PostgreSQL and SQLite.
+
+    Raw SQL because the ORM cannot aggregate the tokens in a subquery and rank
+    on that. Only table and column names are put into the text; every value,
+    those of the caller's queryset included, is a parameter.
+    """
+
+    def __init__(self, plan: QueryPlan, *, base: QuerySet[ServiceItem]) -> None:
+        self.plan = plan
+        self.using = base.db
+        quote = connections[self.using].ops.quote_name
+        self.item_table = quote(ServiceItem._meta.db_table)
+        self.token_table = quote(ServiceSearchToken._meta.db_table)
+        self.base_sql = ""
+        self.base_params: tuple[Any, ...] = ()
+        # The index holds only published items: a queryset that asks for no more needs no subquery.
+        if base.query.where not in (ServiceItem.objects.all().query.where, ServiceItem.objects.published().query.where):
+            # Correlated, so that SQLite looks up each match instead of reading every item.
+            within = base.filter(pk=RawSQL("search_match.item_id", ())).order_by().values("pk")
+            self.base_sql, self.base_params = within.query.get_compiler(using=self.using).as_sql()
+
+    def _reading(self, tokens: Sequence[str], min_matches: int) -> tuple[str, list[Any]]:
+        if len(tokens) == 1:
+            # One token, one row per item: nothing to group, which halves the time of 证 or 婚.
+            sql = f"SELECT item_id, weight AS score, star_level FROM {self.token_table} WHERE token = %s"  # noqa: S608
+            return sql, [tokens[0]]
+        placeholders = ", ".join(["%s"] * len(tokens))
+        sql = (
+            "SELECT item_id, SUM(weight) AS score, MAX(star_level) AS star_level "  # noqa: S608
+            f"FROM {self.token_table} WHERE token IN ({placeholders}) "
+            "GROUP BY item_id HAVING COUNT(*) >= %s"
+        )
+        return sql, [*tokens, min_matches]
+
+    def _matched(self, *, is_relaxed: bool = False) -> tuple[str, list[Any]]:
+        """Items that match a reading, within the queryset: item_id, score (of the best reading), star_level.
+
+        Relaxed: items that have any token at all (but a single character, which
+        too many have), for a "did you mean".
+        """
+        if is_relaxed:
+            tokens = sorted(token for token in self.plan.tokens if len(token) > 1) or sorted(self.plan.tokens)
+            sql, params = self._reading(tokens, 1)
+        elif len(self.plan.readings) == 1:
+            sql, params = self._reading(self.plan.readings[0].tokens, self.plan.readings[0].min_matches)
+        else:
+            parts = [self._reading(reading.tokens, reading.min_matches) for reading in self.plan.readings]
+            sql = (
+                "SELECT item_id, MAX(score) AS score, MAX(star_level) AS star_level "  # noqa: S608
+                f"FROM ({' UNION ALL '.join(part for part, _ in parts)}) readings GROUP BY item_id"
+            )
+            params = [param for _, part_params in parts for param in part_params]
+        if self.base_sql:
+            sql = f"SELECT * FROM ({sql}) search_match WHERE EXISTS ({self.base_sql})"  # noqa: S608
+            params.extend(self.base_params)
+        return sql, params
+
+    def _page(self, *, columns: str, offset: int, limit: int, is_relaxed: bool = False) -> tuple[str, list[Any]]:
+        """A page of the ranked items with their number, joined to the items (leaving out any not published).
+
+        The matches are a CTE used twice, counted and sorted: PostgreSQL then
+        materialises them once. (With ``COUNT(*) OVER ()`` under the LIMIT it
+        underestimates the work and probes the items one by one.)
+        """
+        matched_sql, params = self._matched(is_relaxed=is_relaxed)
+        sql = (
+            f"WITH matched AS ({matched_sql}) "  # noqa: S608
+            f"SELECT {columns} FROM ("
+            "SELECT * FROM matched ORDER BY score DESC, star_level DESC, item_id ASC LIMIT %s OFFSET %s"
+            f") page JOIN {self.item_table} item ON item.id = page.item_id "
+            "WHERE item.status = %s ORDER BY page.score DESC, page.star_level DESC, page.item_id ASC"
+        )
+        return sql, [*params, limit, offset, ServiceItem.Status.PUBLISHED.value]
+
+    def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+
+    def page(self, *, offset: int, limit: int) -> tuple[list[int], int]:
+        """The item ids of the requested page and the number of matches (0 for a page past the end)."""
+        if limit == 0:
+            return [], 0
+        sql, params = self._page(
+            columns="page.item_id, (SELECT COUNT(*) FROM matched) AS total", offset=offset, limit=limit
+        )
+        rows = self._fetch(sql, params)
+        return [int(row[0]) for row in rows], int(rows[0][1]) if rows else 0
+
+    def count(self) -> int:
+        sql, params = self._matched()
+        return int(self._fetch(f"SELECT COUNT(*) FROM ({sql}) matched", params)[0][0])  # noqa: S608
+
+    def near_misses(self, limit: int) -> list[tuple[str, str]]:
+        """(name, aliases) of the best items that have any of the tokens at all."""
+        sql, params = self._page(columns="item.name, item.aliases", offset=0, limit=limit, is_relaxed=True)
+        return [(str(row[0]), str(row[1])) for row in self._fetch(sql, params)]
+
+
+def _suggest(text: str, matches: _MatchQuery) -> str | None:
+    """The item name, alias or synonym term closest to a query that found nothing, or None."""
+    candidates: set[str] = set()
+    for name, aliases in matches.near_misses(SUGGESTION_CANDIDATES):
+        candidates.add(name)
+        candidates.update(split_list(aliases))
+    terms = Synonym.objects.using(matches.using).order_by("term").values_list("term", flat=True)
+    candidates.update(terms[:SUGGESTION_MAX_SYNONYMS])
+    typed = compact(text)
+    scored = [(similarity(text, candidate), candidate) for candidate in candidates if compact(candidate) != typed]
+    best = min(scored, key=lambda pair: (-pair[0], len(pair[1]), pair[1]), default=None)
+    if best is None or best[0] < SUGGESTION_MIN_SIMILARITY:
+        return None
+    return best[1]
