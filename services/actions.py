@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
+from services import search, selectors
 from services.models import ServiceItem
 from services.validation import item_problems, served_party_flags
 
@@ -165,8 +166,6 @@ def _publish(item: ServiceItem) -> None:
 
 def catalogue_updated(*, published_ids: list[int], retired_ids: list[int]) -> None:
     """After a commit that changed what is published: update the search index and drop cached views."""
-    from services import search, selectors
-
     if retired_ids:
         search.unindex(retired_ids)
     if published_ids:

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portal.api import StableCursorPagination
+from services import search as search_engine
 from services import selectors
 from services.models import Department, Region, ServiceItem, Theme
 
@@ -118,8 +119,6 @@ class ServiceList(generics.ListAPIView[ServiceItem]):
         return self._search(request, query)
 
     def _search(self, request: Request, query: str) -> Response:
-        from services import search as search_engine
-
         page_text = request.query_params.get("page", "1")
         page = int(page_text) if page_text.isdigit() and int(page_text) > 0 else 1
         filters = selectors.CatalogueFilters.from_query(request.query_params.dict())

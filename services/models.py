@@ -278,6 +278,9 @@ class ServiceItem(models.Model):
         indexes = [
             models.Index(fields=["status", "department"], name="services_item_status_dept"),
             models.Index(fields=["status", "item_type"], name="services_item_status_type"),
+            # The audience facet narrows by these flags (search's broad queries too).
+            models.Index(fields=["status", "for_persons"], name="services_item_status_person"),
+            models.Index(fields=["status", "for_enterprises"], name="services_item_status_enterp"),
         ]
 
     def __str__(self) -> str:
@@ -327,3 +330,28 @@ class Synonym(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+class ServiceSearchToken(models.Model):
+    """One search token of a published item, with its weight; built by ``services.search.reindex``.
+
+    Looked up by ``token IN (…)`` and summed per item, which gives the same
+    results on PostgreSQL and SQLite (see services/search.py).
+    """
+
+    pk = models.CompositePrimaryKey("item", "token")
+    # The primary key (item, token) serves lookups by item; a second index on item alone would be waste.
+    item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="+", db_index=False)
+    token = models.CharField(max_length=64)
+    weight = models.PositiveSmallIntegerField()
+    # The item's star level, repeated so that ties are ranked without reading the items.
+    star_level = models.PositiveSmallIntegerField()
+
+    class Meta:
+        verbose_name = _("search token")
+        verbose_name_plural = _("search tokens")
+        # Covers the search query, so it reads the index only.
+        indexes = [models.Index(fields=["token", "item", "weight", "star_level"], name="services_search_token_lookup")]
+
+    def __str__(self) -> str:
+        return self.token

@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from services import search as search_engine
 from services import selectors
 from services.models import Audience, ServiceItem
 
@@ -148,8 +149,6 @@ def _with_bom(rows: Iterator[str]) -> Iterator[str]:
 
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
-    from services import search as search_engine
-
     query = (request.GET.get("q") or "").strip()
     filters = selectors.CatalogueFilters.from_query(request.GET.dict())
     paginator_page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
