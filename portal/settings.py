@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
+from portal.crypto import parse_keys
 from portal.env import env_bool, env_choice, env_int, env_list, env_required, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,6 +31,18 @@ else:
     SECRET_KEY = env_required("SECRET_KEY", "it signs sessions and tokens, and DEBUG is off")
     if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("SECRET_KEY must be a random value of at least 50 characters when DEBUG is off.")
+
+# Encrypts personal data at rest (portal.crypto): comma-separated Fernet keys; the first encrypts, all decrypt,
+# so a key is rotated by putting a new one first. Without one in DEBUG, portal.crypto derives a key from
+# SECRET_KEY: for local runs only.
+if DEBUG:
+    FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "") or ""
+else:
+    FIELD_ENCRYPTION_KEY = env_required(
+        "FIELD_ENCRYPTION_KEY", "it encrypts identity numbers and other personal data, and DEBUG is off"
+    )
+if FIELD_ENCRYPTION_KEY:
+    parse_keys(FIELD_ENCRYPTION_KEY)  # a malformed key stops the start, not the first write
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

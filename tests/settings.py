@@ -7,6 +7,7 @@ import os
 
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-for-django-checks-0123456789")
+os.environ.setdefault("FIELD_ENCRYPTION_KEY", "yxZAPCdty0nnVudb8NgbEylFas68VAwFrP18BC1KAiI=")  # test only
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("CELERY_BROKER_URL", os.environ["REDIS_URL"])

@@ -8,6 +8,7 @@ from tests.helpers import run_python
 PRODUCTION_ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "a7Jq-3vN_pX9wLr2Tb8Ke5Yh0Zc4Gm6Fd1Sa-Ux7Wi3Oo9Pt2Rn5Ve8Qj4Hk6Bl0",
+    "FIELD_ENCRYPTION_KEY": "Q2hlY2stZGVwbG95LW9ubHkta2V5LTAxMjM0NTY3ODk=",
     "ALLOWED_HOSTS": "zwfw.example.gov.cn",
     "CSRF_TRUSTED_ORIGINS": "https://zwfw.example.gov.cn",
     "BEHIND_PROXY": "true",

@@ -6,7 +6,15 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from accounts.models import User
+from datahub.models import LegalPersonRecord, PersonRecord
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from services.models import Region, ServiceItem
+
+CATALOGUE_LINE = (
+    "Catalogue: 1 province, 11 cities, 26 counties, 183 departments, 23 themes, 366 published items, "
+    "5 bundles, 36 search synonyms."
+)
+REGISTRIES_LINE = "Registries: 1007 persons, 241 legal persons."
 
 # The embedded default (SQLite) must behave the same.
 pytestmark = pytest.mark.both_databases
@@ -32,6 +40,8 @@ def test_seed_demo_twice_changes_nothing(capsys):
     assert "Demo accounts: 7 created, 0 already there." in output
     assert "Demo accounts: 0 created, 7 already there." in output
     assert f"Every demo account's password is {DEMO_PASSWORD}" in output
+    assert output.count(CATALOGUE_LINE) == 2
+    assert output.count(REGISTRIES_LINE) == 2
 
 
 @pytest.mark.django_db
@@ -58,3 +68,7 @@ def test_seed_demo_refuses_production_without_being_told():
     with pytest.raises(CommandError, match="DEBUG is off"):
         call_command("seed_demo")
     assert User.objects.count() == 0
+    assert Region.objects.count() == 0
+    assert ServiceItem.objects.count() == 0
+    assert PersonRecord.objects.count() == 0
+    assert LegalPersonRecord.objects.count() == 0

@@ -40,6 +40,10 @@ def test_compiled_catalogue_matches_its_source(language):
             singular, plural = message.id
             if all(message.string) and compiled.ngettext(singular, plural, 1) != message.string[0]:
                 stale.append(singular)
-        elif message.string and compiled.gettext(message.id) != message.string:
-            stale.append(message.id)
+        elif message.string:
+            compiled_string = (
+                compiled.pgettext(message.context, message.id) if message.context else compiled.gettext(message.id)
+            )
+            if compiled_string != message.string:
+                stale.append(message.id)
     assert stale == [], "run `make messages` to recompile the catalogues"

@@ -9,11 +9,16 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from datahub.demo import seed_registries
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from services.demo import seed_catalogue
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts and data (safe to run again; existing rows are left as they are)."
+    help = (
+        "Create the demo accounts, the demo catalogue and the demo base registries "
+        "(safe to run again; existing rows are left as they are)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -32,6 +37,29 @@ class Command(BaseCommand):
         self.stdout.write(f"Every demo account's password is {DEMO_PASSWORD}")
         for account in DEMO_ACCOUNTS:
             self.stdout.write(f"  {account.username:<12} {account.last_name}{account.first_name:<4} {account.role}")
+        counts = seed_catalogue()
+        self.stdout.write(
+            "Catalogue: "
+            + ", ".join(
+                _counted(counts[key], singular, plural)
+                for key, singular, plural in (
+                    ("provinces", "province", "provinces"),
+                    ("cities", "city", "cities"),
+                    ("counties", "county", "counties"),
+                    ("departments", "department", "departments"),
+                    ("themes", "theme", "themes"),
+                    ("items", "published item", "published items"),
+                    ("bundles", "bundle", "bundles"),
+                    ("synonyms", "search synonym", "search synonyms"),
+                )
+            )
+            + "."
+        )
+        registries = seed_registries()
+        self.stdout.write(
+            f"Registries: {_counted(registries['persons'], 'person', 'persons')}, "
+            f"{_counted(registries['legal_persons'], 'legal person', 'legal persons')}."
+        )
 
     @transaction.atomic
     def seed_accounts(self) -> int:
@@ -54,3 +82,7 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
                 created_count += 1
         return created_count
+
+
+def _counted(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count == 1 else plural}"
