@@ -1,6 +1,7 @@
 """The national code sets of the catalogue and the checks on their codes.
 
-- 统一社会信用代码 (USCC, GB 32100-2015): 18 characters, the last a check character.
+- 统一社会信用代码 (USCC, GB 32100-2015): 18 characters, the last a check character
+  (checked by ``datahub.identity``, re-exported here).
 - 行政区划代码 (12 digits, GB/T 2260 extended to towns and villages).
 - 基本编码 (12 digits) and 实施编码 (31 = USCC + 行使层级 + 基本编码), GB/T 39046-2020.
 """
@@ -13,9 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_SHAPE = re.compile(rf"^[{USCC_CHARSET}]{{18}}$")
+# The credit code is a national identifier kept by the legal-person registry: one implementation.
+from datahub.identity import is_valid_uscc as is_valid_uscc
+from datahub.identity import uscc_check_character as uscc_check_character
+from datahub.identity import validate_uscc as validate_uscc
+
 NATIONAL_REGION_CODE = "100000000000"
 
 
@@ -26,29 +29,6 @@ class RegionLevel(models.IntegerChoices):
     COUNTY = 4, _("County")
     TOWN = 5, _("Town")
     VILLAGE = 6, _("Village")
-
-
-def uscc_check_character(first_seventeen: str) -> str:
-    """The 18th character of a USCC whose first 17 characters are given."""
-    total = sum(USCC_CHARSET.index(char) * weight for char, weight in zip(first_seventeen, USCC_WEIGHTS, strict=True))
-    return USCC_CHARSET[(31 - total % 31) % 31]
-
-
-def is_valid_uscc(code: str) -> bool:
-    return bool(_USCC_SHAPE.match(code)) and uscc_check_character(code[:17]) == code[17]
-
-
-def validate_uscc(code: str) -> None:
-    if not _USCC_SHAPE.match(code or ""):
-        raise ValidationError(
-            _("A unified social credit code has 18 characters: digits and capital letters except I, O, S, V and Z."),
-            code="uscc_shape",
-        )
-    if uscc_check_character(code[:17]) != code[17]:
-        raise ValidationError(
-            _("The check character of this unified social credit code is wrong; please check the code."),
-            code="uscc_check",
-        )
 
 
 def region_level_of(code: str) -> int | None:

@@ -19,11 +19,6 @@ from portal.tasks import answer_worker_ping
 QUEUES = ["notifications", "payments", "reports", "routing", "sla"]
 
 
-@pytest.fixture(autouse=True)
-def _no_worker_check_running():
-    cache.delete("healthz:worker:running")
-
-
 @pytest.mark.worker
 def test_a_ping_sent_by_the_web_process_is_answered_by_the_worker_on_every_queue(client, celery_worker):
     # given a running worker and no pings yet
