@@ -1,15 +1,95 @@
+from __future__ import annotations
+
 from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from datahub.identity import IdentityType, mask_name
+
+
+class RealNameLevel(models.IntegerChoices):
+    """实名等级: what the portal knows of who holds the account."""
+
+    UNVERIFIED = 1, _("Not verified")  # 非实名: browse and ask only
+    BASIC = 2, _("Basic real-name")  # 初级实名: checked against the population registry
+    ADVANCED = 3, _("Advanced real-name")  # 高级实名: face or counter check
 
 
 class User(AbstractUser):
     """One account for every department (统一认证).
 
-    Custom from the first migration so that real-name levels, identity
-    documents and phone numbers can be added without swapping the model.
+    The identity document is never stored in clear: a keyed hash finds it ("one
+    document, one account"), the encrypted number shows it to its owner, the
+    masked number shows it to anyone else.
     """
+
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    real_name_level = models.PositiveSmallIntegerField(
+        _("real-name level"), choices=RealNameLevel.choices, default=RealNameLevel.UNVERIFIED
+    )
+    full_name = models.CharField(_("legal name"), max_length=100, blank=True)
+    id_type = models.CharField(_("identity document type"), max_length=3, choices=IdentityType.choices, blank=True)
+    id_number_hash = models.CharField(max_length=64, blank=True, editable=False)
+    id_number_encrypted = models.TextField(blank=True, editable=False)
+    id_number_masked = models.CharField(_("identity document number"), max_length=40, blank=True, editable=False)
+    real_name_verified_at = models.DateTimeField(_("real-name verified at"), null=True, blank=True)
+    privacy_notice_version = models.CharField(_("privacy notice version"), max_length=20, blank=True)
+    privacy_consented_at = models.DateTimeField(_("privacy consent given at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
         swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number_hash"],
+                condition=~Q(id_number_hash=""),
+                name="accounts_user_one_account_per_document",
+            )
+        ]
+
+    @property
+    def masked_name(self) -> str:
+        """The verified name masked (*小明), or the masked e-mail address for an account without one."""
+        if self.full_name:
+            return mask_name(self.full_name)
+        local, _at, domain = self.email.partition("@")
+        if not local:
+            return self.get_username()
+        return f"{local[:1]}***@{domain}" if domain else f"{local[:1]}***"
+
+    @property
+    def display_name(self) -> str:
+        """The whole name, for the owner's own pages."""
+        return self.full_name or self.get_full_name() or self.email or self.get_username()
+
+    @property
+    def is_real_name_verified(self) -> bool:
+        return self.real_name_level >= RealNameLevel.BASIC
+
+
+class StaffRole(models.TextChoices):
+    CLERK = "clerk", _("Clerk")
+    SUPERVISOR = "supervisor", _("Department supervisor")
+    ADMIN = "admin", _("Department administrator")
+
+
+class StaffMembership(models.Model):
+    """A user works for a department in a role (窗口/审批人员, 部门负责人, 部门管理员)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_memberships")
+    # A lazy reference: accounts depends on no workflow app at import time.
+    department = models.ForeignKey("services.Department", on_delete=models.PROTECT, related_name="staff_memberships")
+    role = models.CharField(_("role"), max_length=20, choices=StaffRole.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff membership")
+        verbose_name_plural = _("staff memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "department", "role"], name="accounts_staff_membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.department_id} {self.role}"

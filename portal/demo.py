@@ -1,32 +1,120 @@
 """The demo accounts that ``seed_demo`` creates and ``make run`` prints.
 
-Later capabilities give these people their real-name levels, enterprises and
-department roles; the usernames and the password stay as they are here.
+Five named accounts (a verified citizen, a newcomer, an enterprise's legal
+representative and agent, the platform admin) and, for every department of the
+demo catalogue, a clerk and a supervisor. All share one published password;
+every staff account has the same TOTP secret already enrolled, so that a demo
+can log in with any authenticator app (or ``oathtool --totp -b``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-DEMO_PASSWORD = "zwfw-demo-2026"
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import RealNameLevel, StaffMembership, StaffRole, User
+from datahub.demo_data import LI_JIANGUO, LI_NA, WANG_XIAOMING, PersonSpec
+from datahub.identity import mask_id, normalize_identity_number
+from datahub.models import ID_NUMBER_HASH_PURPOSE
+from portal import crypto
+from services.models import Department
+
+DEMO_PASSWORD = "demo-pass-2026"
+# Base32, as authenticator apps take it.
+DEMO_TOTP_SECRET = "ZWFWDEMOZWFWDEMOZWFWDEMOZWFWDEMO"
 
 
 @dataclass(frozen=True)
 class DemoAccount:
-    username: str
-    last_name: str
-    first_name: str
+    email: str
     role: str
+    level: RealNameLevel = RealNameLevel.UNVERIFIED
+    person: PersonSpec | None = None
     is_staff: bool = False
     is_superuser: bool = False
 
 
 DEMO_ACCOUNTS = (
-    DemoAccount("citizen", "王", "小明", "citizen 自然人"),
-    DemoAccount("citizen2", "赵", "丽", "another citizen 自然人"),
-    DemoAccount("agent", "李", "娜", "enterprise agent 法人经办人"),
-    DemoAccount("clerk", "陈", "静", "clerk 窗口审批人员", is_staff=True),
-    DemoAccount("clerk2", "孙", "浩", "clerk of another department 其他部门审批人员", is_staff=True),
-    DemoAccount("supervisor", "刘", "伟", "department supervisor 部门负责人", is_staff=True),
-    DemoAccount("admin", "周", "敏", "platform admin 平台管理员", is_staff=True, is_superuser=True),
+    DemoAccount("citizen@example.com", "citizen 自然人 (高级实名)", RealNameLevel.ADVANCED, WANG_XIAOMING),
+    DemoAccount("newcomer@example.com", "new citizen 自然人 (非实名)"),
+    DemoAccount("legalrep@example.com", "legal representative 法定代表人 (初级实名)", RealNameLevel.BASIC, LI_JIANGUO),
+    DemoAccount("agent@example.com", "enterprise agent 法人经办人 (初级实名)", RealNameLevel.BASIC, LI_NA),
+    DemoAccount("admin@example.com", "platform admin 平台管理员", is_staff=True, is_superuser=True),
 )
+
+
+def staff_email(role: StaffRole, uscc: str) -> str:
+    return f"{role.value}-{uscc.lower()}@example.com"
+
+
+def _new_user(email: str, password_hash: str, *, account: DemoAccount | None = None) -> User:
+    user = User(email=email, username=email, password=password_hash)
+    if account is not None:
+        user.is_staff = account.is_staff
+        user.is_superuser = account.is_superuser
+        user.real_name_level = account.level
+        if account.person is not None:
+            number = normalize_identity_number(account.person.id_number)
+            user.full_name = account.person.name
+            user.id_type = account.person.id_type
+            user.id_number_hash = crypto.keyed_hash(number, purpose=ID_NUMBER_HASH_PURPOSE)
+            user.id_number_encrypted = crypto.encrypt(number)
+            user.id_number_masked = mask_id(number)
+            user.phone = account.person.phone
+            user.real_name_verified_at = timezone.now()
+    return user
+
+
+@transaction.atomic
+def seed_demo_accounts() -> tuple[int, int]:
+    """Create the demo accounts that are missing; return (created, already there).
+
+    An existing account is left as it is (a changed password is the owner's choice).
+    The password is hashed once for all of them: hashing 371 times would take minutes.
+    """
+    password_hash = make_password(DEMO_PASSWORD)
+    wanted: dict[str, DemoAccount | None] = {account.email: account for account in DEMO_ACCOUNTS}
+    memberships: list[tuple[str, int, StaffRole]] = []
+    for department_id, uscc in Department.objects.order_by("uscc").values_list("pk", "uscc"):
+        for role in (StaffRole.CLERK, StaffRole.SUPERVISOR):
+            email = staff_email(role, uscc)
+            wanted[email] = None
+            memberships.append((email, department_id, role))
+    existing = set(User.objects.filter(email__in=wanted).values_list("email", flat=True))
+    new_users = [
+        _new_user(email, password_hash, account=account) for email, account in wanted.items() if email not in existing
+    ]
+    User.objects.bulk_create(new_users, batch_size=500)
+
+    ids = dict(User.objects.filter(email__in=wanted).values_list("email", "pk"))
+    created_ids = {ids[user.email] for user in new_users}
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user_id=ids[user.email], email=user.email, verified=True, primary=True) for user in new_users],
+        batch_size=500,
+    )
+    StaffMembership.objects.bulk_create(
+        [
+            StaffMembership(user_id=ids[email], department_id=department_id, role=role)
+            for email, department_id, role in memberships
+            if ids[email] in created_ids
+        ],
+        batch_size=500,
+    )
+    staff_ids = {ids[email] for email, _department, _role in memberships} | {
+        ids[account.email] for account in DEMO_ACCOUNTS if account.is_staff
+    }
+    # One encryption of the shared secret serves every account: each decrypts it the same.
+    secret = {"secret": crypto.encrypt(DEMO_TOTP_SECRET)}
+    Authenticator.objects.bulk_create(
+        [
+            Authenticator(user_id=user_id, type=Authenticator.Type.TOTP, data=secret)
+            for user_id in sorted(staff_ids & created_ids)
+        ],
+        batch_size=500,
+    )
+    return len(new_users), len(wanted) - len(new_users)

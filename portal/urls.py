@@ -5,8 +5,12 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.decorators import admin_login_redirect
 from portal import views
 from services import views as services_views
+
+# The admin's own login form would be a way in without MFA: it sends people to the portal login instead.
+admin.site.login = admin_login_redirect  # type: ignore[method-assign]
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", views.healthz, name="healthz"),
@@ -20,6 +24,8 @@ urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("services/", include("services.urls")),
     path("search/", services_views.search, name="search"),
+    path("accounts/", include("allauth.urls")),
+    path("me/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

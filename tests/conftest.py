@@ -10,43 +10,61 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from accounts.models import User
-from tests.factories import UserFactory
+from accounts.models import RealNameLevel, StaffRole, User
+from datahub.demo_data import LI_NA, WANG_XIAOMING, ZHAO_LI
+from services.models import Department
+from tests.factories import email_user, give_identity, staff_member
+from tests.services.factories import DepartmentFactory, region
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-# --- The named test users (STYLE.md). Their roles arrive with [accounts]. ---
+# --- The named test users (STYLE.md): e-mail accounts with their real-name levels and roles. ---
 
 
 @pytest.fixture
 def citizen(db: None) -> User:
-    return UserFactory.create(username="citizen", last_name="王", first_name="小明")
+    """王小明, 高级实名, his identity the population registry's."""
+    return give_identity(
+        email_user("citizen@example.com", last_name="王", first_name="小明"),
+        WANG_XIAOMING,
+        level=RealNameLevel.ADVANCED,
+    )
 
 
 @pytest.fixture
 def other_citizen(db: None) -> User:
-    return UserFactory.create(username="citizen2", last_name="赵", first_name="丽")
+    return give_identity(email_user("citizen2@example.com", last_name="赵", first_name="丽"), ZHAO_LI)
 
 
 @pytest.fixture
 def enterprise_agent(db: None) -> User:
-    return UserFactory.create(username="agent", last_name="李", first_name="娜")
+    return give_identity(email_user("agent@example.com", last_name="李", first_name="娜"), LI_NA)
 
 
 @pytest.fixture
-def clerk(db: None) -> User:
-    return UserFactory.create(username="clerk", last_name="陈", first_name="静", is_staff=True)
+def department(db: None) -> Department:
+    return DepartmentFactory.create(name="杭州市市场监督管理局")
 
 
 @pytest.fixture
-def other_clerk(db: None) -> User:
-    return UserFactory.create(username="clerk2", last_name="孙", first_name="浩", is_staff=True)
+def other_department(db: None) -> Department:
+    return DepartmentFactory.create(name="宁波市民政局", region=region("330200000000", "宁波市"))
 
 
 @pytest.fixture
-def supervisor(db: None) -> User:
-    return UserFactory.create(username="supervisor", last_name="刘", first_name="伟", is_staff=True)
+def clerk(department: Department) -> User:
+    return staff_member("clerk@example.com", department, StaffRole.CLERK, last_name="陈", first_name="静")
+
+
+@pytest.fixture
+def other_clerk(other_department: Department) -> User:
+    return staff_member("clerk2@example.com", other_department, StaffRole.CLERK, last_name="孙", first_name="浩")
+
+
+@pytest.fixture
+def supervisor(department: Department) -> User:
+    return staff_member("supervisor@example.com", department, StaffRole.SUPERVISOR, last_name="刘", first_name="伟")
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-import factory
+from typing import Any
 
-from accounts.models import User
+import factory
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.utils import timezone
+
+from accounts.models import RealNameLevel, StaffMembership, StaffRole, User
+from datahub.demo_data import PersonSpec
+from datahub.identity import mask_id, normalize_identity_number
+from datahub.models import ID_NUMBER_HASH_PURPOSE
+from portal import crypto
+from services.models import Department
+
+PASSWORD = "correct-horse-battery"
+# Base32; tests compute codes from it with allauth's own TOTP helpers.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -17,4 +31,42 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = "张"
     first_name = factory.Sequence(lambda n: f"用户{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.test")
-    password = factory.django.Password("correct-horse-battery")
+    password = factory.django.Password(PASSWORD)
+
+
+def email_user(email: str, *, password: str = PASSWORD, **fields: Any) -> User:
+    """A user who signed up with ``email`` and verified it: they can log in through allauth."""
+    user = UserFactory.create(username=email, email=email, password=password, **fields)
+    EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    return user
+
+
+def give_identity(user: User, person: PersonSpec, *, level: RealNameLevel = RealNameLevel.BASIC) -> User:
+    """Store ``person``'s identity on ``user`` as the real-name check does."""
+    number = normalize_identity_number(person.id_number)
+    user.full_name = person.name
+    user.id_type = person.id_type
+    user.id_number_hash = crypto.keyed_hash(number, purpose=ID_NUMBER_HASH_PURPOSE)
+    user.id_number_encrypted = crypto.encrypt(number)
+    user.id_number_masked = mask_id(number)
+    user.phone = person.phone
+    user.real_name_level = level
+    user.real_name_verified_at = timezone.now()
+    user.save()
+    return user
+
+
+def enroll_totp(user: User, secret: str = TOTP_SECRET) -> Authenticator:
+    """An activated TOTP authenticator, stored as allauth stores it (encrypted by the MFA adapter)."""
+    from allauth.mfa.utils import encrypt
+
+    authenticator, _created = Authenticator.objects.get_or_create(
+        user=user, type=Authenticator.Type.TOTP, defaults={"data": {"secret": encrypt(secret)}}
+    )
+    return authenticator
+
+
+def staff_member(email: str, department: Department, role: StaffRole = StaffRole.CLERK, **fields: Any) -> User:
+    user = email_user(email, **fields)
+    StaffMembership.objects.create(user=user, department=department, role=role)
+    return user

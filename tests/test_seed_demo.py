@@ -1,31 +1,40 @@
 """seed_demo creates the demo accounts once; running it again changes nothing."""
 
 import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from accounts.models import User
+from accounts.models import RealNameLevel, StaffMembership, User
 from datahub.models import LegalPersonRecord, PersonRecord
-from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
-from services.models import Region, ServiceItem
+from portal import crypto
+from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
+from services.models import Department, Region, ServiceItem
 
 CATALOGUE_LINE = (
     "Catalogue: 1 province, 11 cities, 26 counties, 183 departments, 23 themes, 366 published items, "
     "5 bundles, 36 search synonyms."
 )
 REGISTRIES_LINE = "Registries: 1007 persons, 241 legal persons."
+ACCOUNT_COUNT = 5 + 2 * 183
 
 # The embedded default (SQLite) must behave the same.
 pytestmark = pytest.mark.both_databases
 
 
-def _snapshot() -> list[tuple]:
-    return list(
-        User.objects.order_by("username").values_list(
-            "pk", "username", "password", "last_name", "first_name", "email", "is_staff", "is_superuser"
-        )
-    )
+def _snapshot() -> dict[str, list[tuple]]:
+    return {
+        "users": list(
+            User.objects.order_by("email").values_list(
+                "pk", "email", "password", "real_name_level", "full_name", "id_number_hash", "is_staff", "is_superuser"
+            )
+        ),
+        "addresses": list(EmailAddress.objects.order_by("pk").values_list("pk", "user_id", "email", "verified")),
+        "memberships": list(StaffMembership.objects.order_by("pk").values_list("pk", "user_id", "department_id")),
+        "authenticators": list(Authenticator.objects.order_by("pk").values_list("pk", "user_id", "type")),
+    }
 
 
 @pytest.mark.django_db
@@ -35,40 +44,80 @@ def test_seed_demo_twice_changes_nothing(capsys):
         first = _snapshot()
         call_command("seed_demo")
     output = capsys.readouterr().out
-    assert [row[1] for row in first] == sorted(account.username for account in DEMO_ACCOUNTS)
+    assert len(first["users"]) == ACCOUNT_COUNT
+    assert len(first["addresses"]) == ACCOUNT_COUNT
+    assert len(first["memberships"]) == 2 * 183
+    assert len(first["authenticators"]) == 2 * 183 + 1
     assert _snapshot() == first
-    assert "Demo accounts: 7 created, 0 already there." in output
-    assert "Demo accounts: 0 created, 7 already there." in output
+    assert f"Demo accounts: {ACCOUNT_COUNT} created, 0 already there." in output
+    assert f"Demo accounts: 0 created, {ACCOUNT_COUNT} already there." in output
     assert f"Every demo account's password is {DEMO_PASSWORD}" in output
+    assert (
+        "  clerk-<uscc>@example.com and supervisor-<uscc>@example.com for each of the 183 departments "
+        "(USCC in lower case)" in output
+    )
     assert output.count(CATALOGUE_LINE) == 2
     assert output.count(REGISTRIES_LINE) == 2
 
 
 @pytest.mark.django_db
-def test_demo_accounts_can_log_in_and_only_admin_is_superuser():
+def test_demo_accounts_have_their_levels_roles_and_verified_addresses():
     with override_settings(DEBUG=True):
         call_command("seed_demo")
-    assert authenticate(username="citizen", password=DEMO_PASSWORD) is not None
-    assert list(User.objects.filter(is_superuser=True).values_list("username", flat=True)) == ["admin"]
+    levels = dict(
+        User.objects.filter(email__in=[a.email for a in DEMO_ACCOUNTS]).values_list("email", "real_name_level")
+    )
+    assert levels == {
+        "citizen@example.com": RealNameLevel.ADVANCED,
+        "newcomer@example.com": RealNameLevel.UNVERIFIED,
+        "legalrep@example.com": RealNameLevel.BASIC,
+        "agent@example.com": RealNameLevel.BASIC,
+        "admin@example.com": RealNameLevel.UNVERIFIED,
+    }
+    citizen = User.objects.get(email="citizen@example.com")
+    assert (citizen.full_name, citizen.id_number_masked, citizen.phone) == (
+        "王小明",
+        "3****************4",
+        "13712349050",
+    )
+    assert crypto.decrypt(citizen.id_number_encrypted) == "330106198805120314"
+    assert list(User.objects.filter(is_superuser=True).values_list("email", flat=True)) == ["admin@example.com"]
+    assert EmailAddress.objects.filter(verified=True, primary=True).count() == ACCOUNT_COUNT
+    department = Department.objects.order_by("uscc").first()
+    assert department is not None
+    roles = set(StaffMembership.objects.filter(department=department).values_list("user__email", "role"))
+    assert roles == {
+        (f"clerk-{department.uscc.lower()}@example.com", "clerk"),
+        (f"supervisor-{department.uscc.lower()}@example.com", "supervisor"),
+    }
+    secrets = {crypto.decrypt(data["secret"]) for data in Authenticator.objects.values_list("data", flat=True)}
+    assert secrets == {DEMO_TOTP_SECRET}
+    assert authenticate(username="citizen@example.com", password=DEMO_PASSWORD) is not None
 
 
 @pytest.mark.django_db
 def test_a_changed_password_survives_a_second_seed():
     with override_settings(DEBUG=True):
         call_command("seed_demo")
-        user = User.objects.get(username="citizen")
+        user = User.objects.get(email="citizen@example.com")
         user.set_password("my-own-new-password")
         user.save(update_fields=["password"])
         call_command("seed_demo")
-    assert authenticate(username="citizen", password="my-own-new-password") is not None
+    assert authenticate(username="citizen@example.com", password="my-own-new-password") is not None
 
 
 @pytest.mark.django_db
 def test_seed_demo_refuses_production_without_being_told():
-    with pytest.raises(CommandError, match="DEBUG is off"):
+    with pytest.raises(CommandError, match="Pass --demo-accounts"):
         call_command("seed_demo")
     assert User.objects.count() == 0
     assert Region.objects.count() == 0
     assert ServiceItem.objects.count() == 0
     assert PersonRecord.objects.count() == 0
     assert LegalPersonRecord.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_seed_demo_seeds_production_when_told():
+    call_command("seed_demo", "--demo-accounts")
+    assert User.objects.count() == ACCOUNT_COUNT

@@ -12,7 +12,7 @@ from datahub.demo_data import LI_JIANGUO, LIN_XIAOYAN, WANG_XIAOMING, WANG_XIAOM
 from datahub.identity import IdentityType
 from datahub.models import DataAccessLog, LegalPersonRecord, PersonRecord
 from tests.datahub.builders import make_wang_household, make_yiwang_technology
-from tests.factories import UserFactory
+from tests.factories import UserFactory, enroll_totp
 from tests.helpers import assert_query_count, get_counting_queries
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client_() -> Client:
     client = Client()
-    client.force_login(UserFactory.create(username="platform-admin", is_staff=True, is_superuser=True))
+    admin = UserFactory.create(username="platform-admin", is_staff=True, is_superuser=True)
+    enroll_totp(admin)  # staff reach the admin only with MFA
+    client.force_login(admin)
     return client
 
 

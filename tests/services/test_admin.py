@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from portal.errors import Conflict
 from services import actions
 from services.models import Bundle, Department, Region, ServiceItem, Synonym, Theme
-from tests.factories import UserFactory
+from tests.factories import UserFactory, enroll_totp
 from tests.helpers import assert_query_count, get_counting_queries
 from tests.services.builders import make_department, make_item, make_theme
 
@@ -37,6 +37,7 @@ def published():
 
 
 def _client(user) -> Client:
+    enroll_totp(user)  # staff reach the admin only with MFA
     client = Client()
     client.force_login(user)
     return client
@@ -421,5 +422,7 @@ def test_the_item_list_and_the_versions_page_run_a_fixed_number_of_queries(publi
 
     assert len(versions.context["versions"]) == 3
     assert listing.context["cl"].result_count == 4
-    assert_query_count(versions_queries, 6)  # user, this version, the versions with editors; the session
-    assert_query_count(listing_queries, 8)  # user, two counts, the page with departments, star filter; the session
+    # user, staff MFA check, this version, the versions with editors; the session
+    assert_query_count(versions_queries, 7)
+    # user, staff MFA check, two counts, the page with departments, star filter; the session
+    assert_query_count(listing_queries, 9)
