@@ -1,0 +1,45 @@
+"""Accounts in the admin: identity masked, memberships managed, nothing of identity editable."""
+
+import pytest
+from django.test import Client
+
+from datahub.demo_data import WANG_XIAOMING
+from tests.factories import UserFactory, enroll_totp
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_with_mfa() -> Client:
+    admin = UserFactory.create(username="root", email="root@example.com", is_staff=True, is_superuser=True)
+    enroll_totp(admin)  # staff reach the admin only with MFA
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+def test_a_users_identity_is_shown_masked_and_read_only(admin_client_with_mfa, citizen):
+    response = admin_client_with_mfa.get(f"/admin/accounts/user/{citizen.pk}/change/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert citizen.id_number_masked in body
+    assert WANG_XIAOMING.id_number not in body
+    assert 'name="id_number_masked"' not in body  # shown, not an input
+    assert 'name="real_name_level"' not in body
+
+
+def test_posting_identity_fields_changes_nothing(admin_client_with_mfa, citizen):
+    before = (citizen.real_name_level, citizen.id_number_hash, citizen.id_number_masked)
+    admin_client_with_mfa.post(
+        f"/admin/accounts/user/{citizen.pk}/change/",
+        {"username": citizen.username, "email": citizen.email, "real_name_level": "1", "id_number_masked": "x"},
+    )
+    citizen.refresh_from_db()
+    assert (citizen.real_name_level, citizen.id_number_hash, citizen.id_number_masked) == before
+
+
+def test_memberships_are_listed_with_their_department(admin_client_with_mfa, clerk):
+    response = admin_client_with_mfa.get("/admin/accounts/staffmembership/")
+    membership = clerk.staff_memberships.get()
+    assert response.status_code == 200
+    assert membership.department.name in response.content.decode()
