@@ -28,7 +28,8 @@ EDITABLE_FIELDS = frozenset(
     {
         "name", "aliases", "summary", "item_type", "served_parties", "handling_type",
         "legal_limit", "legal_limit_unit", "promised_limit", "promised_limit_unit", "visits", "star_level",
-        "online_depth", "scope", "section", "conditions", "legal_basis", "consult_phone", "supervise_phone",
+        "online_depth", "min_real_name_level", "scope", "section", "conditions", "legal_basis", "consult_phone",
+        "supervise_phone",
         "location", "hours", "materials", "fees", "faqs", "process", "form_schema", "form_ui", "workflow",
         "effective_from", "effective_to", "change_note",
     }

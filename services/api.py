@@ -54,7 +54,7 @@ class ServiceSummarySerializer(serializers.ModelSerializer[ServiceItem]):
         fields = [
             "implementation_code", "basic_code", "name", "item_type", "served_parties", "handling_type",
             "legal_limit", "legal_limit_unit", "promised_limit", "promised_limit_unit", "visits", "star_level",
-            "online_depth", "section", "department", "department_name", "region", "version",
+            "online_depth", "min_real_name_level", "section", "department", "department_name", "region", "version",
         ]  # fmt: skip
 
 

@@ -167,6 +167,13 @@ class Scope(models.TextChoices):
     LOCAL = "5", _("Only at the implementing department")
 
 
+class RequiredRealNameLevel(models.IntegerChoices):
+    """The real-name level an applicant needs (the levels are accounts'; 1 may browse and ask only)."""
+
+    BASIC = 2, _("Basic real-name verification (level 2)")
+    ADVANCED = 3, _("Advanced real-name verification (level 3)")
+
+
 class Section(models.TextChoices):
     APPROVAL = "approval", _("Administrative approval")
     CONVENIENCE = "convenience", _("Convenience services")
@@ -212,6 +219,11 @@ class ServiceItem(models.Model):
     visits = models.PositiveSmallIntegerField(_("visits in person (到现场次数)"), default=0)
     star_level = models.PositiveSmallIntegerField(_("star level"), default=3)
     online_depth = models.PositiveSmallIntegerField(_("online depth"), choices=OnlineDepth.choices)
+    min_real_name_level = models.PositiveSmallIntegerField(
+        _("real-name level needed to apply"),
+        choices=RequiredRealNameLevel.choices,
+        default=RequiredRealNameLevel.BASIC,
+    )
     scope = models.CharField(_("handling scope (通办范围)"), max_length=1, choices=Scope.choices, default=Scope.LOCAL)
     section = models.CharField(_("section"), max_length=20, choices=Section.choices, default=Section.APPROVAL)
     conditions = models.TextField(_("conditions of acceptance (受理条件)"), blank=True)

@@ -58,7 +58,8 @@ ITEM_COLUMNS = (
     "implementation_code", "basic_code", "department", "exercise_level", "version", "status",
     "effective_from", "effective_to", "name", "aliases", "summary", "item_type", "served_parties",
     "handling_type", "legal_limit", "legal_limit_unit", "promised_limit", "promised_limit_unit", "visits",
-    "star_level", "online_depth", "scope", "section", "conditions", "legal_basis", "consult_phone",
+    "star_level", "online_depth", "min_real_name_level", "scope", "section", "conditions", "legal_basis",
+    "consult_phone",
     "supervise_phone", "location", "hours", "materials", "fees", "faqs", "process", "form_schema", "form_ui",
     "workflow", "themes", "change_note",
 )  # fmt: skip

@@ -14,7 +14,15 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from services.codes import implementation_code, validate_basic_code
-from services.models import Department, HandlingType, ItemType, OnlineDepth, ServedParty, ServiceItem
+from services.models import (
+    Department,
+    HandlingType,
+    ItemType,
+    OnlineDepth,
+    RequiredRealNameLevel,
+    ServedParty,
+    ServiceItem,
+)
 
 Problems = dict[str, list[str]]
 
@@ -143,6 +151,8 @@ def item_problems(item: ServiceItem, *, department: Department | None = None) ->
             _add(problems, "promised_limit", _("The promised time limit cannot be longer than the statutory one."))
     if item.online_depth not in OnlineDepth.values:
         _add(problems, "online_depth", _("Unknown online depth %(value)r.") % {"value": item.online_depth})
+    if item.min_real_name_level not in RequiredRealNameLevel.values:
+        _add(problems, "min_real_name_level", _("Applying needs real-name level 2 or 3."))
     if not 1 <= item.star_level <= 5:
         _add(problems, "star_level", _("The star level is from 1 to 5."))
     elif item.star_level in MAX_VISITS_BY_STAR and item.visits > MAX_VISITS_BY_STAR[item.star_level]:

@@ -198,3 +198,10 @@ def test_facet_counts_are_cached_until_the_catalogue_changes(client, catalogue):
     catalogue_changed()
     _response, queries = get_counting_queries(client, "/services/")
     assert len(queries) > 2
+
+
+def test_the_guide_says_which_real_name_level_applying_needs(client, catalogue):
+    item = catalogue["items"]["company"]
+    ServiceItemFactory._meta.model.objects.filter(pk=item.pk).update(min_real_name_level=3)
+    body = client.get(f"/en/services/{item.implementation_code}/").content.decode()
+    assert "Advanced real-name verification (level 3)" in body

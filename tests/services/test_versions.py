@@ -136,3 +136,13 @@ def test_returning_to_the_editor_reopens_the_draft(published, editor, approver):
     draft.refresh_from_db()
     assert draft.status == "draft"
     actions.item_draft_update(item_id=draft.pk, actor=editor, changes={"hours": "工作日 9:00-17:00"})
+
+
+def test_applying_needs_at_least_level_two(published, editor):
+    draft = actions.item_draft_start(implementation_code=published.implementation_code, actor=editor)
+    actions.item_draft_update(
+        item_id=draft.pk, actor=editor, changes={"min_real_name_level": 1, "effective_from": TODAY}
+    )
+    with pytest.raises(DomainError) as error:
+        actions.item_submit_for_review(item_id=draft.pk, actor=editor)
+    assert set(error.value.fields) == {"min_real_name_level"}
