@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import AuthorisationScope
 from datahub.identity import IdentityType
 
 
@@ -19,3 +20,42 @@ class RealNameForm(forms.Form):
         max_length=20,
         help_text=_("The phone number registered with your household registration."),
     )
+
+
+class EnterpriseClaimForm(forms.Form):
+    """法人认领: the unified social credit code the registry is asked about."""
+
+    uscc = forms.CharField(
+        label=_("Unified social credit code"),
+        max_length=30,
+        help_text=_("18 characters, as printed on the business licence."),
+    )
+
+
+class AgentAuthoriseForm(forms.Form):
+    """授权经办人: who, for which items, from when to when."""
+
+    agent_email = forms.EmailField(
+        label=_("Agent's e-mail address"),
+        help_text=_("The agent's account must be real-name verified."),
+    )
+    scope = forms.ChoiceField(
+        label=_("Scope"), choices=AuthorisationScope.choices, initial=AuthorisationScope.ALL, widget=forms.RadioSelect
+    )
+    item_codes = forms.CharField(
+        label=_("Implementation codes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For listed items only: one implementation code (实施编码) per line."),
+    )
+    valid_from = forms.DateField(label=_("Valid from"), help_text=_("Format: 2026-01-31"))
+    valid_to = forms.DateField(
+        label=_("Valid until"), required=False, help_text=_("Leave empty for an authorisation until revoked.")
+    )
+
+    def item_code_list(self) -> list[str]:
+        return [code.strip() for code in self.cleaned_data.get("item_codes", "").replace(",", "\n").splitlines()]
+
+
+class AgentRevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import datetime
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from datahub.identity import IdentityType, mask_name
+from datahub.models import LegalPersonKind
 
 
 class RealNameLevel(models.IntegerChoices):
@@ -93,3 +96,103 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.department_id} {self.role}"
+
+
+class Enterprise(models.Model):
+    """A legal person (法人) known to the portal; claimed by the account of its registered legal representative.
+
+    The claim is ``legal_representative``: set when the legal-person registry confirms the
+    claimer, cleared when a later comparison with the registry finds someone else there.
+    """
+
+    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=2, choices=LegalPersonKind.choices)
+    legal_representative = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="represented_enterprises",
+        verbose_name=_("legal representative"),
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    registry_checked_at = models.DateTimeField(_("compared with the registry at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuthorisationScope(models.TextChoices):
+    ALL = "all", _("All items")
+    LISTED = "listed", _("Listed items only")
+
+
+class AgentAuthorisation(models.Model):
+    """An agent (经办人) may act for an enterprise, for all items or the listed 实施编码, between two dates.
+
+    ``valid_from`` and ``valid_to`` are days in Asia/Shanghai, both included; no ``valid_to``
+    means until revoked. A revoked authorisation stays as the record of what was allowed.
+    """
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="authorisations")
+    agent = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="agent_authorisations", verbose_name=_("agent")
+    )
+    scope = models.CharField(_("scope"), max_length=10, choices=AuthorisationScope.choices)
+    item_codes = models.JSONField(_("implementation codes"), default=list, blank=True)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid until"), null=True, blank=True)
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(_("granted at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    revoke_reason = models.CharField(_("reason for revocation"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("agent authorisation")
+        verbose_name_plural = _("agent authorisations")
+        ordering = ["enterprise_id", "-granted_at", "pk"]
+        indexes = [models.Index(fields=["agent", "enterprise"], name="accounts_authorisation_agent")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.agent_id} {self.scope}"
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.revoked_at is None and self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    def covers(self, item_code: str) -> bool:
+        return self.scope == AuthorisationScope.ALL or item_code in (self.item_codes or [])
+
+
+class EnterpriseAction(models.TextChoices):
+    CLAIMED = "claimed", _("Claimed")
+    AUTHORISED = "authorised", _("Agent authorised")
+    REVOKED = "revoked", _("Authorisation revoked")
+    CLAIM_ENDED = "claim_ended", _("Claim ended")
+    AUTHORISATION_ENDED = "authorisation_ended", _("Authorisation ended")
+
+
+class EnterpriseEvent(models.Model):
+    """Append-only audit of an enterprise's claim and authorisations: written by the actions, never changed."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(max_length=100, blank=True)
+    action = models.CharField(_("action"), max_length=30, choices=EnterpriseAction.choices)
+    details = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("enterprise event")
+        verbose_name_plural = _("enterprise events")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

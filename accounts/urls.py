@@ -7,4 +7,13 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.me, name="me"),
     path("verify/", views.verify, name="verify"),
+    path("acting-for/", views.acting_for, name="acting_for"),
+    path("household/", views.household, name="household"),
+    path("enterprises/claim/", views.enterprise_claim, name="enterprise_claim"),
+    path("enterprises/<int:enterprise_id>/", views.enterprise, name="enterprise"),
+    path(
+        "enterprises/<int:enterprise_id>/authorisations/<int:authorisation_id>/revoke/",
+        views.authorisation_revoke,
+        name="authorisation_revoke",
+    ),
 ]

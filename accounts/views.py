@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from django import forms as django_forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts import actions, selectors
-from accounts.forms import RealNameForm
+from accounts.forms import AgentAuthoriseForm, AgentRevokeForm, EnterpriseClaimForm, RealNameForm
 from accounts.models import RealNameLevel
+from datahub.identity import mask_name
 from portal import crypto
 from portal.errors import DomainError
 
@@ -40,8 +45,27 @@ def me(request: HttpRequest) -> HttpResponse:
         "is_verified": user.real_name_level >= RealNameLevel.BASIC,
         "has_totp": selectors.has_totp(user),
         "is_staff_member": selectors.is_staff_member(user),
+        "enterprises": selectors.enterprises_acting_for(user),
+        "acting_for": selectors.acting_for(request),
     }
     return render(request, "accounts/me.html", context)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def household(request: HttpRequest) -> HttpResponse:
+    """The minors a parent may act for: the registry is read (and logged) only when asked for."""
+    user = selectors.user_for_owner(request.user)
+    context = {
+        # Masked even for the parent: the page may be seen over a shoulder, and forms show the child whole.
+        "minors": [
+            {"name": mask_name(child.name), "age": child.age_on(timezone.localdate())}
+            for child in selectors.household_minors(user=user)
+        ],
+        "is_verified": user.real_name_level >= RealNameLevel.BASIC,
+    }
+    return render(request, "accounts/household.html", context)
 
 
 @never_cache
@@ -75,3 +99,114 @@ def verify(request: HttpRequest) -> HttpResponse:
         else:
             return HttpResponseRedirect(next_url or reverse("accounts:me"))
     return render(request, "accounts/verify.html", {"form": form, "problem": problem, "next_url": next_url}, status=200)
+
+
+def _show_domain_error(form: django_forms.Form, error: DomainError) -> str:
+    """Put field problems next to their field; return the message for the top of the page otherwise."""
+    for field, field_messages in error.fields.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+    return "" if error.fields else str(error.message)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def acting_for(request: HttpRequest) -> HttpResponse:
+    """Choose, explicitly, whether to act as oneself or for one of one's enterprises in this session."""
+    if request.method == "POST":
+        choice = request.POST.get("enterprise", "")
+        if choice in ("", "self"):
+            request.session.pop(selectors.ACTING_FOR_SESSION_KEY, None)
+        else:
+            if not choice.isdigit():
+                raise DomainError(_("Choose yourself or one of the enterprises listed."), code="acting_for")
+            enterprise = selectors.enterprise_for_acting(user=request.user, enterprise_id=int(choice))
+            request.session[selectors.ACTING_FOR_SESSION_KEY] = enterprise.pk
+        return HttpResponseRedirect(_safe_next(request) or reverse("accounts:acting_for"))
+    context = {
+        "enterprises": selectors.enterprises_acting_for(request.user),
+        "current": selectors.acting_for(request),
+        "next_url": _safe_next(request),
+    }
+    return render(request, "accounts/acting_for.html", context)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def enterprise_claim(request: HttpRequest) -> HttpResponse:
+    """法人认领: the legal representative claims their enterprise, confirmed by the legal-person registry."""
+    user = selectors.user_for_owner(request.user)
+    form = EnterpriseClaimForm(request.POST or None)
+    problem = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            enterprise = actions.enterprise_claim(uscc=form.cleaned_data["uscc"], actor=user)
+        except DomainError as error:
+            problem = _show_domain_error(form, error)
+        else:
+            messages.success(request, _("You have claimed %(name)s.") % {"name": enterprise.name})
+            return HttpResponseRedirect(reverse("accounts:enterprise", args=[enterprise.pk]))
+    context = {"form": form, "problem": problem, "is_verified": user.real_name_level >= RealNameLevel.BASIC}
+    return render(request, "accounts/enterprise_claim.html", context)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def enterprise(request: HttpRequest, enterprise_id: int) -> HttpResponse:
+    """The legal representative's page of their enterprise: its agents, and a form to authorise another."""
+    company = selectors.enterprise_for_representative(user=request.user, enterprise_id=enterprise_id)
+    form = AgentAuthoriseForm(request.POST or None, initial={"valid_from": timezone.localdate()})
+    problem = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            authorisation = actions.agent_authorise(
+                enterprise_id=company.pk,
+                agent_email=form.cleaned_data["agent_email"],
+                scope=form.cleaned_data["scope"],
+                item_codes=form.item_code_list(),
+                valid_from=form.cleaned_data["valid_from"],
+                valid_to=form.cleaned_data["valid_to"],
+                actor=selectors.user_for_owner(request.user),
+            )
+        except DomainError as error:
+            problem = _show_domain_error(form, error)
+        else:
+            messages.success(
+                request, _("%(agent)s may now act for this enterprise.") % {"agent": authorisation.agent.masked_name}
+            )
+            return HttpResponseRedirect(reverse("accounts:enterprise", args=[company.pk]))
+    today = timezone.localdate()
+    authorisations = [
+        (authorisation, authorisation.is_active_on(today)) for authorisation in selectors.authorisations_of(company)
+    ]
+    context = {
+        "enterprise": company,
+        "authorisations": authorisations,
+        "form": form,
+        "revoke_form": AgentRevokeForm(),
+        "problem": problem,
+    }
+    return render(request, "accounts/enterprise.html", context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def authorisation_revoke(request: HttpRequest, enterprise_id: int, authorisation_id: int) -> HttpResponse:
+    """The legal representative revokes an agent's authorisation."""
+    company = selectors.enterprise_for_representative(user=request.user, enterprise_id=enterprise_id)
+    form = AgentRevokeForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        actions.agent_revoke(
+            authorisation_id=authorisation_id, actor=selectors.user_for_owner(request.user), reason=reason
+        )
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("The authorisation is revoked."))
+    return HttpResponseRedirect(reverse("accounts:enterprise", args=[company.pk]))

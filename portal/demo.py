@@ -9,6 +9,7 @@ can log in with any authenticator app (or ``oathtool --totp -b``).
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
@@ -17,8 +18,17 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import RealNameLevel, StaffMembership, StaffRole, User
-from datahub.demo_data import LI_JIANGUO, LI_NA, WANG_XIAOMING, PersonSpec
+from accounts import actions as account_actions
+from accounts.models import (
+    AgentAuthorisation,
+    AuthorisationScope,
+    Enterprise,
+    RealNameLevel,
+    StaffMembership,
+    StaffRole,
+    User,
+)
+from datahub.demo_data import LI_JIANGUO, LI_NA, WANG_XIAOMING, YIWANG_TECHNOLOGY, PersonSpec
 from datahub.identity import mask_id, normalize_identity_number
 from datahub.models import ID_NUMBER_HASH_PURPOSE
 from portal import crypto
@@ -118,3 +128,44 @@ def seed_demo_accounts() -> tuple[int, int]:
         batch_size=500,
     )
     return len(new_users), len(wanted) - len(new_users)
+
+
+DEMO_LEGAL_REPRESENTATIVE_EMAIL = "legalrep@example.com"
+DEMO_AGENT_EMAIL = "agent@example.com"
+DEMO_AUTHORISATION_FROM = datetime.date(2026, 1, 1)
+
+
+@transaction.atomic
+def seed_demo_enterprises() -> tuple[int, int]:
+    """legalrep has claimed the demo enterprise and authorised agent for all items; return (claimed, authorisations).
+
+    Done through the actions, as a person would (the registry reads are logged). What is
+    already there is left as it is; the counts are of claimed enterprises and unrevoked
+    authorisations after the run.
+    """
+    representative = User.objects.filter(email=DEMO_LEGAL_REPRESENTATIVE_EMAIL).first()
+    agent = User.objects.filter(email=DEMO_AGENT_EMAIL).first()
+    if representative is not None:
+        enterprise = Enterprise.objects.filter(uscc=YIWANG_TECHNOLOGY.uscc).first()
+        if enterprise is None or enterprise.legal_representative_id is None:
+            enterprise = account_actions.enterprise_claim(uscc=YIWANG_TECHNOLOGY.uscc, actor=representative)
+        if (
+            agent is not None
+            and enterprise.legal_representative_id == representative.pk
+            and not AgentAuthorisation.objects.filter(
+                enterprise=enterprise, agent=agent, revoked_at__isnull=True
+            ).exists()
+        ):
+            account_actions.agent_authorise(
+                enterprise_id=enterprise.pk,
+                agent_email=agent.email,
+                scope=AuthorisationScope.ALL,
+                item_codes=[],
+                valid_from=DEMO_AUTHORISATION_FROM,
+                valid_to=None,
+                actor=representative,
+            )
+    return (
+        Enterprise.objects.filter(legal_representative__isnull=False).count(),
+        AgentAuthorisation.objects.filter(revoked_at__isnull=True).count(),
+    )

@@ -18,6 +18,7 @@ from kombu import Exchange, Queue
 
 from portal.crypto import parse_keys
 from portal.env import env_bool, env_choice, env_int, env_list, env_required, env_str, env_url
+from portal.signing_keys import parse_rsa_private_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
@@ -44,6 +45,17 @@ else:
 if FIELD_ENCRYPTION_KEY:
     parse_keys(FIELD_ENCRYPTION_KEY)  # a malformed key stops the start, not the first write
 
+# Signs the ID tokens of the OpenID Connect provider (departments' systems log users in through the portal):
+# an RSA private key in PEM ("\n" may stand for the line breaks). Without one in DEBUG, OIDC logins fail.
+if DEBUG:
+    IDP_OIDC_PRIVATE_KEY = (env_str("IDP_OIDC_PRIVATE_KEY", "") or "").replace("\\n", "\n")
+else:
+    IDP_OIDC_PRIVATE_KEY = env_required(
+        "IDP_OIDC_PRIVATE_KEY", "it signs the ID tokens given to departments' systems, and DEBUG is off"
+    ).replace("\\n", "\n")
+if IDP_OIDC_PRIVATE_KEY:
+    parse_rsa_private_key(IDP_OIDC_PRIVATE_KEY)  # a malformed key stops the start, not the first login
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -63,6 +75,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
+    "allauth.headless",
+    "allauth.idp.oidc",
     "portal",
     "accounts",
     "services",
@@ -212,6 +226,12 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "一网通办"
 # Sessions are recorded at login; tracking every request would cost a write per page view.
 USERSESSIONS_TRACK_ACTIVITY = False
+# allauth's headless API (/_allauth/) for the mobile app (session token in X-Session-Token) and single-page
+# front ends; the portal keeps its own HTML pages, so e-mail links keep pointing at them (no FRONTEND_URLS).
+HEADLESS_CLIENTS = ("app", "browser")
+HEADLESS_ONLY = False
+# The OpenID Connect provider: which claims a department's system receives is decided by the adapter.
+IDP_OIDC_ADAPTER = "accounts.adapters.OIDCAdapter"
 
 # --- E-mail ---------------------------------------------------------------
 
@@ -284,7 +304,11 @@ CONTENT_SECURITY_POLICY = (
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        # The app's session token from allauth's headless login, sent as X-Session-Token.
+        "allauth.headless.contrib.rest_framework.authentication.XSessionTokenAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -370,6 +394,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-worker-pings": {
         "task": "portal.tasks.sweep_worker_pings",
         "schedule": crontab(minute="17", hour="3"),
+    },
+    "sweep-enterprise-representatives": {
+        "task": "accounts.tasks.sweep_enterprise_representatives",
+        "schedule": crontab(minute="41", hour="2"),
     },
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -18,6 +18,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz/worker", views.healthz_worker, name="healthz-worker"),
+    path("api/v1/", include("accounts.api_urls")),
+    # allauth's headless API for the app and single-page front ends, and the OpenID Connect provider
+    # (/.well-known/openid-configuration, /identity/o/…): fixed paths that clients are configured with.
+    path("_allauth/", include("allauth.headless.urls")),
+    path("", include("allauth.idp.urls")),
 ]
 
 urlpatterns += i18n_patterns(

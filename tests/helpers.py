@@ -35,6 +35,7 @@ _TEST_ONLY_ENV = {
     "DEBUG",
     "SECRET_KEY",
     "FIELD_ENCRYPTION_KEY",
+    "IDP_OIDC_PRIVATE_KEY",
     "HTTPS",
     "ALLOWED_HOSTS",
 }

@@ -1,6 +1,7 @@
 """Production settings pass Django's deployment checks; logs can be JSON lines."""
 
 import json
+import os
 import subprocess
 
 from tests.helpers import run_python
@@ -12,6 +13,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "zwfw.example.gov.cn",
     "CSRF_TRUSTED_ORIGINS": "https://zwfw.example.gov.cn",
     "BEHIND_PROXY": "true",
+    "IDP_OIDC_PRIVATE_KEY": os.environ["IDP_OIDC_PRIVATE_KEY"],  # the test key of tests/settings.py
 }
 
 

@@ -1,5 +1,7 @@
 """seed_demo creates the demo accounts once; running it again changes nothing."""
 
+import datetime
+
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -7,7 +9,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from accounts.models import RealNameLevel, StaffMembership, User
+from accounts.models import AgentAuthorisation, Enterprise, EnterpriseEvent, RealNameLevel, StaffMembership, User
 from datahub.models import LegalPersonRecord, PersonRecord
 from portal import crypto
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
@@ -58,6 +60,7 @@ def test_seed_demo_twice_changes_nothing(capsys):
     )
     assert output.count(CATALOGUE_LINE) == 2
     assert output.count(REGISTRIES_LINE) == 2
+    assert output.count("Enterprises: 1 claimed, 1 agent authorisation.") == 2
 
 
 @pytest.mark.django_db
@@ -93,6 +96,29 @@ def test_demo_accounts_have_their_levels_roles_and_verified_addresses():
     secrets = {crypto.decrypt(data["secret"]) for data in Authenticator.objects.values_list("data", flat=True)}
     assert secrets == {DEMO_TOTP_SECRET}
     assert authenticate(username="citizen@example.com", password=DEMO_PASSWORD) is not None
+
+
+@pytest.mark.django_db
+def test_legalrep_has_claimed_the_demo_enterprise_and_authorised_agent_once():
+    with override_settings(DEBUG=True):
+        call_command("seed_demo")
+        call_command("seed_demo")
+    enterprise = Enterprise.objects.get()
+    assert (enterprise.uscc, enterprise.name, enterprise.legal_representative.email) == (
+        "91330106MA2CYW08X3",
+        "杭州一网科技有限公司",
+        "legalrep@example.com",
+    )
+    authorisation = AgentAuthorisation.objects.get()
+    assert (
+        authorisation.agent.email,
+        authorisation.scope,
+        authorisation.valid_from,
+        authorisation.valid_to,
+        authorisation.revoked_at,
+        authorisation.granted_by_id,
+    ) == ("agent@example.com", "all", datetime.date(2026, 1, 1), None, None, enterprise.legal_representative_id)
+    assert list(EnterpriseEvent.objects.order_by("pk").values_list("action", flat=True)) == ["claimed", "authorised"]
 
 
 @pytest.mark.django_db

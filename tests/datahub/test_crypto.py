@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
@@ -126,7 +128,16 @@ def test_without_debug_a_missing_key_is_refused_at_use(settings):
 
 
 def _import_settings(**env: str):
-    return run_python("-c", "import portal.settings", DEBUG="false", SECRET_KEY=PRODUCTION_SECRET, **env)
+    # The other keys production needs, from the test settings, so that only the one under test is missing.
+    signing_key = os.environ["IDP_OIDC_PRIVATE_KEY"]
+    return run_python(
+        "-c",
+        "import portal.settings",
+        DEBUG="false",
+        SECRET_KEY=PRODUCTION_SECRET,
+        IDP_OIDC_PRIVATE_KEY=signing_key,
+        **env,
+    )
 
 
 def test_settings_refuse_to_start_without_an_encryption_key_when_debug_is_off():

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from datahub.demo import seed_registries
-from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo_accounts
+from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo_accounts, seed_demo_enterprises
 from services.demo import seed_catalogue
 
 
@@ -55,6 +55,11 @@ class Command(BaseCommand):
         )
         created, existing = seed_demo_accounts()
         self.stdout.write(f"Demo accounts: {created} created, {existing} already there.")
+        claimed, authorisations = seed_demo_enterprises()
+        self.stdout.write(
+            f"Enterprises: {claimed} claimed, "
+            f"{_counted(authorisations, 'agent authorisation', 'agent authorisations')}."
+        )
         self.stdout.write(f"Every demo account's password is {DEMO_PASSWORD}")
         for account in DEMO_ACCOUNTS:
             self.stdout.write(f"  {account.email:<24} {account.role}")
