@@ -8,6 +8,7 @@ import re
 import unicodedata
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -436,3 +437,10 @@ def enterprises_compare_all() -> int:
     for enterprise_id in ids:
         ended += enterprise_compare_with_registry(enterprise_id=enterprise_id)
     return ended
+
+
+def user_consent_privacy(*, user_id: int) -> None:
+    """Record that the user agreed to the current privacy notice, and when."""
+    User.objects.filter(pk=user_id).update(
+        privacy_notice_version=settings.PRIVACY_NOTICE_VERSION, privacy_consented_at=timezone.now()
+    )

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AuthorisationScope
+from accounts import actions
+from accounts.models import AuthorisationScope, User
 from datahub.identity import IdentityType
 
 
@@ -59,3 +61,26 @@ class AgentAuthoriseForm(forms.Form):
 
 class AgentRevokeForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class PrivacyConsentSignupForm(forms.Form):
+    """Extra field of allauth's signup form: consent to the current privacy notice (PIPL)."""
+
+    privacy_consent = forms.BooleanField(
+        label=_("I have read and agree to the privacy notice"),
+        help_text=_("The privacy notice is at /privacy/: what we keep about you, why, and for how long."),
+        required=True,
+        error_messages={"required": _("Please read the privacy notice and agree to it to create an account.")},
+    )
+
+    def signup(self, request: HttpRequest, user: User) -> None:
+        """Called by allauth once the account exists: record which notice was agreed to."""
+        actions.user_consent_privacy(user_id=user.pk)
+
+
+class PrivacyConsentForm(forms.Form):
+    privacy_consent = forms.BooleanField(
+        label=_("I have read and agree to the privacy notice"),
+        required=True,
+        error_messages={"required": _("Please agree to the privacy notice to go on using your account.")},
+    )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("acting-for/", views.acting_for, name="acting_for"),
     path("household/", views.household, name="household"),
+    path("privacy/", views.privacy_consent, name="privacy_consent"),
     path("enterprises/claim/", views.enterprise_claim, name="enterprise_claim"),
     path("enterprises/<int:enterprise_id>/", views.enterprise, name="enterprise"),
     path(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms as django_forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -15,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts import actions, selectors
-from accounts.forms import AgentAuthoriseForm, AgentRevokeForm, EnterpriseClaimForm, RealNameForm
+from accounts.forms import AgentAuthoriseForm, AgentRevokeForm, EnterpriseClaimForm, PrivacyConsentForm, RealNameForm
 from accounts.models import RealNameLevel
 from datahub.identity import mask_name
 from portal import crypto
@@ -210,3 +211,22 @@ def authorisation_revoke(request: HttpRequest, enterprise_id: int, authorisation
     else:
         messages.success(request, _("The authorisation is revoked."))
     return HttpResponseRedirect(reverse("accounts:enterprise", args=[company.pk]))
+
+
+@require_http_methods(["GET"])
+def privacy_notice(request: HttpRequest) -> HttpResponse:
+    """The privacy notice itself, readable by anyone."""
+    return render(request, "accounts/privacy_notice.html", {"version": settings.PRIVACY_NOTICE_VERSION})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def privacy_consent(request: HttpRequest) -> HttpResponse:
+    """Ask for consent to a new version of the privacy notice, then go back where the person was going."""
+    form = PrivacyConsentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actions.user_consent_privacy(user_id=selectors.user_for_owner(request.user).pk)
+        return HttpResponseRedirect(_safe_next(request) or reverse("accounts:me"))
+    context = {"form": form, "version": settings.PRIVACY_NOTICE_VERSION, "next": _safe_next(request)}
+    return render(request, "accounts/privacy_consent.html", context)

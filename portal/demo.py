@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
@@ -63,7 +64,14 @@ def staff_email(role: StaffRole, uscc: str) -> str:
 
 
 def _new_user(email: str, password_hash: str, *, account: DemoAccount | None = None) -> User:
-    user = User(email=email, username=email, password=password_hash)
+    # Demo people have agreed to the current privacy notice, so trying the portal starts at once.
+    user = User(
+        email=email,
+        username=email,
+        password=password_hash,
+        privacy_notice_version=settings.PRIVACY_NOTICE_VERSION,
+        privacy_consented_at=timezone.now(),
+    )
     if account is not None:
         user.is_staff = account.is_staff
         user.is_superuser = account.is_superuser

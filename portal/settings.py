@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.StaffMFAMiddleware",
+    "accounts.middleware.PrivacyConsentMiddleware",
     "portal.middleware.DomainErrorMiddleware",
 ]
 
@@ -202,6 +203,9 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 
 # django-allauth: one account per e-mail address, verified by a code before the first login.
 ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.PrivacyConsentSignupForm"
+# The privacy notice (PIPL) people consent to; a new version asks everyone again at their next visit.
+PRIVACY_NOTICE_VERSION = "2026-11"
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import views as accounts_views
 from accounts.decorators import admin_login_redirect
 from portal import views
 from services import views as services_views
@@ -31,6 +32,7 @@ urlpatterns += i18n_patterns(
     path("search/", services_views.search, name="search"),
     path("accounts/", include("allauth.urls")),
     path("me/", include("accounts.urls")),
+    path("privacy/", accounts_views.privacy_notice, name="privacy_notice"),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -7,6 +7,7 @@ from typing import Any
 import factory
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import RealNameLevel, StaffMembership, StaffRole, User
@@ -32,6 +33,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Sequence(lambda n: f"用户{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.test")
     password = factory.django.Password(PASSWORD)
+    privacy_notice_version = factory.LazyFunction(lambda: settings.PRIVACY_NOTICE_VERSION)
 
 
 def email_user(email: str, *, password: str = PASSWORD, **fields: Any) -> User:

@@ -18,7 +18,7 @@ NEW_PASSWORD = "Zhejiang-portal-2026"
 def test_signup_mails_a_code_and_the_code_verifies_the_address_and_logs_in(client):
     response = client.post(
         "/accounts/signup/",
-        {"email": "zhou@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        {"email": "zhou@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "privacy_consent": "on"},
     )
 
     assert response.status_code == 302
@@ -41,7 +41,8 @@ def test_signup_mails_a_code_and_the_code_verifies_the_address_and_logs_in(clien
 
 def test_a_wrong_code_verifies_nothing(client):
     client.post(
-        "/accounts/signup/", {"email": "zhou@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+        "/accounts/signup/",
+        {"email": "zhou@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "privacy_consent": "on"},
     )
 
     response = client.post("/accounts/confirm-email/", {"code": "WRONG1"})

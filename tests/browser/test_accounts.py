@@ -20,6 +20,7 @@ def test_sign_up_verify_upgrade_log_out_and_in(page):
     page.locator("#id_email").fill("wang@example.com")
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
+    page.locator("#id_privacy_consent").check()
     page.locator("main form button[type=submit]").click()
     page.wait_for_url("**/accounts/confirm-email/")
     assert len(mail.outbox) == 1
