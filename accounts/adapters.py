@@ -1,18 +1,27 @@
-"""allauth adapters: how allauth stores the portal's secrets, and what departments' systems learn of a user."""
+"""allauth adapters: how allauth stores the portal's secrets and phone numbers, and what departments' systems learn."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any, Literal
 
+from allauth.account.adapter import DefaultAccountAdapter, get_adapter
+from allauth.account.stages import PhoneVerificationStage
 from allauth.idp.oidc.adapter import DefaultOIDCAdapter
 from allauth.idp.oidc.models import Client
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from accounts import actions
 from accounts.models import User
+from accounts.sms import get_sms_sender
+from datahub.identity import normalize_phone
 from portal import crypto
+from portal.errors import DomainError
 
 
 class MFAAdapter(DefaultMFAAdapter):
@@ -68,3 +77,83 @@ class OIDCAdapter(DefaultOIDCAdapter):
         data["claims_supported"] = [
             "sub", "email", "email_verified", "real_name_level", "name", "id_type", "id_number_masked",
         ]  # fmt: skip
+
+
+VERIFICATION_CODE_SMS = "【一网通办】您的验证码是 %(code)s，10 分钟内有效。"
+UNKNOWN_ACCOUNT_SMS = "【一网通办】有人用本号码申请验证码，但本号码未绑定一网通办账号。如非本人操作，请忽略。"
+ACCOUNT_EXISTS_SMS = "【一网通办】有人用本号码注册一网通办，但本号码已绑定账号。如忘记密码，请通过登录页找回。"
+
+
+class PhoneField(forms.CharField):
+    """A mainland mobile number, typed as people write it (137 1234 9050, +86…): stored as 11 digits."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Mobile phone number"))
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "numeric"})
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        return get_adapter().clean_phone(value) if value else value
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """Mobile numbers live on ``User.phone``/``User.phone_verified``; codes go out through the SMS sender."""
+
+    def phone_form_field(self, **kwargs: Any) -> Any:
+        return PhoneField(**kwargs)
+
+    def clean_phone(self, phone: str) -> str:
+        try:
+            return actions.clean_mainland_phone(phone)
+        except DomainError as error:
+            raise ValidationError(str(error.message), code="invalid_phone") from None
+
+    def set_phone(self, user: AbstractBaseUser, phone: str, verified: bool) -> None:
+        if verified:
+            updated = actions.user_phone_verify(user_id=user.pk, phone=phone)
+        else:
+            updated = actions.user_phone_set(user_id=user.pk, phone=phone)
+        user.phone, user.phone_verified = updated.phone, updated.phone_verified  # type: ignore[attr-defined]
+
+    def get_phone(self, user: AbstractBaseUser) -> tuple[str, bool] | None:
+        phone = getattr(user, "phone", "")
+        return (phone, bool(getattr(user, "phone_verified", False))) if phone else None
+
+    def set_phone_verified(self, user: AbstractBaseUser, phone: str) -> None:
+        self.set_phone(user, phone, True)
+
+    def get_user_by_phone(self, phone: str) -> AbstractBaseUser | None:
+        """The account holding this number verified: the only one the number logs in to."""
+        number = normalize_phone(phone)
+        if not number:
+            return None
+        return User.objects.filter(phone=number, phone_verified=True).first()
+
+    def send_verification_code_sms(self, user: AbstractBaseUser, phone: str, code: str, **kwargs: Any) -> None:
+        get_sms_sender().send(phone=normalize_phone(phone), text=VERIFICATION_CODE_SMS % {"code": code})
+
+    def send_unknown_account_sms(self, phone: str, **kwargs: Any) -> None:
+        get_sms_sender().send(phone=normalize_phone(phone), text=UNKNOWN_ACCOUNT_SMS)
+
+    def send_account_already_exists_sms(self, phone: str) -> None:
+        get_sms_sender().send(phone=normalize_phone(phone), text=ACCOUNT_EXISTS_SMS)
+
+    def get_login_stages(self) -> list[str]:
+        # A number is verified when it is given at signup (or on the phone page), not at every login:
+        # numbers stored by the real-name check before SMS verification existed must not block logging in.
+        return [
+            "accounts.adapters.SignupPhoneVerificationStage" if stage.endswith(".PhoneVerificationStage") else stage
+            for stage in super().get_login_stages()
+        ]
+
+
+class SignupPhoneVerificationStage(PhoneVerificationStage):
+    """allauth's phone verification stage, run for a signup only."""
+
+    def handle(self) -> tuple[HttpResponse | None, bool]:
+        if not self.login.signup:
+            return None, True
+        return super().handle()

@@ -28,6 +28,8 @@ class User(AbstractUser):
     """
 
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    # Confirmed by an SMS code: only a verified number logs in, and it belongs to one account.
+    phone_verified = models.BooleanField(_("mobile phone verified"), default=False)
     real_name_level = models.PositiveSmallIntegerField(
         _("real-name level"), choices=RealNameLevel.choices, default=RealNameLevel.UNVERIFIED
     )
@@ -49,7 +51,12 @@ class User(AbstractUser):
                 fields=["id_number_hash"],
                 condition=~Q(id_number_hash=""),
                 name="accounts_user_one_account_per_document",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=Q(phone_verified=True),
+                name="accounts_user_one_account_per_verified_phone",
+            ),
         ]
 
     @property
@@ -196,3 +203,19 @@ class EnterpriseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class SmsOutboxMessage(models.Model):
+    """A text message as the demo sender "sent" it: kept so that staff can read the codes of a demo."""
+
+    phone = models.CharField(_("mobile phone"), max_length=20)
+    text = models.TextField(_("text"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("text message")
+        verbose_name_plural = _("text messages")
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.phone} {self.sent_at:%Y-%m-%d %H:%M}"

@@ -11,7 +11,15 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import AgentAuthorisation, Enterprise, EnterpriseEvent, RealNameLevel, StaffMembership, User
+from accounts.models import (
+    AgentAuthorisation,
+    Enterprise,
+    EnterpriseEvent,
+    RealNameLevel,
+    SmsOutboxMessage,
+    StaffMembership,
+    User,
+)
 from datahub import registries
 from datahub.registries import PersonView
 from portal import crypto
@@ -181,3 +189,11 @@ def household_minors(*, user: AbstractBaseUser | AnonymousUser) -> list[PersonVi
     if own is None or own.is_minor_on(today):
         return []
     return [member for member in members if member.id_number != own_number and member.is_minor_on(today)]
+
+
+SMS_OUTBOX_PAGE_SIZE = 50
+
+
+def sms_outbox_latest() -> list[SmsOutboxMessage]:
+    """The latest text messages of the demo sender, newest first: for staff only (the caller checks)."""
+    return list(SmsOutboxMessage.objects.order_by("-sent_at", "-pk")[:SMS_OUTBOX_PAGE_SIZE])

@@ -10,6 +10,7 @@ urlpatterns = [
     path("acting-for/", views.acting_for, name="acting_for"),
     path("household/", views.household, name="household"),
     path("privacy/", views.privacy_consent, name="privacy_consent"),
+    path("sms-outbox/", views.sms_outbox, name="sms_outbox"),
     path("enterprises/claim/", views.enterprise_claim, name="enterprise_claim"),
     path("enterprises/<int:enterprise_id>/", views.enterprise, name="enterprise"),
     path(

@@ -16,9 +16,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts import actions, selectors
+from accounts.decorators import staff_member_required_with_mfa
 from accounts.forms import AgentAuthoriseForm, AgentRevokeForm, EnterpriseClaimForm, PrivacyConsentForm, RealNameForm
 from accounts.models import RealNameLevel
-from datahub.identity import mask_name
+from datahub.identity import mask_name, mask_phone
 from portal import crypto
 from portal.errors import DomainError
 
@@ -230,3 +231,16 @@ def privacy_consent(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(_safe_next(request) or reverse("accounts:me"))
     context = {"form": form, "version": settings.PRIVACY_NOTICE_VERSION, "next": _safe_next(request)}
     return render(request, "accounts/privacy_consent.html", context)
+
+
+@never_cache
+@staff_member_required_with_mfa
+@require_http_methods(["GET"])
+def sms_outbox(request: HttpRequest) -> HttpResponse:
+    """The demo SMS outbox: what the demo sender would have texted, numbers masked, codes readable."""
+    messages_sent = [
+        {"phone": mask_phone(message.phone), "text": message.text, "sent_at": message.sent_at}
+        for message in selectors.sms_outbox_latest()
+    ]
+    context = {"messages_sent": messages_sent, "page_size": selectors.SMS_OUTBOX_PAGE_SIZE}
+    return render(request, "accounts/sms_outbox.html", context)

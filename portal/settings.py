@@ -201,12 +201,23 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "accounts:me"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 
-# django-allauth: one account per e-mail address, verified by a code before the first login.
-ACCOUNT_LOGIN_METHODS = {"email"}
+# django-allauth: one account per e-mail address, verified by a code before the first login; a mobile
+# number verified by an SMS code is a second way to log in (one verified number, one account).
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email", "phone"}
+ACCOUNT_FORMS = {
+    "signup": "accounts.phone_forms.PhoneSignupForm",
+    "verify_phone": "accounts.phone_forms.RecycledPhoneVerifyForm",
+    "change_phone": "accounts.phone_forms.RecycledPhoneChangeForm",
+}
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.PrivacyConsentSignupForm"
 # The privacy notice (PIPL) people consent to; a new version asks everyone again at their next visit.
 PRIVACY_NOTICE_VERSION = "2026-11"
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# The phone is optional at signup: accounts made before it existed have none, and the e-mail stays the
+# required way in. A number given at signup is verified by an SMS code before the account is used.
+ACCOUNT_SIGNUP_FIELDS = ["email*", "phone", "password1*", "password2*"]
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 10 * 60  # the SMS says "10 分钟内有效"
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
@@ -225,6 +236,9 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/10s/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[一网通办] "
+# Where text messages go: the demo sender keeps them in the staff outbox (/me/sms-outbox/); a gateway's
+# class implements accounts.sms.SmsSender.
+SMS_SENDER = env_str("SMS_SENDER", "accounts.sms.ConsoleOutboxSmsSender") or "accounts.sms.ConsoleOutboxSmsSender"
 MFA_ADAPTER = "accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "一网通办"
