@@ -525,3 +525,43 @@ def _mail_phone_taken_over(*, email: str, phone: str) -> None:
         send_mail(PHONE_TAKEN_OVER_SUBJECT, PHONE_TAKEN_OVER_BODY % {"phone": mask_phone(phone)}, None, [email])
     except Exception:  # the number has moved already; a mail server down must not fail the new owner's request
         logger.exception("Could not e-mail the former holder of phone %s", mask_phone(phone))
+
+
+def user_confirm_at_counter(*, email: str, id_type: str, id_number: str, clerk: User) -> User:
+    """高级实名: a clerk has seen the person and their identity document at the counter.
+
+    The document shown must be the one the account was verified with at level 2;
+    the clerk cannot confirm their own account. Nothing changes on a refusal.
+    """
+    from accounts import selectors
+
+    if not selectors.is_staff_member(clerk):
+        raise PermissionDenied(_("Only staff at a service counter can confirm identities."), code="not_staff")
+    number = normalize_identity_number(id_number)
+    try:
+        validate_identity_number(id_type, number)
+    except ValidationError as error:
+        raise DomainError(error.messages[0], code="id_number", fields={"id_number": error.messages}) from None
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(email__iexact=(email or "").strip()).first()
+        if user is None:
+            message = _("There is no account with this e-mail address.")
+            raise NotFound(message, code="no_account", fields={"email": [message]})
+        if user.pk == clerk.pk:
+            raise PermissionDenied(_("A clerk cannot confirm their own account."), code="own_account")
+        if user.real_name_level >= RealNameLevel.ADVANCED:
+            raise Conflict(_("This account already has advanced real-name verification."), code="already_advanced")
+        if user.real_name_level < RealNameLevel.BASIC:
+            raise Conflict(
+                _("The account must first pass the basic real-name check online (/me/verify/)."), code="not_basic"
+            )
+        hashes = crypto.keyed_hashes(number, purpose=ID_NUMBER_HASH_PURPOSE)
+        if user.id_type != id_type or user.id_number_hash not in hashes:
+            message = _("The document shown is not the one this account was verified with.")
+            raise DomainError(message, code="document_mismatch", fields={"id_number": [message]})
+        user.real_name_level = RealNameLevel.ADVANCED
+        user.real_name_confirmed_by = clerk
+        user.real_name_verified_at = timezone.now()
+        user.save(update_fields=["real_name_level", "real_name_confirmed_by", "real_name_verified_at"])
+    logger.info("advanced real-name confirmed at the counter", extra={"user_id": user.pk, "clerk_id": clerk.pk})
+    return user

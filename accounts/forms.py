@@ -84,3 +84,13 @@ class PrivacyConsentForm(forms.Form):
         required=True,
         error_messages={"required": _("Please agree to the privacy notice to go on using your account.")},
     )
+
+
+class CounterConfirmForm(forms.Form):
+    """高级实名 at the counter: the clerk types what the document in front of them says."""
+
+    email = forms.EmailField(label=_("E-mail address of the account"))
+    id_type = forms.ChoiceField(
+        label=_("Identity document type"), choices=IdentityType.choices, initial=IdentityType.RESIDENT_ID
+    )
+    id_number = forms.CharField(label=_("Identity document number"), max_length=40)

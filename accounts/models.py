@@ -39,6 +39,15 @@ class User(AbstractUser):
     id_number_encrypted = models.TextField(blank=True, editable=False)
     id_number_masked = models.CharField(_("identity document number"), max_length=40, blank=True, editable=False)
     real_name_verified_at = models.DateTimeField(_("real-name verified at"), null=True, blank=True)
+    # 高级实名 at a counter: the clerk who saw the person and the document.
+    real_name_confirmed_by = models.ForeignKey(
+        "self",
+        verbose_name=_("confirmed at the counter by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     privacy_notice_version = models.CharField(_("privacy notice version"), max_length=20, blank=True)
     privacy_consented_at = models.DateTimeField(_("privacy consent given at"), null=True, blank=True)
 

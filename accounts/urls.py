@@ -11,6 +11,7 @@ urlpatterns = [
     path("household/", views.household, name="household"),
     path("privacy/", views.privacy_consent, name="privacy_consent"),
     path("sms-outbox/", views.sms_outbox, name="sms_outbox"),
+    path("counter/confirm/", views.counter_confirm, name="counter_confirm"),
     path("enterprises/claim/", views.enterprise_claim, name="enterprise_claim"),
     path("enterprises/<int:enterprise_id>/", views.enterprise, name="enterprise"),
     path(

@@ -17,7 +17,14 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import actions, selectors
 from accounts.decorators import staff_member_required_with_mfa
-from accounts.forms import AgentAuthoriseForm, AgentRevokeForm, EnterpriseClaimForm, PrivacyConsentForm, RealNameForm
+from accounts.forms import (
+    AgentAuthoriseForm,
+    AgentRevokeForm,
+    CounterConfirmForm,
+    EnterpriseClaimForm,
+    PrivacyConsentForm,
+    RealNameForm,
+)
 from accounts.models import RealNameLevel
 from datahub.identity import mask_name, mask_phone
 from portal import crypto
@@ -244,3 +251,28 @@ def sms_outbox(request: HttpRequest) -> HttpResponse:
     ]
     context = {"messages_sent": messages_sent, "page_size": selectors.SMS_OUTBOX_PAGE_SIZE}
     return render(request, "accounts/sms_outbox.html", context)
+
+
+@never_cache
+@staff_member_required_with_mfa
+@require_http_methods(["GET", "POST"])
+def counter_confirm(request: HttpRequest) -> HttpResponse:
+    """A clerk confirms, at the counter, the identity of a person whose document they have seen (高级实名)."""
+    form = CounterConfirmForm(request.POST or None)
+    problem = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = actions.user_confirm_at_counter(
+                email=form.cleaned_data["email"],
+                id_type=form.cleaned_data["id_type"],
+                id_number=form.cleaned_data["id_number"],
+                clerk=selectors.user_for_owner(request.user),
+            )
+        except DomainError as error:
+            problem = _show_domain_error(form, error)
+        else:
+            messages.success(
+                request, _("%(name)s now has advanced real-name verification.") % {"name": person.masked_name}
+            )
+            return HttpResponseRedirect(reverse("accounts:counter_confirm"))
+    return render(request, "accounts/counter_confirm.html", {"form": form, "problem": problem})
