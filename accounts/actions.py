@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import selectors
 from accounts.models import (
     AgentAuthorisation,
     AuthorisationScope,
@@ -533,8 +534,6 @@ def user_confirm_at_counter(*, email: str, id_type: str, id_number: str, clerk: 
     The document shown must be the one the account was verified with at level 2;
     the clerk cannot confirm their own account. Nothing changes on a refusal.
     """
-    from accounts import selectors
-
     if not selectors.is_staff_member(clerk):
         raise PermissionDenied(_("Only staff at a service counter can confirm identities."), code="not_staff")
     number = normalize_identity_number(id_number)
