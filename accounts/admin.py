@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import StaffMembership, User
+from accounts.models import AgentAuthorisation, Enterprise, EnterpriseEvent, StaffMembership, User
 
 
 class StaffMembershipInline(admin.TabularInline):
@@ -68,3 +69,47 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     list_filter = ("role",)
     search_fields = ("user__email", "department__name", "department__uscc")
     autocomplete_fields = ("user", "department")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by the accounts actions (with their audit events): the admin looks, never edits."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+
+class EnterpriseEventInline(admin.TabularInline):
+    model = EnterpriseEvent
+    extra = 0
+    fields = ("at", "action", "actor", "actor_label", "details")
+    readonly_fields = fields
+    ordering = ("at",)
+
+    def has_add_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(ReadOnlyAdmin):
+    list_display = ("name", "uscc", "kind", "legal_representative", "claimed_at")
+    list_filter = ("kind",)
+    search_fields = ("=uscc", "name")
+    list_select_related = ("legal_representative",)
+    inlines = (EnterpriseEventInline,)
+
+
+@admin.register(AgentAuthorisation)
+class AgentAuthorisationAdmin(ReadOnlyAdmin):
+    list_display = ("enterprise", "agent", "scope", "valid_from", "valid_to", "revoked_at")
+    list_filter = ("scope",)
+    search_fields = ("enterprise__uscc", "enterprise__name", "agent__email")
+    list_select_related = ("enterprise", "agent")

@@ -43,3 +43,30 @@ def test_memberships_are_listed_with_their_department(admin_client_with_mfa, cle
     membership = clerk.staff_memberships.get()
     assert response.status_code == 200
     assert membership.department.name in response.content.decode()
+
+
+def test_enterprises_and_authorisations_are_shown_but_not_editable(admin_client_with_mfa, enterprise_agent, citizen):
+    from django.utils import timezone
+
+    from accounts.models import AgentAuthorisation, AuthorisationScope, Enterprise
+
+    enterprise = Enterprise.objects.create(uscc="91330106MA2CYW08X3", name="杭州一网科技有限公司", kind="91")
+    authorisation = AgentAuthorisation.objects.create(
+        enterprise=enterprise,
+        agent=enterprise_agent,
+        scope=AuthorisationScope.ALL,
+        valid_from="2026-01-01",
+        granted_at=timezone.now(),
+        granted_by=citizen,
+    )
+
+    listing = admin_client_with_mfa.get("/admin/accounts/enterprise/")
+    change = admin_client_with_mfa.post(
+        f"/admin/accounts/agentauthorisation/{authorisation.pk}/change/", {"scope": "listed"}
+    )
+
+    assert "杭州一网科技有限公司" in listing.content.decode()
+    assert change.status_code == 403
+    authorisation.refresh_from_db()
+    assert authorisation.scope == AuthorisationScope.ALL
+    assert admin_client_with_mfa.get("/admin/accounts/enterprise/add/").status_code == 403
