@@ -12,10 +12,10 @@ from services.codes import (
     implementation_code,
     parent_region_code,
     region_level_of,
-    uscc_check_character,
 )
 from services.models import Department, DepartmentKind, Region, ServiceItem, Theme
 from services.validation import served_party_flags
+from tests.services.factories import uscc_for
 
 PROVINCE_CODE = "330000000000"
 CITY_CODE = "330100000000"
@@ -24,8 +24,7 @@ ITEM_START = datetime.date(2024, 1, 1)
 
 def make_uscc(serial: int, *, region_code: str = CITY_CODE) -> str:
     """A valid credit code of a government organ (11…) in a region."""
-    first = f"11{region_code[:6]}{serial:09d}"
-    return first + uscc_check_character(first)
+    return uscc_for(region_code, serial)
 
 
 def make_region(code: str = CITY_CODE, name: str | None = None) -> Region:
