@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -228,3 +229,42 @@ class SmsOutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone} {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class FaceCheck(models.Model):
+    """高级实名 by a face-check provider: one attempt, from its start to the provider's signed result.
+
+    The id is the token the provider knows the check by. The row is also the record of how the
+    account reached level 3 this way: which provider, when, with what score.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the result")
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Not passed")
+        EXPIRED = "expired", _("Expired")
+
+    # A result that arrives later than this after the start is not taken: the person has left.
+    LIFETIME = datetime.timedelta(minutes=15)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="face_checks", verbose_name=_("user"))
+    provider = models.CharField(_("face-check provider"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    score = models.FloatField(_("similarity score"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("face check")
+        verbose_name_plural = _("face checks")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "created_at"], name="accounts_face_check_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.status} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def is_overdue(self, now: datetime.datetime) -> bool:
+        """Still pending after its lifetime: its result, if it ever comes, will not be taken."""
+        return self.status == self.Status.PENDING and self.created_at < now - self.LIFETIME

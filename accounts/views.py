@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
 from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from accounts import actions, selectors
+from accounts import actions, face_check, selectors
 from accounts.decorators import staff_member_required_with_mfa
 from accounts.forms import (
     AgentAuthoriseForm,
@@ -25,10 +31,15 @@ from accounts.forms import (
     PrivacyConsentForm,
     RealNameForm,
 )
-from accounts.models import RealNameLevel
+from accounts.models import FaceCheck, RealNameLevel
 from datahub.identity import mask_name, mask_phone
 from portal import crypto
 from portal.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+FACE_CHECK_NEXT_SESSION_KEY = "face_check_next"
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -276,3 +287,93 @@ def counter_confirm(request: HttpRequest) -> HttpResponse:
             )
             return HttpResponseRedirect(reverse("accounts:counter_confirm"))
     return render(request, "accounts/counter_confirm.html", {"form": form, "problem": problem})
+
+
+# --- 高级实名 by a face check (accounts.face_check) ---
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def face_check_page(request: HttpRequest) -> HttpResponse:
+    """What the face check is; its button opens a check with the provider and sends the person there."""
+    user = selectors.user_for_owner(request.user)
+    problem = ""
+    if _safe_next(request):
+        # Where to go on once the check passed (the application that asked for level 3).
+        request.session[FACE_CHECK_NEXT_SESSION_KEY] = _safe_next(request)
+    if request.method == "POST":
+        try:
+            _check, provider_url = actions.face_check_start(
+                user=user, return_url=request.build_absolute_uri(reverse("accounts:face_check_return"))
+            )
+        except DomainError as error:
+            problem = str(error.message)
+        else:
+            return HttpResponseRedirect(provider_url)
+    return render(request, "accounts/face_check.html", {"account": user, "problem": problem})
+
+
+def _take_face_check_result(body: bytes, headers: Mapping[str, str]) -> FaceCheck:
+    """A provider's result as it arrives: its signature checked by the provider class, then taken."""
+    result = face_check.face_check_provider().parse_result(body, headers)
+    return actions.face_check_complete(result=result)
+
+
+@csrf_exempt  # the provider's server posts here, signing the body instead
+@never_cache
+@require_http_methods(["POST"])
+def face_check_callback(request: HttpRequest) -> HttpResponse:
+    """The provider tells the result of a check (machine to machine); answered in JSON, 400 when refused."""
+    try:
+        check = _take_face_check_result(request.body, request.headers)
+    except DomainError as error:
+        logger.warning("face-check callback refused: %s", error.code)
+        return JsonResponse({"error": error.code, "message": str(error.message)}, status=400)
+    return JsonResponse({"check_id": str(check.pk), "status": check.status})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def face_check_return(request: HttpRequest) -> HttpResponse:
+    """Where the provider sends the person back: the state of their own check, as the portal recorded it."""
+    check = face_check.face_check_of(user=request.user, check_id=request.GET.get("check", ""))
+    status = FaceCheck.Status.EXPIRED if check.is_overdue(timezone.now()) else check.status
+    context = {
+        "check": check,
+        "status": status,
+        "statuses": FaceCheck.Status,
+        "next_url": request.session.get(FACE_CHECK_NEXT_SESSION_KEY, ""),
+    }
+    return render(request, "accounts/face_check_return.html", context)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def face_check_demo(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
+    """The demo provider's page (DEBUG or FACE_CHECK_DEMO only): the person chooses the outcome.
+
+    The choice travels as a real result does: a body signed by the provider, taken by the
+    same code as the callback; then the person goes back to the portal's return page.
+    """
+    if not face_check.is_demo_enabled():
+        raise Http404
+    check = face_check.face_check_of(user=request.user, check_id=str(check_id))
+    return_url = request.POST.get("return_url") or request.GET.get("return_url") or ""
+    if not url_has_allowed_host_and_scheme(
+        return_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return_url = f"{reverse('accounts:face_check_return')}?{urlencode({'check': str(check.pk)})}"
+    if request.method == "POST":
+        outcome = request.POST.get("outcome", "")
+        if outcome not in (face_check.RESULT_MATCH, face_check.RESULT_NO_MATCH):
+            raise DomainError(_("Choose whether the demo face check passes or fails."), code="demo_outcome")
+        body, headers = face_check.DemoFaceCheckProvider().signed_result(
+            check_id=str(check.pk), passed=outcome == face_check.RESULT_MATCH
+        )
+        _take_face_check_result(body, headers)
+        return HttpResponseRedirect(return_url)
+    context = {"check": check, "masked_name": check.user.masked_name, "return_url": return_url}
+    return render(request, "accounts/face_check_demo.html", context)
