@@ -2,11 +2,16 @@
 
 ``form(...)`` returns the two things an item stores: ``form_schema`` (JSON Schema
 draft 2020-12, field titles in Chinese) and ``form_ui`` (steps, bilingual labels,
-the widget, an optional prefill source and, for selects, bilingual option labels).
+the widget, an optional prefill source, for selects bilingual option labels and,
+for a field shown only after a certain answer, a ``show_when`` condition).
+
+An address is an object: the 12-digit code of a county-level region and the
+street address within it, so that routing can find the county's department.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +39,16 @@ _BASE_SCHEMA: dict[str, JsonObject] = {
     "id_number": {"type": "string", "pattern": r"^[1-9]\d{16}[\dX]$"},
     "uscc": {"type": "string", "pattern": r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"},
     "phone": {"type": "string", "pattern": r"^(1\d{10}|0\d{2,3}-?\d{7,8})$"},
-    "address": {"type": "string", "minLength": 5, "maxLength": 200},
+    "multiselect": {"type": "array", "items": {"type": "string"}, "uniqueItems": True, "minItems": 1},
+    "address": {
+        "type": "object",
+        "properties": {
+            "region": {"type": "string", "pattern": r"^\d{12}$"},
+            "detail": {"type": "string", "minLength": 2, "maxLength": 200},
+        },
+        "required": ["region", "detail"],
+        "additionalProperties": False,
+    },
     "file": {"type": "string", "minLength": 1},
     "repeat": {"type": "array", "minItems": 1},
 }
@@ -53,8 +67,10 @@ class Field:
     item_fields: tuple[Field, ...] = ()  # the columns of a repeat
 
     def json_schema(self) -> JsonObject:
-        result: JsonObject = {**_BASE_SCHEMA[self.widget], "title": self.zh, **dict(self.schema)}
-        if self.options:
+        result: JsonObject = {**copy.deepcopy(_BASE_SCHEMA[self.widget]), "title": self.zh, **dict(self.schema)}
+        if self.options and self.widget == "multiselect":
+            result["items"] = {"type": "string", "enum": [value for value, _zh, _en in self.options]}
+        elif self.options:
             result["enum"] = [value for value, _zh, _en in self.options]
         if self.item_fields:
             result["items"] = {
@@ -326,7 +342,7 @@ _ALL_FIELDS = (
         "freight_scope",
         "经营范围",
         "Kind of haulage",
-        "select",
+        "multiselect",
         "matter",
         options=(
             ("general", "道路普通货物运输", "General freight"),
@@ -567,10 +583,11 @@ def form(title: str, codes: tuple[str, ...], optional: tuple[str, ...] = ()) -> 
         }
         for group in groups
     ]
+    ui: JsonObject = {"steps": steps, "fields": {each.code: each.ui() for each in chosen}}
     if "delivery" in codes and "postal_address" in codes:
-        # The postal address is needed only when the result goes by post.
+        # The postal address is needed, and shown, only when the result goes by post.
         schema["required"] = [code for code in schema["required"] if code != "postal_address"]
         schema["if"] = {"properties": {"delivery": {"const": "post"}}, "required": ["delivery"]}
         schema["then"] = {"required": ["postal_address"]}
-    ui: JsonObject = {"steps": steps, "fields": {each.code: each.ui() for each in chosen}}
+        ui["fields"]["postal_address"]["show_when"] = {"field": "delivery", "equals": "post"}
     return schema, ui

@@ -52,7 +52,7 @@ EXPECTED_COUNTS = {
     "synonyms": 36,
 }
 WIDGETS = {"text", "textarea", "number", "date", "select", "checkbox", "id_number", "uscc", "phone", "address", "file"}
-WIDGETS |= {"repeat"}
+WIDGETS |= {"repeat", "multiselect"}
 LEVEL_NAMES = {"province": RegionLevel.PROVINCE, "city": RegionLevel.CITY, "county": RegionLevel.COUNTY}
 
 
