@@ -6,25 +6,32 @@ import datetime
 import logging
 import re
 import unicodedata
+import uuid
+from collections.abc import Callable
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import selectors
+from accounts import face_check, selectors
+from accounts.face_check import FaceCheckResult
 from accounts.models import (
     AgentAuthorisation,
     AuthorisationScope,
     Enterprise,
     EnterpriseAction,
     EnterpriseEvent,
+    FaceCheck,
     RealNameLevel,
+    StaffMembership,
     User,
 )
 from datahub import registries
@@ -37,6 +44,7 @@ from datahub.identity import (
     validate_uscc,
 )
 from datahub.models import ID_NUMBER_HASH_PURPOSE
+from interaction.actions import notify
 from portal import crypto
 from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
 
@@ -396,9 +404,13 @@ def _end_claim(enterprise: Enterprise, *, actor: AbstractBaseUser | None, actor_
             },
         )
         told.append(authorisation.agent_id)
-    # No notifications app yet: the events above are the record, and this line tells operations.
+    name = enterprise.name
+    if former_id is not None:
+        notify(former_id, "legal_representative_changed", {"enterprise_name": name, "url": reverse("accounts:me")})
+    for agent_id in sorted(set(told) - {former_id}):
+        notify(agent_id, "authorisation_ended", {"enterprise_name": name})
     logger.info(
-        "enterprise %s: legal representative changed in the registry; claim of user %s ended; users to notify: %s",
+        "enterprise %s: legal representative changed in the registry; claim of user %s ended; told: %s",
         enterprise.pk,
         former_id,
         told,
@@ -445,6 +457,36 @@ def enterprises_compare_all() -> int:
     for enterprise_id in ids:
         ended += enterprise_compare_with_registry(enterprise_id=enterprise_id)
     return ended
+
+
+# --- Staff memberships ---
+
+# Called with (user_id, department_id) in the same transaction when someone leaves a department;
+# apps that give staff work (approvals: claimed tasks) register here at start-up.
+STAFF_LEFT_HANDLERS: list[Callable[[int, int], object]] = []
+
+
+def on_staff_left(handler: Callable[[int, int], object]) -> None:
+    if handler not in STAFF_LEFT_HANDLERS:
+        STAFF_LEFT_HANDLERS.append(handler)
+
+
+def staff_left(*, user_id: int, department_id: int) -> None:
+    """Tell every registered app that the user no longer works for the department (caller's transaction)."""
+    for handler in STAFF_LEFT_HANDLERS:
+        handler(user_id, department_id)
+
+
+@transaction.atomic
+def staff_membership_end(*, membership_id: int) -> None:
+    """Remove a member from a department: their access ends at once, and the work they held returns."""
+    membership = StaffMembership.objects.select_for_update().filter(pk=membership_id).first()
+    if membership is None:
+        return
+    user_id, department_id = membership.user_id, membership.department_id
+    membership.delete()
+    if not StaffMembership.objects.filter(user_id=user_id, department_id=department_id).exists():
+        staff_left(user_id=user_id, department_id=department_id)
 
 
 def user_consent_privacy(*, user_id: int) -> None:
@@ -564,3 +606,106 @@ def user_confirm_at_counter(*, email: str, id_type: str, id_number: str, clerk: 
         user.save(update_fields=["real_name_level", "real_name_confirmed_by", "real_name_verified_at"])
     logger.info("advanced real-name confirmed at the counter", extra={"user_id": user.pk, "clerk_id": clerk.pk})
     return user
+
+
+# --- 高级实名 by a face-check provider ---
+
+# Each check costs a provider call, and many failed faces in a row are someone trying: a few an hour is enough.
+FACE_CHECKS_PER_HOUR = 5
+
+
+def face_check_start(*, user: User, return_url: str) -> tuple[FaceCheck, str]:
+    """Open a face check of a level-2 account with the configured provider; return it and the provider's URL.
+
+    The provider is given the name and document the account was verified with, and sends the
+    person back to ``return_url`` with ``check=<id>`` added. Refused, starting nothing, below or
+    above level 2 and after ``FACE_CHECKS_PER_HOUR`` checks in the last hour.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        # The row lock makes concurrent starts of one account count each other.
+        account = User.objects.select_for_update().get(pk=user.pk)
+        if account.real_name_level >= RealNameLevel.ADVANCED:
+            raise Conflict(_("Your account already has advanced real-name verification."), code="already_advanced")
+        if account.real_name_level < RealNameLevel.BASIC:
+            raise Conflict(
+                _("Verify your real name online first (basic real-name); the face check comes after it."),
+                code="not_basic",
+            )
+        FaceCheck.objects.filter(
+            user=account, status=FaceCheck.Status.PENDING, created_at__lt=now - FaceCheck.LIFETIME
+        ).update(status=FaceCheck.Status.EXPIRED, finished_at=now)
+        started = FaceCheck.objects.filter(user=account, created_at__gte=now - datetime.timedelta(hours=1)).count()
+        if started >= FACE_CHECKS_PER_HOUR:
+            raise DomainError(
+                _("You have started too many face checks in the last hour. Please try again later."),
+                code="too_many_face_checks",
+            )
+        check = FaceCheck.objects.create(user=account, provider=face_check.face_check_provider_path())
+    separator = "&" if "?" in return_url else "?"
+    try:
+        # Outside the transaction: no row stays locked while the provider answers.
+        url = face_check.face_check_provider().start(
+            check_id=str(check.pk),
+            name=account.full_name,
+            id_type=account.id_type,
+            id_number=crypto.decrypt(account.id_number_encrypted),
+            return_url=f"{return_url}{separator}{urlencode({'check': str(check.pk)})}",
+        )
+    except Exception as error:
+        FaceCheck.objects.filter(pk=check.pk, status=FaceCheck.Status.PENDING).update(
+            status=FaceCheck.Status.FAILED, finished_at=timezone.now(), reason="the provider did not start the check"
+        )
+        if isinstance(error, DomainError):
+            raise
+        logger.exception("face check %s: the provider did not start it", check.pk)
+        raise face_check.unavailable() from error
+    logger.info("face check started", extra={"user_id": account.pk, "face_check_id": str(check.pk)})
+    return check, url
+
+
+def face_check_complete(*, result: FaceCheckResult) -> FaceCheck:
+    """Take a provider's verified result: a pass raises a level-2 account to level 3, a fail changes nothing else.
+
+    Single use and idempotent: a result for a check that is no longer pending changes nothing
+    (the same outcome again is a redelivery and is answered as such; a different one is refused).
+    A result later than ``FaceCheck.LIFETIME`` expires the check instead.
+    """
+    not_found = NotFound(_("Face check not found."), code="face_check_not_found")
+    try:
+        check_key = uuid.UUID(result.check_id)
+    except ValueError:
+        raise not_found from None
+    user_id = FaceCheck.objects.filter(pk=check_key).values_list("user_id", flat=True).first()
+    if user_id is None:
+        raise not_found
+    outcome = FaceCheck.Status.PASSED if result.passed else FaceCheck.Status.FAILED
+    with transaction.atomic():
+        # The account first, then the check: the order face_check_start takes them in.
+        user = User.objects.select_for_update().get(pk=user_id)
+        check = FaceCheck.objects.select_for_update().get(pk=check_key)
+        if check.status != FaceCheck.Status.PENDING:
+            if check.status in (outcome, FaceCheck.Status.EXPIRED):
+                return check
+            raise Conflict(_("This face check already has a different result."), code="face_check_completed")
+        now = timezone.now()
+        check.finished_at = now
+        check.score = result.score
+        check.reason = result.reason
+        if check.is_overdue(now):
+            check.status = FaceCheck.Status.EXPIRED
+            check.save(update_fields=["status", "finished_at", "score", "reason"])
+            logger.info("face check %s: result came too late; expired", check.pk)
+            return check
+        check.status = outcome
+        check.save(update_fields=["status", "finished_at", "score", "reason"])
+        # Only a level-2 account moves: a level-1 one has no verified identity the face was compared with.
+        if outcome == FaceCheck.Status.PASSED and user.real_name_level == RealNameLevel.BASIC:
+            user.real_name_level = RealNameLevel.ADVANCED
+            user.real_name_verified_at = now
+            user.save(update_fields=["real_name_level", "real_name_verified_at"])
+    logger.info(
+        "face check completed",
+        extra={"user_id": user.pk, "face_check_id": str(check.pk), "status": check.status, "provider": check.provider},
+    )
+    return check

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts import actions
 from accounts.models import AgentAuthorisation, Enterprise, EnterpriseEvent, StaffMembership, User
 
 
@@ -58,6 +62,21 @@ class UserAdmin(DjangoUserAdmin):
     )
     inlines = (StaffMembershipInline,)
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Memberships removed or moved here end through the action, so the work held there returns."""
+        moved = [
+            (each.instance.user_id, each.initial["department"])
+            for each in formset.forms
+            if each.instance.pk and "department" in each.changed_data and each not in formset.deleted_forms
+        ]
+        with transaction.atomic():
+            super().save_formset(request, form, formset, change)
+            if formset.model is StaffMembership:
+                gone = [(m.user_id, m.department_id) for m in formset.deleted_objects] + moved
+                for user_id, department_id in gone:
+                    if not StaffMembership.objects.filter(user_id=user_id, department_id=department_id).exists():
+                        actions.staff_left(user_id=user_id, department_id=department_id)
+
     @admin.display(description=_("name"))
     def masked_name(self, user: User) -> str:
         return user.masked_name
@@ -69,6 +88,20 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     list_filter = ("role",)
     search_fields = ("user__email", "department__name", "department__uscc")
     autocomplete_fields = ("user", "department")
+
+    def delete_model(self, request: HttpRequest, obj: StaffMembership) -> None:
+        actions.staff_membership_end(membership_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for membership_id in list(queryset.values_list("pk", flat=True)):
+            actions.staff_membership_end(membership_id=membership_id)
+
+    def save_model(self, request: HttpRequest, obj: StaffMembership, form: Any, change: bool) -> None:
+        with transaction.atomic():
+            before = StaffMembership.objects.filter(pk=obj.pk).values_list("department_id", flat=True).first()
+            super().save_model(request, obj, form, change)
+            if before is not None and before != obj.department_id:
+                actions.staff_left(user_id=obj.user_id, department_id=before)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

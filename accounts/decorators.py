@@ -8,11 +8,12 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 
 from accounts.selectors import has_totp, is_staff_member
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def staff_mfa_response(request: HttpRequest) -> HttpResponse | None:
@@ -35,7 +36,7 @@ def staff_member_required_with_mfa(view: View) -> View:
     """Decorate a staff page: logged in, staff (is_staff or a department membership), TOTP enrolled."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = staff_mfa_response(request)
         if response is not None:
             return response

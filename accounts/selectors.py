@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import (
     AgentAuthorisation,
+    AuthorisationScope,
     Enterprise,
     EnterpriseEvent,
     RealNameLevel,
@@ -34,6 +35,23 @@ def staff_departments(user: AbstractBaseUser | AnonymousUser) -> list[int]:
     if not user.is_authenticated:
         return []
     return sorted(set(StaffMembership.objects.filter(user_id=user.pk).values_list("department_id", flat=True)))
+
+
+def staff_roles(user: AbstractBaseUser | AnonymousUser, department_id: int) -> list[str]:
+    """The user's roles in one department (empty when not a member)."""
+    if not user.is_authenticated:
+        return []
+    return sorted(
+        StaffMembership.objects.filter(user_id=user.pk, department_id=department_id).values_list("role", flat=True)
+    )
+
+
+def department_members(department_id: int, *, role: str | None = None) -> list[int]:
+    """The ids of the department's members (of one role when given)."""
+    members = StaffMembership.objects.filter(department_id=department_id)
+    if role is not None:
+        members = members.filter(role=role)
+    return sorted(set(members.values_list("user_id", flat=True)))
 
 
 def is_staff_member(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -107,6 +125,23 @@ def enterprises_acting_for(user: AbstractBaseUser | AnonymousUser) -> list[Enter
     return list(
         Enterprise.objects.filter(Q(legal_representative_id=user.pk) | Q(pk__in=authorised)).order_by("name", "pk")
     )
+
+
+def enterprise_scopes(user: AbstractBaseUser | AnonymousUser) -> dict[int, frozenset[str] | None]:
+    """Enterprise id → the item codes the user may act in today (None: every item), for scoping lists."""
+    if not user.is_authenticated:
+        return {}
+    claimed = Enterprise.objects.filter(legal_representative_id=user.pk).values_list("pk", flat=True)
+    scopes: dict[int, frozenset[str] | None] = dict.fromkeys(claimed)
+    for authorisation in _active_authorisations(user=user, on=timezone.localdate()):
+        if authorisation.enterprise_id in scopes and scopes[authorisation.enterprise_id] is None:
+            continue
+        if authorisation.scope == AuthorisationScope.ALL:
+            scopes[authorisation.enterprise_id] = None
+        else:
+            known = scopes.get(authorisation.enterprise_id) or frozenset()
+            scopes[authorisation.enterprise_id] = known | frozenset(authorisation.item_codes)
+    return scopes
 
 
 def can_act_for(*, user: AbstractBaseUser | AnonymousUser, enterprise_id: int, item_code: str) -> bool:

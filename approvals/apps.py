@@ -5,3 +5,35 @@ from django.utils.translation import gettext_lazy as _
 class ApprovalsConfig(AppConfig):
     name = "approvals"
     verbose_name = _("Applications and approvals")
+
+    def ready(self) -> None:
+        from accounts.actions import on_staff_left
+        from approvals import routing
+        from interaction.events import Event, register
+
+        # Someone who leaves a department no longer holds its tasks: they return to the queue at once.
+        on_staff_left(
+            lambda user_id, department_id: routing.staff_left_department(user_id=user_id, department_id=department_id)
+        )
+        register(
+            "task_overdue",
+            Event(
+                subject=_("Overdue: %(task_name)s of application %(number)s"),
+                body=_(
+                    "The task %(task_name)s of application %(number)s (%(service_name)s) is past its due time. "
+                    "Please see that it is decided or reassigned."
+                ),
+                link_key="url",
+            ),
+        )
+        register(
+            "application_extended",
+            Event(
+                subject=_("More time for application %(number)s"),
+                body=_(
+                    "The time limit of your application %(number)s (%(service_name)s) was extended by %(days)s "
+                    "working days, to %(due_date)s. Reason: %(reason)s"
+                ),
+                link_key="url",
+            ),
+        )

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 
 from portal.errors import DomainError, NotFound
 
@@ -65,6 +66,24 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         return response
+
+
+class ApiLanguageMiddleware:
+    """The API speaks the language the client asks for (Accept-Language), Chinese by default.
+
+    Pages carry their language in the path (/en/…); the API's paths do not, so
+    LocaleMiddleware would answer every API call in the default language.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            language = translation.get_language_from_request(request, check_path=False)
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)
 
 
 class DomainErrorMiddleware:

@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "portal.middleware.ApiLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -417,6 +418,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.sweep_enterprise_representatives",
         "schedule": crontab(minute="41", hour="2"),
     },
+    "sweep-drafts": {
+        "task": "approvals.tasks.sweep_drafts",
+        "schedule": crontab(minute="17"),
+    },
+    "sweep-outbox": {"task": "approvals.tasks.sweep_outbox", "schedule": crontab()},
+    "sweep-deadlines": {"task": "approvals.tasks.sweep_deadlines", "schedule": crontab(minute="*/10")},
+    "sweep-acceptance": {"task": "approvals.tasks.sweep_acceptance", "schedule": crontab(minute="23")},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -446,3 +454,36 @@ LOGGING: dict[str, Any] = {
         "celery": {"level": LOG_LEVEL},
     },
 }
+
+# 高级实名 by face check: the provider class (implements accounts.face_check.FaceCheckProvider) and the key its signed
+# results are checked with. The default demo provider is a page of the portal, open only with DEBUG or FACE_CHECK_DEMO.
+FACE_CHECK_PROVIDER = (
+    env_str("FACE_CHECK_PROVIDER", "accounts.face_check.DemoFaceCheckProvider")
+    or "accounts.face_check.DemoFaceCheckProvider"
+)
+FACE_CHECK_SECRET = env_str("FACE_CHECK_SECRET", "") or ""
+FACE_CHECK_DEMO = env_bool("FACE_CHECK_DEMO", False)
+
+# --- Applications (approvals) ----------------------------------------------
+
+# A draft lives this many days after its last change; its owner is reminded this many days before it goes.
+DRAFT_TTL_DAYS = env_int("DRAFT_TTL_DAYS", 30, minimum=1)
+DRAFT_REMINDER_DAYS = env_int("DRAFT_REMINDER_DAYS", 3, minimum=0)
+# Public tracking (/track/): wrong query passwords per application number before it locks for TRACK_LOCKOUT_SECONDS,
+# and attempts per client address in the same window.
+TRACK_FAILURES_PER_NUMBER = env_int("TRACK_FAILURES_PER_NUMBER", 5, minimum=1)
+TRACK_ATTEMPTS_PER_ADDRESS = env_int("TRACK_ATTEMPTS_PER_ADDRESS", 30, minimum=1)
+TRACK_LOCKOUT_SECONDS = env_int("TRACK_LOCKOUT_SECONDS", 900, minimum=60)
+
+# --- Uploaded materials (approvals.uploads) --------------------------------
+
+# Applicants' files are judged by content, limited in size, virus-scanned by clamd when CLAMD_ADDRESS names one
+# (unix:///run/clamav/clamd.ctl or tcp://host:3310), encrypted with FIELD_ENCRYPTION_KEY and kept under UPLOAD_ROOT,
+# outside STATIC_ROOT and MEDIA_ROOT: no web server serves it, only views that check who asks.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+UPLOAD_ROOT = Path(env_str("UPLOAD_ROOT", str(VAR_DIR / "uploads")) or VAR_DIR / "uploads")
+CLAMD_ADDRESS = env_url("CLAMD_ADDRESS", "", schemes={"unix", "tcp"}) or ""
+CLAMD_TIMEOUT = env_int("CLAMD_TIMEOUT", 30, minimum=1)
+# Without clamd, uploads are kept unscanned and the log says so once; with it, a file clamd cannot scan is refused.
+_default_scanner = "approvals.uploads.ClamdScanner" if CLAMD_ADDRESS else "approvals.uploads.NoScanner"
+UPLOAD_SCANNER = env_str("UPLOAD_SCANNER", _default_scanner) or _default_scanner

@@ -18,6 +18,7 @@ from accounts.models import (
     User,
 )
 from accounts.tasks import sweep_enterprise_representatives
+from interaction.models import Message
 from datahub.demo import legal_person_record, seed_registries
 from datahub.demo_data import LI_JIANGUO, WANG_XIAOMING, YIWANG_TECHNOLOGY
 from datahub.models import ID_NUMBER_HASH_PURPOSE, AccessResult, DataAccessLog, LegalPersonRecord
@@ -422,9 +423,21 @@ def test_a_new_legal_representative_in_the_registry_ends_the_claim_and_its_autho
         AccessResult.MISMATCH,
     )
 
+    # everyone concerned is told in their inbox
+    told = sorted(Message.objects.values_list("recipient_id", "event"))
+    assert told == sorted(
+        [
+            (legal_rep.pk, "legal_representative_changed"),
+            (enterprise_agent.pk, "authorisation_ended"),
+            (other_citizen.pk, "authorisation_ended"),
+        ]
+    )
+    assert Message.objects.get(recipient=legal_rep).context["enterprise_name"] == claimed.name
+
     # and a second comparison changes nothing more
     assert actions.enterprise_compare_with_registry(enterprise_id=claimed.pk) is False
     assert EnterpriseEvent.objects.filter(enterprise=claimed).count() == 6
+    assert Message.objects.count() == 3
 
 
 def test_an_unchanged_registry_changes_nothing_but_the_check_time(claimed, legal_rep, enterprise_agent):

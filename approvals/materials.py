@@ -1,0 +1,137 @@
+"""Which materials an application needs, and how each is satisfied: an upload, the certificate wallet, or a registry.
+
+The certificate wallet belongs to ``certificates/`` (it comes later). Approvals
+speaks to it only through ``CertificateWallet``; until a wallet registers
+itself, nobody holds certificates, and a certificate material is uploaded.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.utils.translation import gettext as _
+
+from approvals.models import Application
+from services.models import ServiceItem
+
+UPLOAD = "upload"
+CERTIFICATE_PREFIX = "certificate:"
+REGISTRY_PREFIX = "registry:"
+
+
+@dataclass(frozen=True)
+class WalletCertificate:
+    """A certificate the user holds, as the wallet shows it when picking a material."""
+
+    id: str
+    certificate_type: str
+    name: str
+    number_masked: str
+    valid_to: datetime.date | None
+
+
+class CertificateWallet(Protocol):
+    """What approvals needs from the certificate wallet of [certificates]."""
+
+    def certificates(self, *, user_id: int, certificate_type: str) -> list[WalletCertificate]:
+        """The user's valid certificates of this type (GB/T 36904 type code or the catalogue's name)."""
+        ...
+
+    def holds(self, *, user_id: int, certificate_id: str) -> bool:
+        """Whether this certificate is the user's and valid today."""
+        ...
+
+
+class EmptyWallet:
+    """The wallet before any certificate exists: nobody holds anything."""
+
+    def certificates(self, *, user_id: int, certificate_type: str) -> list[WalletCertificate]:
+        return []
+
+    def holds(self, *, user_id: int, certificate_id: str) -> bool:
+        return False
+
+
+_wallet: CertificateWallet = EmptyWallet()
+
+
+def register_wallet(wallet: CertificateWallet) -> None:
+    """Called by the certificates app at start-up."""
+    global _wallet
+    _wallet = wallet
+
+
+def wallet() -> CertificateWallet:
+    return _wallet
+
+
+def materials_of(item: ServiceItem) -> list[dict[str, Any]]:
+    """The item's materials, in the guide's order."""
+    return [entry for entry in item.materials if isinstance(entry, dict) and entry.get("code")]
+
+
+def registry_of(entry: dict[str, Any]) -> str:
+    source = str(entry.get("source", ""))
+    return source.removeprefix(REGISTRY_PREFIX) if source.startswith(REGISTRY_PREFIX) else ""
+
+
+def certificate_type_of(entry: dict[str, Any]) -> str:
+    source = str(entry.get("source", ""))
+    return source.removeprefix(CERTIFICATE_PREFIX) if source.startswith(CERTIFICATE_PREFIX) else ""
+
+
+@dataclass(frozen=True)
+class MaterialState:
+    """One material of one application and how it stands."""
+
+    code: str
+    name: str
+    is_required: bool
+    source: str
+    notes: str
+    satisfied_by: str  # "upload", "certificate", "registry" or ""
+    file_name: str
+    attachment_id: str
+
+
+def material_states(application: Application) -> list[MaterialState]:
+    """Every material of the application with what satisfies it (one query for the files)."""
+    current = {
+        attachment.material_code: attachment
+        for attachment in application.attachments.filter(replaced_at__isnull=True).exclude(material_code="")
+    }
+    picks = application.material_picks or {}
+    states = []
+    for entry in materials_of(application.service):
+        code = entry["code"]
+        attachment = current.get(code)
+        if attachment is not None:
+            satisfied_by = "upload"
+        elif code in picks:
+            satisfied_by = str(picks[code].get("by", ""))
+        else:
+            satisfied_by = ""
+        states.append(
+            MaterialState(
+                code=code,
+                name=str(entry.get("name", code)),
+                is_required=bool(entry.get("required")),
+                source=str(entry.get("source", UPLOAD)),
+                notes=str(entry.get("notes", "")),
+                satisfied_by=satisfied_by,
+                file_name=attachment.original_name if attachment is not None else "",
+                attachment_id=str(attachment.public_id) if attachment is not None else "",
+            )
+        )
+    return states
+
+
+def material_problems(application: Application) -> dict[str, list[str]]:
+    """A message for each required material nothing satisfies yet, keyed ``material.<code>``."""
+    return {
+        f"material.{state.code}": [_("Provide this material: %(name)s.") % {"name": state.name}]
+        for state in material_states(application)
+        if state.is_required and not state.satisfied_by
+    }

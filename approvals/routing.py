@@ -1,0 +1,630 @@
+"""Routing (并联审批) and the workbench's writes: open stages, claim, decide, join, finish.
+
+Every decision locks the application row first, writes its task's result, and
+counts in the database what is still open in the stage; when the stage is
+decided it writes an ``Outbox`` row in the same transaction. A ``routing`` task,
+sent on commit, processes the row: it opens the next stage, ends the
+application, or sends it back. The row is the promise; a beat sweeper sends
+rows that are still unprocessed after a minute, and processing one twice
+changes nothing (the row is claimed, and a task exists once per stage round).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from accounts import selectors as account_selectors
+from accounts.models import StaffRole, User
+from approvals import calendar, workflow
+from approvals.actions import outbox_add, outbox_send, record_event, request_supplement_locked
+from approvals.models import Application, ApplicationEvent, Outbox, Outcome, WorkflowTask
+from interaction.actions import notify
+from portal.errors import Conflict, DomainError, NotFound
+from services.codes import RegionLevel
+from services.models import DayUnit, Department, HandlingType, Region
+
+logger = logging.getLogger(__name__)
+
+Event = ApplicationEvent.Action
+Status = Application.Status
+SYSTEM = "system:routing"
+# 行政许可法: a 补正 request comes within 5 working days of receipt, or the application counts as accepted.
+SUPPLEMENT_WINDOW_DAYS = 5
+MAX_EXTENSION_DAYS = 10
+
+
+# --- the outbox ------------------------------------------------------------------
+
+
+@transaction.atomic
+def outbox_process(*, outbox_id: int) -> bool:
+    """Route the application of one outbox row; False when another worker has it or it was done already."""
+    outbox = Outbox.objects.select_for_update(skip_locked=True).filter(pk=outbox_id, processed_at__isnull=True).first()
+    if outbox is None:
+        return False
+    application = (
+        Application.objects.select_for_update().select_related("service", "department").get(pk=outbox.application_id)
+    )
+    application_advance(application)
+    Outbox.objects.filter(pk=outbox.pk).update(processed_at=timezone.now(), attempts=F("attempts") + 1)
+    return True
+
+
+def outbox_sweep(*, older_than: datetime.timedelta = datetime.timedelta(minutes=1)) -> int:
+    """Send again the outbox rows nobody processed (the broker lost them, or a worker died); returns how many."""
+    stuck = list(
+        Outbox.objects.filter(processed_at__isnull=True, created_at__lte=timezone.now() - older_than)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for outbox_id in stuck:
+        outbox_send(outbox_id)
+    return len(stuck)
+
+
+# --- where tasks go ----------------------------------------------------------------
+
+
+def _applicant_region(application: Application) -> Region:
+    """The applicant's county: their registered household's, else the implementing department's region."""
+    for value in application.data.values():
+        if isinstance(value, dict) and isinstance(value.get("region"), str):
+            region = Region.objects.filter(code=value["region"]).first()
+            if region is not None:
+                return region
+            break
+    return application.department.region
+
+
+def _region_at(region: Region, level: int) -> Region | None:
+    current: Region | None = region
+    while current is not None and current.level > level:
+        current = current.parent
+    return current if current is not None and current.level == level else None
+
+
+def resolve_department(application: Application, rule: dict[str, Any]) -> tuple[Department, str]:
+    """The department a task rule names for this application, and a note when routing had to fall back."""
+    kind = rule.get("rule", "implementing")
+    if kind == "fixed":
+        department = Department.objects.filter(uscc=rule.get("uscc")).first()
+        if department is not None:
+            return department, ""
+    elif kind == "kind":
+        level = workflow.LEVELS.get(str(rule.get("level")), RegionLevel.COUNTY)
+        region = _region_at(_applicant_region(application), level)
+        department = Department.objects.filter(region=region, kind=rule.get("kind")).first() if region else None
+        if department is not None:
+            return department, ""
+    else:
+        return application.department, ""
+    # The catalogue named a department this region does not have: its implementing department takes the task.
+    return application.department, _("No department of the named kind here; the implementing department handles it.")
+
+
+def _limit_days(application: Application) -> int:
+    item = application.service
+    if item.handling_type == HandlingType.IMMEDIATE:
+        return 1
+    limit = item.promised_limit or item.legal_limit or 20
+    unit = item.promised_limit_unit if item.promised_limit else item.legal_limit_unit
+    # A limit in calendar days counts as five working days a week.
+    return max(1, round(limit * 5 / 7)) if unit == DayUnit.CALENDAR else limit
+
+
+def _open_stage(application: Application, index: int) -> list[WorkflowTask]:
+    flow = workflow.parse(application.service.workflow)
+    stage = flow.stages[index]
+    application.stage_index = index
+    application.stage_round += 1
+    today = timezone.localdate()
+    tasks = []
+    for task in stage.tasks:
+        department, note = resolve_department(application, task.department)
+        days = workflow.task_working_days(flow, stage, task, _limit_days(application))
+        created, _created = WorkflowTask.objects.get_or_create(
+            application=application,
+            stage_index=index,
+            stage_round=application.stage_round,
+            task_key=task.key,
+            defaults={
+                "stage_key": stage.key,
+                "name": task.name,
+                "department": department,
+                "allowed_results": list(task.results),
+                "due_at": calendar.end_of_working_day(calendar.add_working_days(today, days)),
+            },
+        )
+        tasks.append(created)
+        if note:
+            record_event(
+                application, Event.ROUTED, actor=None, actor_label=SYSTEM, note=note, department_id=department.pk
+            )
+    fields = ["stage_index", "stage_round", "updated_at"]
+    if index > 0 and application.status in (Status.SUBMITTED, Status.ACCEPTED):
+        old = application.status
+        application.status = Status.IN_REVIEW
+        fields.append("status")
+        record_event(
+            application, Event.IN_REVIEW, actor=None, actor_label=SYSTEM, old_status=old, new_status=Status.IN_REVIEW
+        )
+    application.save(update_fields=fields)
+    if index == 0 and not stage.accepts and application.accepted_at is None:
+        _accept(application, department_id=application.department_id)
+    record_event(
+        application,
+        Event.ROUTED,
+        actor=None,
+        actor_label=SYSTEM,
+        details={"stage": stage.key, "departments": sorted({task.department_id for task in tasks})},
+    )
+    return tasks
+
+
+def _accept(application: Application, *, department_id: int | None, at: datetime.datetime | None = None) -> None:
+    if application.accepted_at is not None:
+        return
+    old = application.status
+    application.accepted_at = at or timezone.now()
+    start = calendar.local_day(application.accepted_at)
+    application.due_date = calendar.add_working_days(start, _limit_days(application) + application.extended_days)
+    fields = ["accepted_at", "due_date", "updated_at"]
+    if application.status == Status.SUBMITTED:
+        application.status = Status.ACCEPTED
+        fields.append("status")
+    application.save(update_fields=fields)
+    record_event(
+        application,
+        Event.ACCEPTED,
+        actor=None,
+        actor_label=SYSTEM,
+        department_id=department_id,
+        old_status=old,
+        new_status=application.status,
+    )
+
+
+def _cancel_open_tasks(application: Application) -> int:
+    return application.tasks.filter(status__in=WorkflowTask.OPEN).update(
+        status=WorkflowTask.Status.CANCELLED, finished_at=timezone.now()
+    )
+
+
+def _finish(application: Application, *, status: str, outcome: str, department_id: int | None) -> None:
+    now = timezone.now()
+    old = application.status
+    application.status = status
+    application.outcome = outcome
+    application.decided_at = application.decided_at or now
+    if status in (Status.APPROVED, Status.REJECTED, Status.NOT_ACCEPTED, Status.REVOKED):
+        application.completed_at = now
+    fields = ["status", "outcome", "decided_at", "completed_at", "updated_at"]
+    application.save(update_fields=fields)
+    _cancel_open_tasks(application)
+    record_event(
+        application,
+        Event.DECIDED,
+        actor=None,
+        actor_label=SYSTEM,
+        department_id=department_id,
+        old_status=old,
+        new_status=status,
+        details={"outcome": outcome},
+    )
+    if status == Status.APPROVED:
+        # Nothing else stands between an approval and its end yet (fees come with [payments]).
+        application.status = Status.COMPLETED
+        application.save(update_fields=["status", "updated_at"])
+        record_event(
+            application, Event.COMPLETED, actor=None, actor_label=SYSTEM, old_status=status, new_status=Status.COMPLETED
+        )
+    _notify_decided(application)
+
+
+def _notify_decided(application: Application) -> None:
+    if application.applicant_id is None:
+        return
+    with override(None):
+        outcome_display = str(Outcome(application.outcome).label) if application.outcome else ""
+        service_name = application.service.name
+    notify(
+        application.applicant_id,
+        "application_decided",
+        {
+            "number": application.number or "",
+            "service_name": service_name,
+            "url": reverse("approvals:application", kwargs={"number": application.number}),
+            "outcome_display": outcome_display,
+        },
+    )
+
+
+def application_advance(application: Application) -> None:
+    """Move a locked application on from where its workflow stands (idempotent)."""
+    flow = workflow.parse(application.service.workflow)
+    if application.status in Application.FINAL or application.status == Status.DRAFT:
+        _cancel_open_tasks(application)
+        return
+    if application.stage_index is None:
+        _start(application, flow)
+        return
+    stage = flow.stages[application.stage_index]
+    tasks = list(
+        application.tasks.filter(stage_index=application.stage_index, stage_round=application.stage_round)
+        .exclude(status=WorkflowTask.Status.CANCELLED)
+        .order_by("pk")
+    )
+    outcome = workflow.stage_outcome(
+        stage, [task.result if task.status == WorkflowTask.Status.DONE else None for task in tasks]
+    )
+    if outcome == workflow.OPEN:
+        return
+    department_id = next((task.department_id for task in tasks if task.status == WorkflowTask.Status.DONE), None)
+    if outcome == workflow.SUPPLEMENT_NEEDED:
+        if application.status == Status.SUPPLEMENT_REQUESTED:
+            _cancel_open_tasks(application)
+            return  # the applicant's answer routes it again
+        _open_stage(application, application.stage_index)
+    elif outcome == workflow.NOT_ACCEPTED:
+        _finish(application, status=Status.NOT_ACCEPTED, outcome=Outcome.NOT_ACCEPTED, department_id=department_id)
+    elif outcome == workflow.REJECTED:
+        if application.status == Status.APPROVED:
+            _revoke(application, department_id=department_id)
+        else:
+            _finish(application, status=Status.REJECTED, outcome=Outcome.REFUSED, department_id=department_id)
+    elif outcome == workflow.RETURNED:
+        _cancel_open_tasks(application)
+        _open_stage(application, max(0, application.stage_index - 1))
+    else:
+        _cancel_open_tasks(application)  # a quorum was reached: the others need not decide
+        if stage.accepts:
+            _accept(application, department_id=department_id)
+        if application.stage_index + 1 < len(flow.stages):
+            _open_stage(application, application.stage_index + 1)
+        elif application.status == Status.APPROVED:
+            # 信任在先: the verification after the approval agreed.
+            application.status = Status.COMPLETED
+            application.completed_at = timezone.now()
+            application.save(update_fields=["status", "completed_at", "updated_at"])
+            record_event(
+                application,
+                Event.COMPLETED,
+                actor=None,
+                actor_label=SYSTEM,
+                department_id=department_id,
+                old_status=Status.APPROVED,
+                new_status=Status.COMPLETED,
+                details={"verified": True},
+            )
+        else:
+            _finish(application, status=Status.APPROVED, outcome=Outcome.ISSUED, department_id=department_id)
+
+
+def _start(application: Application, flow: workflow.Workflow) -> None:
+    if flow.is_instant:
+        # 即办件: decided when submitted; the department's record of it is the event.
+        application.stage_index = 0
+        application.save(update_fields=["stage_index", "updated_at"])
+        _accept(application, department_id=application.department_id)
+        _finish(application, status=Status.APPROVED, outcome=Outcome.ISSUED, department_id=application.department_id)
+        return
+    if flow.is_trust_first:
+        # 信任在先 (4★): approved on submission; the workflow's stages verify afterwards.
+        _accept(application, department_id=application.department_id)
+        old = application.status
+        application.status = Status.APPROVED
+        application.decided_at = timezone.now()
+        application.outcome = Outcome.ISSUED
+        application.save(update_fields=["status", "decided_at", "outcome", "updated_at"])
+        record_event(
+            application,
+            Event.APPROVED_ON_TRUST,
+            actor=None,
+            actor_label=SYSTEM,
+            department_id=application.department_id,
+            old_status=old,
+            new_status=Status.APPROVED,
+        )
+        _notify_decided(application)
+    _open_stage(application, 0)
+
+
+def _revoke(application: Application, *, department_id: int | None) -> None:
+    old = application.status
+    application.status = Status.REVOKED
+    application.outcome = Outcome.VOID
+    application.completed_at = timezone.now()
+    application.save(update_fields=["status", "outcome", "completed_at", "updated_at"])
+    _cancel_open_tasks(application)
+    record_event(
+        application,
+        Event.REVOKED,
+        actor=None,
+        actor_label=SYSTEM,
+        department_id=department_id,
+        old_status=old,
+        new_status=Status.REVOKED,
+    )
+    _notify_decided(application)
+
+
+# --- the workbench ---------------------------------------------------------------
+
+
+def _membership_roles(user: User, department_id: int) -> set[str]:
+    return set(account_selectors.staff_roles(user, department_id))
+
+
+def _locked_task(task_id: int) -> tuple[Application, WorkflowTask]:
+    """The task and its application, the application locked first (the order every decision takes)."""
+    application_id = WorkflowTask.objects.filter(pk=task_id).values_list("application_id", flat=True).first()
+    if application_id is None:
+        raise NotFound(_("No such task."))
+    application = Application.objects.select_for_update().select_related("service", "department").get(pk=application_id)
+    task = WorkflowTask.objects.select_for_update().get(pk=task_id)
+    return application, task
+
+
+@transaction.atomic
+def task_claim(*, task_id: int, clerk: User) -> WorkflowTask:
+    """Take a waiting task of one's department; two clerks clicking at once never both get it."""
+    departments = account_selectors.staff_departments(clerk)
+    task = (
+        WorkflowTask.objects.select_for_update(skip_locked=True)
+        .filter(pk=task_id, department_id__in=departments)
+        .first()
+    )
+    if task is None:
+        if WorkflowTask.objects.filter(pk=task_id, department_id__in=departments).exists():
+            raise Conflict(_("Someone else is taking this task right now."), code="task_taken")
+        raise NotFound(_("No such task."))
+    if task.status == WorkflowTask.Status.CLAIMED and task.assignee_id == clerk.pk:
+        return task
+    if task.status != WorkflowTask.Status.PENDING:
+        raise Conflict(_("This task is no longer waiting: someone else took it or it is done."), code="task_taken")
+    task.status = WorkflowTask.Status.CLAIMED
+    task.assignee = clerk
+    task.claimed_at = timezone.now()
+    task.save(update_fields=["status", "assignee", "claimed_at"])
+    return task
+
+
+@transaction.atomic
+def task_release(*, task_id: int, clerk: User) -> WorkflowTask:
+    """Put one's claimed task back in the queue."""
+    updated = WorkflowTask.objects.filter(pk=task_id, status=WorkflowTask.Status.CLAIMED, assignee_id=clerk.pk).update(
+        status=WorkflowTask.Status.PENDING, assignee=None, claimed_at=None
+    )
+    if not updated:
+        raise Conflict(_("You do not hold this task."), code="not_assignee")
+    return WorkflowTask.objects.get(pk=task_id)
+
+
+@transaction.atomic
+def task_reassign(*, task_id: int, supervisor: User, to_user_id: int | None) -> WorkflowTask:
+    """A supervisor gives an open task of their department to a clerk of it (or back to the queue)."""
+    task = WorkflowTask.objects.select_for_update().filter(pk=task_id).first()
+    if task is None or StaffRole.SUPERVISOR not in _membership_roles(supervisor, task.department_id):
+        raise NotFound(_("No such task."))
+    if not task.is_open:
+        raise Conflict(_("This task is done."), code="task_done")
+    if to_user_id is None:
+        task.status, task.assignee, task.claimed_at = WorkflowTask.Status.PENDING, None, None
+    else:
+        target = User.objects.filter(pk=to_user_id).first()
+        if target is None or not _membership_roles(target, task.department_id):
+            raise DomainError(
+                _("Give the task to a member of the department."),
+                code="validation_error",
+                fields={"assignee": [_("Not a member of this department.")]},
+            )
+        task.status, task.assignee, task.claimed_at = WorkflowTask.Status.CLAIMED, target, timezone.now()
+    task.save(update_fields=["status", "assignee", "claimed_at"])
+    return task
+
+
+def staff_left_department(*, user_id: int, department_id: int) -> int:
+    """A member left a department: the tasks they held there go back to its queue at once."""
+    return WorkflowTask.objects.filter(
+        assignee_id=user_id, department_id=department_id, status=WorkflowTask.Status.CLAIMED
+    ).update(status=WorkflowTask.Status.PENDING, assignee=None, claimed_at=None)
+
+
+@transaction.atomic
+def task_decide(
+    *,
+    task_id: int,
+    clerk: User,
+    result: str,
+    opinion: str = "",
+    supplement_fields: list[str] | None = None,
+    supplement_materials: list[str] | None = None,
+) -> WorkflowTask:
+    """Decide one's claimed task; when that decides its stage, routing is promised in the same transaction."""
+    application, task = _locked_task(task_id)
+    if task.department_id not in account_selectors.staff_departments(clerk):
+        raise NotFound(_("No such task."))
+    if task.status != WorkflowTask.Status.CLAIMED or task.assignee_id != clerk.pk:
+        raise Conflict(_("Claim the task before deciding it."), code="not_assignee")
+    if result not in task.allowed_results:
+        raise DomainError(
+            _("Choose one of the results this task allows."),
+            code="validation_error",
+            fields={"result": [_("Choose one of: %(results)s.") % {"results": "、".join(task.allowed_results)}]},
+        )
+    opinion = opinion.strip()
+    if result in workflow.NEEDS_OPINION and not opinion:
+        raise DomainError(
+            _("Say why: the applicant reads it."),
+            code="validation_error",
+            fields={"opinion": [_("Give the reasons for this result.")]},
+        )
+    if result in (workflow.SUPPLEMENT, workflow.NOT_ACCEPT) and application.is_deemed_accepted:
+        raise Conflict(
+            _("No 补正 was asked within 5 working days of receipt: the application counts as accepted."),
+            code="deemed_accepted",
+        )
+    now = timezone.now()
+    if result == workflow.SUPPLEMENT:
+        received = calendar.local_day(application.submitted_at or now)
+        if calendar.working_days_between(received, timezone.localdate()) > SUPPLEMENT_WINDOW_DAYS:
+            raise Conflict(
+                _("A 补正 must be asked within 5 working days of receipt; that time has passed."),
+                code="supplement_too_late",
+            )
+        request_supplement_locked(
+            application,
+            actor=clerk,
+            department_id=task.department_id,
+            fields=supplement_fields or [],
+            materials=supplement_materials or [],
+            note=opinion,
+        )
+    task.status = WorkflowTask.Status.DONE
+    task.result = result
+    task.opinion = opinion
+    task.decided_by = clerk
+    task.finished_at = now
+    task.save(update_fields=["status", "result", "opinion", "decided_by", "finished_at"])
+    record_event(
+        application,
+        Event.TASK_DONE,
+        actor=clerk,
+        department_id=task.department_id,
+        note=opinion if result in workflow.NEEDS_OPINION else "",
+        details={"task": task.name, "result": result, "stage": task.stage_key},
+    )
+    flow = workflow.parse(application.service.workflow)
+    stage = flow.stages[task.stage_index]
+    results = list(
+        application.tasks.filter(stage_index=task.stage_index, stage_round=task.stage_round)
+        .exclude(status=WorkflowTask.Status.CANCELLED)
+        .values_list("status", "result")
+    )
+    outcome = workflow.stage_outcome(stage, [res if st == WorkflowTask.Status.DONE else None for st, res in results])
+    if outcome != workflow.OPEN:
+        outbox_add(application)
+    return task
+
+
+@transaction.atomic
+def application_extend(*, application_id: int, supervisor: User, days: int, reason: str) -> Application:
+    """延长审批: a supervisor of the handling department extends the time limit, at most 10 working days in all."""
+    application = Application.objects.select_for_update().filter(pk=application_id).first()
+    if application is None or StaffRole.SUPERVISOR not in _membership_roles(supervisor, application.department_id):
+        raise NotFound(_("No such application."))
+    if application.status not in (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED) or application.due_date is None:
+        raise Conflict(_("Only an accepted application that is being handled can be extended."), code="wrong_status")
+    reason = reason.strip()
+    problems: dict[str, list[str]] = {}
+    if not 1 <= days <= MAX_EXTENSION_DAYS - application.extended_days:
+        problems["days"] = [
+            _("An extension is at most %(max)s working days in all; %(left)s are left.")
+            % {"max": MAX_EXTENSION_DAYS, "left": MAX_EXTENSION_DAYS - application.extended_days}
+        ]
+    if not reason:
+        problems["reason"] = [_("Give the reason: the applicant is told it.")]
+    if problems:
+        raise DomainError(_("The extension cannot be granted as asked."), code="validation_error", fields=problems)
+    application.due_date = calendar.add_working_days(application.due_date, days)
+    application.extended_days += days
+    application.save(update_fields=["due_date", "extended_days", "updated_at"])
+    open_tasks = application.tasks.filter(status__in=WorkflowTask.OPEN)
+    for task in open_tasks:
+        task.due_at = calendar.end_of_working_day(calendar.add_working_days(calendar.local_day(task.due_at), days))
+        task.save(update_fields=["due_at"])
+    record_event(
+        application,
+        Event.EXTENDED,
+        actor=supervisor,
+        department_id=application.department_id,
+        note=reason,
+        details={"days": days, "due_date": application.due_date.isoformat()},
+    )
+    if application.applicant_id is not None:
+        with override(None):
+            service_name = application.service.name
+        notify(
+            application.applicant_id,
+            "application_extended",
+            {
+                "number": application.number or "",
+                "service_name": service_name,
+                "url": reverse("approvals:application", kwargs={"number": application.number}),
+                "days": days,
+                "due_date": application.due_date.isoformat(),
+                "reason": reason,
+            },
+        )
+    return application
+
+
+# --- sweeps -------------------------------------------------------------------------
+
+
+def acceptance_sweep() -> int:
+    """Applications with no 补正 request within 5 working days of receipt count as accepted from that day."""
+    today = timezone.localdate()
+    deemed = 0
+    waiting = Application.objects.filter(status=Status.SUBMITTED, accepted_at__isnull=True).values_list(
+        "pk", "submitted_at"
+    )
+    for application_id, submitted_at in list(waiting[:1000]):
+        if submitted_at is None:
+            continue
+        received = calendar.local_day(submitted_at)
+        if calendar.working_days_between(received, today) <= SUPPLEMENT_WINDOW_DAYS:
+            continue
+        with transaction.atomic():
+            application = (
+                Application.objects.select_for_update()
+                .select_related("service")
+                .filter(pk=application_id, status=Status.SUBMITTED, accepted_at__isnull=True)
+                .first()
+            )
+            if application is None:
+                continue
+            application.is_deemed_accepted = True
+            application.save(update_fields=["is_deemed_accepted", "updated_at"])
+            _accept(application, department_id=application.department_id, at=submitted_at)
+            deemed += 1
+    return deemed
+
+
+def deadlines_sweep() -> int:
+    """Overdue open tasks (红灯) are escalated to their department's supervisors, once; returns how many."""
+    now = timezone.now()
+    escalated = 0
+    overdue = WorkflowTask.objects.filter(status__in=WorkflowTask.OPEN, due_at__lt=now, escalated_at__isnull=True)
+    for task_id in list(overdue.values_list("pk", flat=True)[:1000]):
+        with transaction.atomic():
+            claimed = WorkflowTask.objects.filter(
+                pk=task_id, status__in=WorkflowTask.OPEN, escalated_at__isnull=True
+            ).update(escalated_at=now)
+            if not claimed:
+                continue
+            task = WorkflowTask.objects.select_related("application__service").get(pk=task_id)
+            with override(None):
+                service_name = task.application.service.name
+            for supervisor_id in account_selectors.department_members(task.department_id, role=StaffRole.SUPERVISOR):
+                notify(
+                    supervisor_id,
+                    "task_overdue",
+                    {
+                        "number": task.application.number or "",
+                        "service_name": service_name,
+                        "task_name": task.name,
+                        "url": reverse("workbench:task", kwargs={"task_id": task.pk}),
+                    },
+                )
+            escalated += 1
+    return escalated

@@ -1,0 +1,113 @@
+"""Reads of applications, each scoped to who asks: 404 for what they may not see."""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from accounts import selectors as account_selectors
+from approvals.actions import QUERY_PASSWORD_PURPOSE
+from approvals.models import Application, ApplicationEvent, Attachment, Channel
+from portal import crypto
+from portal.errors import NotFound
+
+
+def _owner_scope(user: AbstractBaseUser | AnonymousUser) -> Q:
+    """The applications a user may see as applicant: their own, and those of enterprises they may act for."""
+    counter_draft = Q(channel=Channel.COUNTER, status=Application.Status.DRAFT)
+    # A counter application is the recording clerk's while a draft, the person's once submitted.
+    scope = Q(applicant_id=user.pk, acting_for__isnull=True) & ~counter_draft
+    scope |= Q(recorded_by_id=user.pk) & counter_draft
+    for enterprise_id, codes in account_selectors.enterprise_scopes(user).items():
+        if codes is None:
+            scope |= Q(acting_for_id=enterprise_id) & ~counter_draft
+        elif codes:
+            scope |= Q(acting_for_id=enterprise_id, implementation_code__in=sorted(codes)) & ~counter_draft
+    return scope
+
+
+def applications_for_owner(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Application]:
+    """The user's applications (drafts included), newest first, with what a list shows."""
+    if not user.is_authenticated:
+        return Application.objects.none()
+    return (
+        Application.objects.filter(_owner_scope(user))
+        .select_related("service", "department", "acting_for")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def submitted_for_owner(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Application]:
+    return applications_for_owner(user).exclude(status=Application.Status.DRAFT)
+
+
+def drafts_for_owner(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Application]:
+    return applications_for_owner(user).filter(status=Application.Status.DRAFT).order_by("-updated_at", "-pk")
+
+
+def application_for_owner(
+    user: AbstractBaseUser | AnonymousUser, *, number: str = "", public_id: str = ""
+) -> Application:
+    """One application of the user's by its number or id; NotFound for anyone else's."""
+    lookup = Q(number=number) if number else Q(public_id=public_id)
+    try:
+        return applications_for_owner(user).select_related("service__department__region").get(lookup)
+    except (Application.DoesNotExist, ValueError):
+        raise NotFound(_("No such application.")) from None
+
+
+def timeline(application: Application) -> list[ApplicationEvent]:
+    """Every event of the application, oldest first, with the department that acted."""
+    return list(application.events.select_related("department").order_by("at", "pk"))
+
+
+def attachment_for_owner(user: AbstractBaseUser | AnonymousUser, *, public_id: str) -> Attachment:
+    """A file of one of the user's applications; NotFound otherwise."""
+    try:
+        return Attachment.objects.select_related("application").get(
+            public_id=public_id, application__in=applications_for_owner(user)
+        )
+    except (Attachment.DoesNotExist, ValueError):
+        raise NotFound(_("No such file.")) from None
+
+
+def attachment_for_staff(user: AbstractBaseUser | AnonymousUser, *, public_id: str) -> Attachment:
+    """A file of an application that one of the user's departments handles; NotFound otherwise."""
+    departments = account_selectors.staff_departments(user)
+    try:
+        return Attachment.objects.select_related("application").get(
+            public_id=public_id,
+            application__department_id__in=departments,
+            application__status__in=[s for s in Application.Status.values if s != Application.Status.DRAFT],
+        )
+    except (Attachment.DoesNotExist, ValueError):
+        raise NotFound(_("No such file.")) from None
+
+
+def tracked_application(*, number: str, password: str) -> Application | None:
+    """The submitted application with this number and query password, or None (saying nothing of which was wrong)."""
+    number = (number or "").strip().upper()
+    password = (password or "").strip()
+    if not number or not password.isdigit() or len(password) != 6:
+        return None
+    application = Application.objects.select_related("service", "department").filter(number=number).first()
+    if application is None:
+        return None
+    # Every key still accepted (a rotated key keeps old passwords working).
+    if application.query_password_hash not in crypto.keyed_hashes(
+        f"{number}:{password}", purpose=QUERY_PASSWORD_PURPOSE
+    ):
+        return None
+    return application
+
+
+def counter_application_for_clerk(user: AbstractBaseUser | AnonymousUser, *, public_id: str) -> Application:
+    """A submitted counter application this clerk recorded (for its receipt); NotFound otherwise."""
+    try:
+        return Application.objects.select_related("service", "department").get(
+            public_id=public_id, recorded_by_id=user.pk, channel=Channel.COUNTER, number__isnull=False
+        )
+    except (Application.DoesNotExist, ValueError):
+        raise NotFound(_("No such application.")) from None

@@ -1,0 +1,35 @@
+"""Background work of approvals: tasks take ids (or nothing), call one action, and return what they did."""
+
+from celery import shared_task
+
+from approvals import actions, routing
+
+
+@shared_task(name="approvals.tasks.route_application")
+def route_application(outbox_id: int) -> bool:
+    """Route the application of one outbox row (sent on commit; sent again by the sweeper when lost)."""
+    return routing.outbox_process(outbox_id=outbox_id)
+
+
+@shared_task(name="approvals.tasks.sweep_outbox")
+def sweep_outbox() -> int:
+    """Send again the routing promises nobody kept within a minute (every minute)."""
+    return routing.outbox_sweep()
+
+
+@shared_task(name="approvals.tasks.sweep_deadlines")
+def sweep_deadlines() -> int:
+    """Escalate overdue tasks to their supervisors (every 10 minutes)."""
+    return routing.deadlines_sweep()
+
+
+@shared_task(name="approvals.tasks.sweep_acceptance")
+def sweep_acceptance() -> int:
+    """Applications without a 补正 request 5 working days after receipt count as accepted (hourly)."""
+    return routing.acceptance_sweep()
+
+
+@shared_task(name="approvals.tasks.sweep_drafts")
+def sweep_drafts() -> tuple[int, int]:
+    """Remind owners of drafts about to expire and delete expired drafts (hourly); returns (reminded, deleted)."""
+    return actions.drafts_sweep()

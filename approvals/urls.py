@@ -1,0 +1,23 @@
+from django.urls import path
+
+from approvals import views
+
+app_name = "approvals"
+
+urlpatterns = [
+    path("services/<str:code>/apply/", views.start, name="start"),
+    path("me/applications/", views.mine, name="mine"),
+    path("me/applications/drafts/<uuid:public_id>/", views.draft, name="draft"),
+    path("me/applications/drafts/<uuid:public_id>/step/<int:step>/", views.draft_step, name="draft_step"),
+    path("me/applications/drafts/<uuid:public_id>/materials/", views.draft_materials, name="draft_materials"),
+    path("me/applications/drafts/<uuid:public_id>/check/", views.draft_check, name="draft_check"),
+    path("me/applications/drafts/<uuid:public_id>/delete/", views.draft_delete, name="draft_delete"),
+    path("me/applications/files/<uuid:public_id>/", views.attachment_download, name="attachment"),
+    path("me/applications/<str:number>/", views.application, name="application"),
+    path("me/applications/<str:number>/withdraw/", views.withdraw, name="withdraw"),
+    path("me/applications/<str:number>/supplement/", views.supplement, name="supplement"),
+    path("track/", views.track, name="track"),
+    path("workbench/counter/", views.counter_start, name="counter_start"),
+    path("workbench/files/<uuid:public_id>/", views.staff_attachment_download, name="staff_attachment"),
+    path("workbench/counter/<uuid:public_id>/receipt/", views.counter_receipt, name="counter_receipt"),
+]

@@ -1,0 +1,190 @@
+"""Builders for application tests: a service one can apply for, files, and applications in each state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from accounts.models import User
+from approvals import actions
+from approvals.models import Application
+from services import actions as service_actions
+from services.demo_data.fields import form
+from services.models import Department, Region, ServiceItem
+from tests.services.builders import make_department, make_item, make_region
+
+COUNTY_CODE = "330106000000"  # 西湖区, where 王小明's household is registered
+FORM_FIELDS = (
+    "applicant_name",
+    "applicant_id_number",
+    "gender",
+    "household_address",
+    "phone",
+    "reason",
+    "delivery",
+    "postal_address",
+    "declaration",
+)
+MATERIALS = [
+    {
+        "code": "household_record",
+        "name": "户籍信息",
+        "required": True,
+        "form": "electronic",
+        "source": "registry:population",
+    },
+    {"code": "photo", "name": "证件照片", "required": True, "form": "electronic", "source": "upload"},
+    {"code": "proxy", "name": "授权委托书", "required": False, "form": "original", "source": "upload"},
+]
+# A minimal PDF: what a scanned document starts and ends with.
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+# 受理 → 审查 → 决定 in the implementing department, as most demo items do.
+STANDARD_WORKFLOW = {
+    "stages": [
+        {
+            "key": "accept",
+            "join": "all",
+            "tasks": [
+                {
+                    "key": "accept",
+                    "name": "受理",
+                    "department": {"rule": "implementing"},
+                    "results": ["受理", "不予受理", "补齐补正"],
+                    "share": 1,
+                }
+            ],
+        },
+        {
+            "key": "review",
+            "join": "all",
+            "tasks": [
+                {
+                    "key": "review",
+                    "name": "审查",
+                    "department": {"rule": "implementing"},
+                    "results": ["同意", "不同意", "退回"],
+                    "share": 2,
+                }
+            ],
+        },
+        {
+            "key": "decide",
+            "join": "all",
+            "tasks": [
+                {
+                    "key": "decide",
+                    "name": "决定",
+                    "department": {"rule": "implementing"},
+                    "results": ["同意", "不同意"],
+                    "share": 1,
+                }
+            ],
+        },
+    ],
+    "instant": False,
+}
+
+
+def make_county() -> Region:
+    make_region("330100000000")
+    region, _created = Region.objects.get_or_create(
+        code=COUNTY_CODE,
+        defaults={"name": "西湖区", "level": 4, "parent": Region.objects.get(code="330100000000")},
+    )
+    return region
+
+
+def make_applicable_item(*, department: Department | None = None, **overrides: Any) -> ServiceItem:
+    """A published item for individuals with a real form (prefilled fields, a condition) and three materials."""
+    make_county()
+    schema, ui = form("测试申请表", FORM_FIELDS, optional=("postal_address",))
+    fields: dict[str, Any] = {
+        "name": "居住证明开具",
+        "item_type": "20",
+        "form_schema": schema,
+        "form_ui": ui,
+        "materials": MATERIALS,
+        "min_real_name_level": 2,
+        "workflow": STANDARD_WORKFLOW,
+    }
+    fields.update(overrides)
+    return make_item(department=department or make_department(), **fields)
+
+
+def pdf_upload(name: str = "scan.pdf", content: bytes = PDF) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def complete_answers() -> dict[str, Any]:
+    """Answers the prefill does not give."""
+    return {"phone": "13712349050", "reason": "办理入学手续需要。", "delivery": "electronic", "declaration": True}
+
+
+def ready_draft(user: User, item: ServiceItem) -> Application:
+    """A draft with every answer and material: it can be submitted."""
+    application = actions.application_draft_start(user=user, service_code=item.implementation_code)
+    actions.application_draft_update(application_id=application.pk, user=user, data=complete_answers())
+    actions.attachment_add(application_id=application.pk, user=user, upload=pdf_upload(), material_code="photo")
+    return Application.objects.get(pk=application.pk)
+
+
+def submitted(user: User, item: ServiceItem) -> Application:
+    application = ready_draft(user, item)
+    application, _response = actions.application_submit(application_id=application.pk, user=user)
+    return application
+
+
+# --- Enterprises and versions -------------------------------------------------
+
+ENTERPRISE_FORM_FIELDS = (
+    "enterprise_name",
+    "uscc",
+    "legal_representative",
+    "business_address",
+    "contact_name",
+    "contact_phone",
+    "declaration",
+)
+ENTERPRISE_MATERIALS = [
+    {
+        "code": "business_licence",
+        "name": "营业执照",
+        "required": True,
+        "form": "electronic",
+        "source": "registry:legal_person",
+    },
+    {"code": "application_letter", "name": "申请书", "required": True, "form": "electronic", "source": "upload"},
+]
+
+
+def make_enterprise_item(*, department: Department, basic_code: str = "000120000002", **overrides: Any) -> ServiceItem:
+    """A published item for enterprises (served party 2) whose form the legal person registry prefills."""
+    schema, ui = form("单位申请表", ENTERPRISE_FORM_FIELDS)
+    fields: dict[str, Any] = {
+        "name": "单位证明开具",
+        "basic_code": basic_code,
+        "served_parties": ["2"],
+        "form_schema": schema,
+        "form_ui": ui,
+        "materials": ENTERPRISE_MATERIALS,
+    }
+    fields.update(overrides)
+    return make_applicable_item(department=department, **fields)
+
+
+def publish_new_version(item: ServiceItem, *, editor: User, approver: User, changes: dict[str, Any]) -> ServiceItem:
+    """The next version of the item through the catalogue's own flow, effective and published today.
+
+    The editor drafts and sends it for review, a second person approves it; the
+    version that was published is retired.
+    """
+    draft = service_actions.item_draft_start(implementation_code=item.implementation_code, actor=editor)
+    service_actions.item_draft_update(
+        item_id=draft.pk, actor=editor, changes={"effective_from": timezone.localdate(), **changes}
+    )
+    service_actions.item_submit_for_review(item_id=draft.pk, actor=editor)
+    return service_actions.item_approve(item_id=draft.pk, actor=approver)

@@ -1,0 +1,366 @@
+"""The applicant's pages, without JavaScript: start, steps, materials, check, submit, follow, withdraw, track, counter."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from accounts.models import RealNameLevel, User
+from approvals import actions
+from approvals.models import Application, AttachmentView, Channel
+from datahub.demo_data import WANG_XIAOMING
+from datahub.models import DataAccessLog
+from interaction.models import Message
+from tests.approvals.builders import make_applicable_item, pdf_upload, ready_draft, submitted
+from tests.datahub.builders import make_wang_household
+from tests.factories import enroll_totp
+from tests.helpers import assert_query_count, get_counting_queries
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def item(department):
+    make_wang_household()
+    return make_applicable_item(department=department)
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_level_one_user_is_sent_to_verify_and_back(item, citizen):
+    # given a user who never verified their real name
+    citizen.real_name_level = RealNameLevel.UNVERIFIED
+    citizen.save(update_fields=["real_name_level"])
+    start = reverse("approvals:start", args=[item.implementation_code])
+
+    response = _client(citizen).post(start)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('accounts:verify')}?next={start.replace('/', '%2F')}"
+    assert Application.objects.count() == 0
+
+
+def test_a_level_two_user_is_sent_to_the_face_check_for_a_level_three_service(department, other_citizen):
+    make_wang_household()
+    item = make_applicable_item(department=department, min_real_name_level=3)
+    start = reverse("approvals:start", args=[item.implementation_code])
+
+    response = _client(other_citizen).get(start)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:face_check") + "?next=")
+    assert Application.objects.count() == 0
+
+
+def test_a_citizen_applies_step_by_step_with_prefill_and_submits_once(item, citizen):
+    client = _client(citizen)
+    start = reverse("approvals:start", args=[item.implementation_code])
+    assert client.get(start).status_code == 200
+
+    # start: a draft, prefilled from the population registry, each read logged
+    response = client.post(start)
+    application = Application.objects.get()
+    assert response["Location"] == reverse("approvals:draft", args=[application.public_id])
+    assert application.data["applicant_name"] == WANG_XIAOMING.name
+    assert DataAccessLog.objects.filter(actor=citizen, purpose__contains=item.implementation_code).count() == 1
+
+    # step 1 shows the prefilled name and says where it came from
+    step_one = client.get(reverse("approvals:draft_step", args=[application.public_id, 1]))
+    page = step_one.content.decode()
+    assert WANG_XIAOMING.name in page
+    assert "人口库" in page or "population registry" in page
+
+    # a wrong phone number on its step: shown next to the field, summarised, nothing saved
+    steps = [reverse("approvals:draft_step", args=[application.public_id, n]) for n in (1, 2, 3)]
+    contact_step = next(
+        url for url in steps if 'name="phone"' in client.get(url).content.decode()
+    )
+    wrong = client.post(contact_step, {"phone": "12345", "delivery": "electronic", "declaration": "yes"})
+    assert wrong.status_code == 400
+    assert 'id="error-summary"' in wrong.content.decode()
+    assert 'aria-invalid="true"' in wrong.content.decode()
+    application.refresh_from_db()
+    assert "phone" not in application.data
+
+    # the right answers on every step
+    for url in steps:
+        form = client.get(url).content.decode()
+        posted = {}
+        if 'name="reason"' in form:
+            posted["reason"] = "办理入学手续需要。"
+        if 'name="phone"' in form:
+            posted.update({"phone": "13712349050", "delivery": "electronic", "declaration": "yes"})
+        if 'name="applicant_name"' in form:
+            posted.update(
+                {
+                    "applicant_name": WANG_XIAOMING.name,
+                    "applicant_id_number": WANG_XIAOMING.id_number,
+                    "gender": "male",
+                    "household_address__region": "330106000000",
+                    "household_address__detail": "文二西路翠苑一区12幢",
+                }
+            )
+        assert client.post(url, posted).status_code == 302, url
+
+    # materials: the registry covers one, the photo is uploaded
+    materials = reverse("approvals:draft_materials", args=[application.public_id])
+    assert client.post(materials, {"material": "photo", "file": pdf_upload("照片.pdf")}).status_code == 302
+    page = client.get(materials).content.decode()
+    assert "照片.pdf" in page
+
+    # check your answers, then submit twice with the same page (a double click)
+    check = reverse("approvals:draft_check", args=[application.public_id])
+    check_page = client.get(check)
+    assert check_page.status_code == 200
+    token = check_page.context["submit_token"]
+    first = client.post(check, {"submit_token": token, "declaration": "yes"})
+    second = client.post(check, {"submit_token": token, "declaration": "yes"})
+
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED
+    assert first["Location"] == second["Location"] == reverse("approvals:application", args=[application.number])
+    assert Application.objects.count() == 1
+    assert Message.objects.filter(recipient=citizen, event="application_submitted").count() == 1
+
+    # the application page shows the number and the query password to its owner
+    page = client.get(first["Location"]).content.decode()
+    assert application.number in page
+    assert actions.crypto.decrypt(application.query_password_encrypted) in page
+    # and it is listed under my applications
+    assert application.number in client.get(reverse("approvals:mine")).content.decode()
+
+
+def test_submitting_without_the_declaration_or_a_material_says_what_is_missing(item, citizen):
+    application = actions.application_draft_start(user=citizen, service_code=item.implementation_code)
+    client = _client(citizen)
+    check = reverse("approvals:draft_check", args=[application.public_id])
+    token = client.get(check).context["submit_token"]
+
+    response = client.post(check, {"submit_token": token})
+
+    assert response.status_code == 400
+    assert response.context["declaration_error"]
+    with translation.override("en"):
+        page = client.get(reverse("approvals:draft_check", args=[application.public_id])).content.decode()
+    assert "证件照片" in page  # the missing photo is listed
+    application.refresh_from_db()
+    assert application.status == Application.Status.DRAFT
+
+
+def test_another_citizen_sees_nothing_of_my_application(item, citizen, other_citizen):
+    application = submitted(citizen, item)
+    attachment = application.attachments.get()
+    client = _client(other_citizen)
+
+    assert client.get(reverse("approvals:application", args=[application.number])).status_code == 404
+    assert client.get(reverse("approvals:attachment", args=[attachment.public_id])).status_code == 404
+    assert client.get(reverse("approvals:withdraw", args=[application.number])).status_code == 404
+    assert client.post(reverse("approvals:withdraw", args=[application.number])).status_code == 404
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED
+
+
+def test_the_owner_downloads_their_file_decrypted_and_never_cached(item, citizen):
+    application = submitted(citizen, item)
+    attachment = application.attachments.get()
+
+    response = _client(citizen).get(reverse("approvals:attachment", args=[attachment.public_id]))
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
+    assert response["Content-Type"] == "application/pdf"
+    assert {"private", "no-store"} <= {part.strip() for part in response["Cache-Control"].split(",")}
+    assert "attachment" in response["Content-Disposition"]
+    assert AttachmentView.objects.count() == 0  # the owner's own views are not staff views
+
+
+def test_an_upload_with_the_wrong_content_is_refused_on_the_page(item, citizen):
+    application = actions.application_draft_start(user=citizen, service_code=item.implementation_code)
+    materials = reverse("approvals:draft_materials", args=[application.public_id])
+
+    with translation.override("en"):
+        response = _client(citizen).post(
+            materials, {"material": "photo", "file": pdf_upload("photo.pdf", b"MZ\x90\x00 not a pdf")}
+        )
+
+    assert response.status_code == 400
+    assert application.attachments.count() == 0
+
+
+def test_withdraw_asks_then_withdraws(item, citizen):
+    application = submitted(citizen, item)
+    client = _client(citizen)
+    url = reverse("approvals:withdraw", args=[application.number])
+
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"reason": "不需要了"}).status_code == 302
+
+    application.refresh_from_db()
+    assert application.status == Application.Status.WITHDRAWN
+    assert client.get(url).status_code == 403
+
+
+def test_supplement_page_changes_only_what_was_asked(item, citizen, clerk):
+    application = submitted(citizen, item)
+    actions.application_request_supplement(
+        application_id=application.pk,
+        actor=clerk,
+        department_id=item.department_id,
+        fields=["reason"],
+        materials=[],
+        note="请写明需要证明的用途。",
+    )
+    client = _client(citizen)
+    url = reverse("approvals:supplement", args=[application.number])
+
+    page = client.get(url).content.decode()
+    assert "请写明需要证明的用途。" in page
+    assert 'name="reason"' in page
+    assert 'name="phone"' not in page
+
+    response = client.post(url, {"reason": "用于子女入学登记。", "phone": "13900000000"})
+
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED  # asked before acceptance: waits for it again
+    assert application.data["reason"] == "用于子女入学登记。"
+    assert application.data["phone"] == "13712349050"  # not asked, so not changed
+
+
+def test_tracking_shows_status_without_personal_data_and_a_wrong_password_nothing(item, citizen):
+    application = submitted(citizen, item)
+    password = actions.crypto.decrypt(application.query_password_encrypted)
+    client = Client()
+    url = reverse("approvals:track")
+
+    found = client.post(url, {"number": application.number, "password": password})
+    wrong = client.post(url, {"number": application.number, "password": f"{(int(password) + 1) % 10**6:06d}"})
+
+    assert found.status_code == 200
+    page = found.content.decode()
+    assert application.number in page
+    assert WANG_XIAOMING.name not in page
+    assert WANG_XIAOMING.id_number not in page
+    assert wrong.status_code == 404
+    assert application.number not in wrong.content.decode().replace(f'value="{application.number}"', "")
+    assert "status" not in wrong.context or wrong.context["application"] is None
+
+
+def test_my_applications_page_has_a_fixed_number_of_queries(item, citizen):
+    client = _client(citizen)
+    submitted(citizen, item)
+    url = reverse("approvals:mine")
+    client.get(url)
+    _response, queries = get_counting_queries(client, url)
+    assert_query_count(queries, 10)
+    for _ in range(3):
+        submitted(citizen, item)
+    actions.application_draft_start(user=citizen, service_code=item.implementation_code)
+    _response, queries = get_counting_queries(client, url)
+    assert_query_count(queries, 10)
+
+
+# --- the counter ----------------------------------------------------------------
+
+
+def test_a_clerk_without_totp_cannot_reach_the_counter(clerk):
+    response = _client(clerk).get(reverse("approvals:counter_start"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_activate_totp")
+
+
+def test_a_citizen_cannot_reach_the_counter(citizen):
+    assert _client(citizen).get(reverse("approvals:counter_start")).status_code == 404
+
+
+def test_a_clerk_records_a_counter_application_for_a_person_with_an_account(item, citizen, clerk):
+    enroll_totp(clerk)
+    client = _client(clerk)
+
+    # a name the registry does not confirm is refused, nothing created
+    refused = client.post(
+        reverse("approvals:counter_start"),
+        {
+            "department": item.department_id,
+            "service": item.implementation_code,
+            "name": "王大明",
+            "id_type": "111",
+            "id_number": WANG_XIAOMING.id_number,
+            "document_seen": "on",
+        },
+    )
+    assert refused.status_code == 400
+    assert Application.objects.count() == 0
+
+    response = client.post(
+        reverse("approvals:counter_start"),
+        {
+            "department": item.department_id,
+            "service": item.implementation_code,
+            "name": WANG_XIAOMING.name,
+            "id_type": "111",
+            "id_number": WANG_XIAOMING.id_number,
+            "document_seen": "on",
+        },
+    )
+
+    application = Application.objects.get()
+    assert response["Location"] == reverse("approvals:draft_step", args=[application.public_id, 1])
+    assert (application.channel, application.recorded_by, application.applicant) == (Channel.COUNTER, clerk, citizen)
+    assert application.data["applicant_name"] == WANG_XIAOMING.name
+    log = DataAccessLog.objects.filter(actor=clerk).order_by("pk")
+    assert {entry.department_id for entry in log} == {item.department_id}
+    # while the clerk fills it in, the person's account does not see the draft
+    assert _client(citizen).get(reverse("approvals:draft", args=[application.public_id])).status_code == 404
+
+    actions.application_draft_update(application_id=application.pk, user=clerk, data=_answers())
+    actions.attachment_add(application_id=application.pk, user=clerk, upload=pdf_upload(), material_code="photo")
+    check = reverse("approvals:draft_check", args=[application.public_id])
+    token = client.get(check).context["submit_token"]
+    submitted_response = client.post(check, {"submit_token": token, "declaration": "yes"})
+
+    application.refresh_from_db()
+    assert submitted_response["Location"] == reverse("approvals:counter_receipt", args=[application.public_id])
+    receipt = client.get(submitted_response["Location"]).content.decode()
+    assert application.number in receipt
+    assert actions.crypto.decrypt(application.query_password_encrypted) in receipt
+    # now it is the person's: in their list, with the counter as its channel
+    assert application.number in _client(citizen).get(reverse("approvals:mine")).content.decode()
+    assert application.applicant_id_masked == "3****************4"
+
+
+def _answers() -> dict[str, object]:
+    return {"phone": "13712349050", "reason": "窗口申请。", "delivery": "counter", "declaration": True}
+
+
+def test_a_draft_of_a_service_no_longer_offered_says_to_start_again(item, citizen):
+    application = ready_draft(citizen, item)
+    item.status = "retired"
+    item.save(update_fields=["status"])
+
+    with translation.override("en"):
+        page = _client(citizen).get(reverse("approvals:draft", args=[application.public_id])).content.decode()
+
+    assert "no longer offered in this form" in page
+
+
+def test_a_clerk_of_the_handling_department_opens_a_file_and_the_view_is_kept(item, citizen, clerk, other_clerk):
+    attachment = submitted(citizen, item).attachments.get()
+    enroll_totp(clerk)
+    enroll_totp(other_clerk)
+    url = reverse("approvals:staff_attachment", args=[attachment.public_id])
+
+    assert _client(other_clerk).get(url).status_code == 404
+    assert _client(citizen).get(url).status_code == 404  # not staff
+    response = _client(clerk).get(url)
+
+    assert response.status_code == 200
+    view = AttachmentView.objects.get()
+    assert (view.attachment, view.viewer, view.department_id) == (attachment, clerk, item.department_id)
