@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -54,7 +55,7 @@ def application_for_owner(
     lookup = Q(number=number) if number else Q(public_id=public_id)
     try:
         return applications_for_owner(user).select_related("service__department__region").get(lookup)
-    except (Application.DoesNotExist, ValueError):
+    except (Application.DoesNotExist, ValueError, ValidationError):
         raise NotFound(_("No such application.")) from None
 
 
@@ -69,7 +70,7 @@ def attachment_for_owner(user: AbstractBaseUser | AnonymousUser, *, public_id: s
         return Attachment.objects.select_related("application").get(
             public_id=public_id, application__in=applications_for_owner(user)
         )
-    except (Attachment.DoesNotExist, ValueError):
+    except (Attachment.DoesNotExist, ValueError, ValidationError):
         raise NotFound(_("No such file.")) from None
 
 
@@ -82,7 +83,7 @@ def attachment_for_staff(user: AbstractBaseUser | AnonymousUser, *, public_id: s
             application__department_id__in=departments,
             application__status__in=[s for s in Application.Status.values if s != Application.Status.DRAFT],
         )
-    except (Attachment.DoesNotExist, ValueError):
+    except (Attachment.DoesNotExist, ValueError, ValidationError):
         raise NotFound(_("No such file.")) from None
 
 
@@ -109,5 +110,5 @@ def counter_application_for_clerk(user: AbstractBaseUser | AnonymousUser, *, pub
         return Application.objects.select_related("service", "department").get(
             public_id=public_id, recorded_by_id=user.pk, channel=Channel.COUNTER, number__isnull=False
         )
-    except (Application.DoesNotExist, ValueError):
+    except (Application.DoesNotExist, ValueError, ValidationError):
         raise NotFound(_("No such application.")) from None

@@ -306,7 +306,7 @@ def _answers(application: Application) -> list[dict[str, Any]]:
                     "source": application.prefilled.get(field.code, ""),
                 }
                 for field in step.fields
-                if field.code in shown or field.is_required
+                if field.code in shown or (field.is_required and not field.show_when)
             ],
         }
         for step in steps

@@ -352,7 +352,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"DayUnitEnum": "services.models.DayUnit"},
+    "ENUM_NAME_OVERRIDES": {
+        "DayUnitEnum": "services.models.DayUnit",
+        "ApplicationStatusEnum": "approvals.models.Application.Status",
+        "ApplicationEventActionEnum": "approvals.models.ApplicationEvent.Action",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------

@@ -16,6 +16,7 @@ from jsonschema.exceptions import SchemaError
 from services.codes import implementation_code, validate_basic_code
 from services.models import (
     Department,
+    DepartmentKind,
     HandlingType,
     ItemType,
     OnlineDepth,
@@ -23,6 +24,7 @@ from services.models import (
     ServedParty,
     ServiceItem,
 )
+from services.workflow_rules import problems as workflow_problems
 
 Problems = dict[str, list[str]]
 
@@ -173,6 +175,21 @@ def item_problems(item: ServiceItem, *, department: Department | None = None) ->
             _add(problems, "form_schema", _("Not a valid JSON Schema: %(error)s") % {"error": error.message})
     if not isinstance(item.workflow, dict):
         _add(problems, "workflow", _("The workflow must be an object with its stages."))
+    elif item.workflow:
+        fixed = {
+            str(task.get("department", {}).get("uscc"))
+            for stage in item.workflow.get("stages") or []
+            if isinstance(stage, dict)
+            for task in stage.get("tasks") or []
+            if isinstance(task, dict)
+            and isinstance(task.get("department"), dict)
+            and task["department"].get("rule") == "fixed"
+        }
+        known_usccs = set(Department.objects.filter(uscc__in=fixed).values_list("uscc", flat=True)) if fixed else set()
+        for message in workflow_problems(
+            item.workflow, known_kinds=set(DepartmentKind.values), known_usccs=known_usccs
+        ):
+            _add(problems, "workflow", message)
     if item.effective_from and item.effective_to and item.effective_to < item.effective_from:
         _add(problems, "effective_to", _("The end date comes before the start date."))
     return problems

@@ -45,6 +45,12 @@
     });
   }
 
+  // The page is served with novalidate so that, without this script, the server's error summary
+  // explains every problem; with it, the browser checks each field before the form is sent.
+  document.querySelectorAll("form.application-form[novalidate]").forEach(function (form) {
+    form.noValidate = false;
+  });
+
   document.querySelectorAll("form").forEach(function (form) {
     if (!form.querySelector("[data-show-when-field]")) {
       return;

@@ -107,7 +107,21 @@ def item_fields(department: Department, **overrides: Any) -> dict[str, Any]:
         "process": [{"name": "申请"}, {"name": "审查", "description": "当场审查"}],
         "form_schema": {"type": "object", "properties": {"spouse": {"type": "string", "title": "配偶姓名"}}},
         "form_ui": {"order": ["spouse"]},
-        "workflow": {"stages": [{"name": "审查", "department": "implementing"}]},
+        "workflow": {
+            "stages": [
+                {
+                    "key": "review",
+                    "tasks": [
+                        {
+                            "key": "review",
+                            "name": "审查",
+                            "department": {"rule": "implementing"},
+                            "results": ["同意", "不同意"],
+                        }
+                    ],
+                }
+            ]
+        },
         "version": 1,
         "status": ServiceItem.Status.PUBLISHED,
         "effective_from": ITEM_START,
