@@ -24,11 +24,12 @@ from django.utils.translation import override
 
 from accounts import selectors as account_selectors
 from accounts.models import Enterprise, RealNameLevel, User
-from approvals import forms_engine, uploads
+from approvals import calendar, forms_engine, uploads
 from approvals.materials import certificate_type_of, material_problems, materials_of, registry_of, wallet
 from approvals.models import (
     Application,
     ApplicationEvent,
+    ApplicationView,
     Attachment,
     AttachmentView,
     Channel,
@@ -610,8 +611,10 @@ def attachment_remove(*, application_id: int, user: User, attachment_public_id: 
 
 def attachment_view_record(*, attachment: Attachment, viewer: User) -> AttachmentView:
     """Keep that a member of staff opened an applicant's file (DESIGN §7: each such view logged)."""
-    handling = attachment.application.department_id
-    department_id = handling if handling in account_selectors.staff_departments(viewer) else None
+    mine = account_selectors.staff_departments(viewer)
+    handling = [attachment.application.department_id]
+    handling += list(attachment.application.tasks.values_list("department_id", flat=True).order_by("pk"))
+    department_id = next((each for each in handling if each in mine), None)
     return AttachmentView.objects.create(attachment=attachment, viewer=viewer, department_id=department_id)
 
 
@@ -695,8 +698,10 @@ def application_submit(
         # Two requests with one new key raced past the lookup; the loser reads the winner's answer.
         if not idempotency_key:
             raise
-        record = IdempotencyRecord.objects.select_related("application").get(user=user, key=idempotency_key)
-        if record.request_hash != request_hash:
+        record = IdempotencyRecord.objects.select_related("application").filter(user=user, key=idempotency_key).first()
+        if record is None:
+            raise
+        if record.request_hash != request_hash or record.application_id != application_id:
             raise _key_reused() from None
         return record.application, record.response
 
@@ -821,6 +826,10 @@ def application_withdraw(*, application_id: int, user: User, reason: str = "") -
         details={"reason": reason[:500]} if reason else {},
     )
     _notify_applicant(application, "application_withdrawn")
+    if application.bundle_application_id is not None:
+        from approvals import bundles  # bundles builds on these actions
+
+        bundles.child_finished(application)
     return application
 
 
@@ -862,6 +871,12 @@ def request_supplement_locked(
     _require_status(
         application, Application.Status.SUBMITTED, Application.Status.ACCEPTED, Application.Status.IN_REVIEW
     )
+    if application.accepted_at is None and application.events.filter(action=Event.SUPPLEMENT_REQUESTED).exists():
+        # 行政许可法 第三十二条: before acceptance, everything missing is told at once (一次性告知).
+        raise Conflict(
+            _("Everything missing is asked for at once (一次性告知): this application had its 补正 already."),
+            code="supplement_once",
+        )
     known_fields = set((application.service.form_schema.get("properties") or {}).keys())
     known_materials = {entry["code"] for entry in materials_of(application.service)}
     problems: dict[str, list[str]] = {}
@@ -879,12 +894,13 @@ def request_supplement_locked(
         )
     old = application.status
     application.status = Application.Status.SUPPLEMENT_REQUESTED
+    application.clock_stopped_at = application.clock_stopped_at or timezone.now()  # 补正 stops the clock
     application.supplement_request = {
         "fields": sorted(set(fields)),
         "materials": sorted(set(materials)),
         "note": note.strip(),
     }
-    application.save(update_fields=["status", "supplement_request", "updated_at"])
+    application.save(update_fields=["status", "supplement_request", "clock_stopped_at", "updated_at"])
     record_event(
         application,
         Event.SUPPLEMENT_REQUESTED,
@@ -942,7 +958,8 @@ def application_supplement(*, application_id: int, user: User, data: dict[str, A
     application.data = forms_engine.visible_data(item.form_ui, changed)
     # Back to where it was asked from: waiting for acceptance, or under review.
     application.status = Application.Status.IN_REVIEW if application.accepted_at else Application.Status.SUBMITTED
-    application.save(update_fields=["data", "status", "updated_at"])
+    _restart_clock(application)
+    application.save(update_fields=["data", "status", "due_date", "legal_due_date", "clock_stopped_at", "updated_at"])
     record_event(
         application,
         Event.SUPPLEMENTED,
@@ -953,6 +970,19 @@ def application_supplement(*, application_id: int, user: User, data: dict[str, A
     )
     outbox_add(application)  # the stage that asked opens again
     return application
+
+
+def _restart_clock(application: Application) -> None:
+    """The working days the 补正 stood do not count: the due dates move on by as many."""
+    if application.clock_stopped_at is None:
+        return
+    stopped = calendar.working_days_between(calendar.local_day(application.clock_stopped_at), timezone.localdate())
+    if stopped:
+        if application.due_date is not None:
+            application.due_date = calendar.add_working_days(application.due_date, stopped)
+        if application.legal_due_date is not None:
+            application.legal_due_date = calendar.add_working_days(application.legal_due_date, stopped)
+    application.clock_stopped_at = None
 
 
 def _last_request_time(application: Application) -> datetime.datetime:
@@ -1010,3 +1040,8 @@ def drafts_sweep(*, now: datetime.datetime | None = None) -> tuple[int, int]:
             transaction.on_commit(lambda keys=keys: _delete_files(keys))  # type: ignore[misc]
             deleted += 1
     return reminded, deleted
+
+
+def application_view_record(*, application: Application, viewer: User, department_id: int | None) -> ApplicationView:
+    """Keep that a member of staff opened an application's personal data (DESIGN §7: each such view logged)."""
+    return ApplicationView.objects.create(application=application, viewer=viewer, department_id=department_id)

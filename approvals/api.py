@@ -15,7 +15,13 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import exceptions, generics, mixins, permissions, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -26,7 +32,7 @@ from accounts import selectors as account_selectors
 from accounts.models import Enterprise, RealNameLevel, User
 from approvals import actions, selectors, tracking
 from approvals.materials import material_states
-from approvals.models import Application, ApplicationEvent, Attachment, Channel
+from approvals.models import Application, ApplicationEvent, Attachment, Channel, WorkflowTask
 from portal import crypto
 from portal.api import StableCursorPagination
 from portal.errors import DomainError, NotFound
@@ -112,6 +118,23 @@ class ApplicationEventSerializer(serializers.ModelSerializer[ApplicationEvent]):
         read_only_fields = fields
 
 
+class ApplicationTaskSerializer(serializers.ModelSerializer[WorkflowTask]):
+    """Where the file is: one department's task on it (no clerk's name)."""
+
+    department = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WorkflowTask
+        fields = ["name", "department", "status", "due_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        inline_serializer("TaskDepartment", fields={"code": serializers.CharField(), "name": serializers.CharField()})
+    )
+    def get_department(self, task: WorkflowTask) -> dict[str, str]:
+        return {"code": task.department.uscc, "name": task.department.name}
+
+
 class ApplicationDetailSerializer(ApplicationSummarySerializer):
     """One application of the user's, whole: answers, materials, what was asked in a 补正, the timeline.
 
@@ -125,12 +148,14 @@ class ApplicationDetailSerializer(ApplicationSummarySerializer):
     supplement_request = serializers.JSONField(read_only=True, help_text='{"fields", "materials", "note"} or {}')
     version_notice = serializers.CharField(read_only=True)
     timeline = serializers.SerializerMethodField()
+    tasks = serializers.SerializerMethodField()
     query_password = serializers.SerializerMethodField()
 
     class Meta(ApplicationSummarySerializer.Meta):
         fields = [
             *ApplicationSummarySerializer.Meta.fields,
-            "data", "prefilled", "materials", "supplement_request", "version_notice", "timeline", "query_password",
+            "legal_due_date", "data", "prefilled", "materials", "supplement_request", "version_notice", "timeline",
+            "tasks", "query_password",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -141,6 +166,11 @@ class ApplicationDetailSerializer(ApplicationSummarySerializer):
     @extend_schema_field(ApplicationEventSerializer(many=True))
     def get_timeline(self, application: Application) -> Any:
         return ApplicationEventSerializer(selectors.timeline(application), many=True).data
+
+    @extend_schema_field(ApplicationTaskSerializer(many=True))
+    def get_tasks(self, application: Application) -> Any:
+        tasks = application.tasks.exclude(status=WorkflowTask.Status.CANCELLED).select_related("department")
+        return ApplicationTaskSerializer(tasks.order_by("stage_round", "stage_index", "pk"), many=True).data
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_query_password(self, application: Application) -> str | None:

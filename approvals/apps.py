@@ -27,12 +27,33 @@ class ApprovalsConfig(AppConfig):
             ),
         )
         register(
+            "task_due_soon",
+            Event(
+                subject=_("Due soon: %(task_name)s of application %(number)s"),
+                body=_(
+                    "The task %(task_name)s of application %(number)s (%(service_name)s) is due within one working day."
+                ),
+                link_key="url",
+            ),
+        )
+        register(
             "application_extended",
             Event(
                 subject=_("More time for application %(number)s"),
                 body=_(
                     "The time limit of your application %(number)s (%(service_name)s) was extended by %(days)s "
                     "working days, to %(due_date)s. Reason: %(reason)s"
+                ),
+                link_key="url",
+            ),
+        )
+        register(
+            "bundle_completed",
+            Event(
+                subject=_("%(bundle_name)s: every application is decided"),
+                body=_(
+                    "Every application you made together in %(bundle_name)s has been decided. "
+                    "The results of each and their progress are on one page."
                 ),
                 link_key="url",
             ),

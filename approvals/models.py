@@ -117,6 +117,15 @@ class Application(models.Model):
     supplement_request = models.JSONField(default=dict, blank=True)
     # A notice for the applicant when their draft moved to a new version of the service.
     version_notice = models.TextField(blank=True)
+    # 一件事: the bundle this application was made in, one child per item of the bundle.
+    bundle_application = models.ForeignKey(
+        "BundleApplication",
+        verbose_name=_("bundle application"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+    )
 
     status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.DRAFT)
     # Where routing stands: the stage of the service's workflow now open, and how many times it was opened
@@ -133,7 +142,10 @@ class Application(models.Model):
     # 受理 is deemed to have happened on the day of receipt when no 补正 came within 5 working days.
     is_deemed_accepted = models.BooleanField(default=False)
     extended_days = models.PositiveSmallIntegerField(_("extension (working days)"), default=0)
-    due_date = models.DateField(_("due"), null=True, blank=True)
+    due_date = models.DateField(_("due"), null=True, blank=True)  # the promised limit (承诺时限)
+    legal_due_date = models.DateField(_("statutory due date"), null=True, blank=True)  # 法定时限
+    # While a 补正 runs the clock stops; when the applicant answers, both due dates move on by the days it stood.
+    clock_stopped_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
@@ -239,6 +251,7 @@ class ApplicationEvent(models.Model):
         APPROVED_ON_TRUST = "approved_on_trust", _("Approved on trust; verification follows")
         REVOKED = "revoked", _("Approval revoked after verification")
         EXTENDED = "extended", _("Time limit extended")
+        OVERDUE = "overdue", _("A department is past its time limit (electronic supervision)")
         RECORDED_AT_COUNTER = "recorded_at_counter", _("Application recorded at the service counter")
         SUPPLEMENT_REQUESTED = "supplement_requested", _("More information requested")
         SUPPLEMENTED = "supplemented", _("Requested information provided")
@@ -308,7 +321,8 @@ class WorkflowTask(models.Model):
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     due_at = models.DateTimeField(_("due"))
     finished_at = models.DateTimeField(null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True)  # 黄灯 told
+    escalated_at = models.DateTimeField(null=True, blank=True)  # 红灯 told and recorded
 
     class Meta:
         verbose_name = _("workflow task")
@@ -390,3 +404,74 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.key}"
+
+
+class ApplicationView(models.Model):
+    """A member of staff opened an application's personal data (the workbench's task page): every view is kept."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="views")
+    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The department the viewer saw it for (the task's); null when they were not a member of it.
+    department = models.ForeignKey("services.Department", null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("view of an application")
+        verbose_name_plural = _("views of applications")
+        indexes = [models.Index(fields=["application", "at"], name="approvals_appview_app_at")]
+
+    def __str__(self) -> str:
+        return f"{self.viewer_id} viewed {self.application_id} at {self.at}"
+
+
+class BundleApplication(models.Model):
+    """一件事一次办: one form and one submission for several items; one child application per item."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        COMPLETED = "completed", _("Completed")
+
+    public_id = models.UUIDField(_("id"), default=uuid.uuid4, unique=True, editable=False)
+    bundle = models.ForeignKey(
+        "services.Bundle", verbose_name=_("bundle"), on_delete=models.PROTECT, related_name="applications"
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applicant"),
+        on_delete=models.PROTECT,
+        related_name="bundle_applications",
+    )
+    acting_for = models.ForeignKey(
+        "accounts.Enterprise",
+        verbose_name=_("on behalf of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bundle_applications",
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    # The answers shared by the children, as the one form shows them; each child keeps its own part.
+    data = models.JSONField(_("form data"), default=dict, blank=True)
+    prefilled = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    draft_expires_at = models.DateTimeField(_("draft expires at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bundle application (一件事)")
+        verbose_name_plural = _("bundle applications (一件事)")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["applicant", "-created_at", "-id"], name="approvals_bundleapp_applicant"),
+            models.Index(fields=["draft_expires_at"], name="approvals_bundleapp_expiry", condition=Q(status="draft")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bundle_id} {self.public_id}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT

@@ -16,7 +16,8 @@ import logging
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from django.utils.translation import override
 
 from accounts import selectors as account_selectors
 from accounts.models import StaffRole, User
-from approvals import calendar, workflow
+from approvals import bundles, calendar, workflow
 from approvals.actions import outbox_add, outbox_send, record_event, request_supplement_locked
 from approvals.models import Application, ApplicationEvent, Outbox, Outcome, WorkflowTask
 from interaction.actions import notify
@@ -111,14 +112,24 @@ def resolve_department(application: Application, rule: dict[str, Any]) -> tuple[
     return application.department, _("No department of the named kind here; the implementing department handles it.")
 
 
+def _working_days(limit: int, unit: str) -> int:
+    # A limit in calendar days counts as five working days a week.
+    return max(1, round(limit * 5 / 7)) if unit == DayUnit.CALENDAR else limit
+
+
 def _limit_days(application: Application) -> int:
+    """The promised limit (承诺时限) in working days; the statutory one when nothing is promised."""
     item = application.service
     if item.handling_type == HandlingType.IMMEDIATE:
         return 1
-    limit = item.promised_limit or item.legal_limit or 20
-    unit = item.promised_limit_unit if item.promised_limit else item.legal_limit_unit
-    # A limit in calendar days counts as five working days a week.
-    return max(1, round(limit * 5 / 7)) if unit == DayUnit.CALENDAR else limit
+    if item.promised_limit:
+        return _working_days(item.promised_limit, item.promised_limit_unit)
+    return _working_days(item.legal_limit or 20, item.legal_limit_unit)
+
+
+def _legal_days(application: Application) -> int | None:
+    item = application.service
+    return _working_days(item.legal_limit, item.legal_limit_unit) if item.legal_limit else None
 
 
 def _open_stage(application: Application, index: int) -> list[WorkflowTask]:
@@ -177,7 +188,11 @@ def _accept(application: Application, *, department_id: int | None, at: datetime
     application.accepted_at = at or timezone.now()
     start = calendar.local_day(application.accepted_at)
     application.due_date = calendar.add_working_days(start, _limit_days(application) + application.extended_days)
-    fields = ["accepted_at", "due_date", "updated_at"]
+    legal_days = _legal_days(application)
+    application.legal_due_date = (
+        calendar.add_working_days(start, legal_days + application.extended_days) if legal_days else None
+    )
+    fields = ["accepted_at", "due_date", "legal_due_date", "updated_at"]
     if application.status == Status.SUBMITTED:
         application.status = Status.ACCEPTED
         fields.append("status")
@@ -228,6 +243,7 @@ def _finish(application: Application, *, status: str, outcome: str, department_i
             application, Event.COMPLETED, actor=None, actor_label=SYSTEM, old_status=status, new_status=Status.COMPLETED
         )
     _notify_decided(application)
+    bundles.child_finished(application)
 
 
 def _notify_decided(application: Application) -> None:
@@ -246,6 +262,25 @@ def _notify_decided(application: Application) -> None:
             "outcome_display": outcome_display,
         },
     )
+
+
+_DECIDING_RESULTS = {
+    workflow.NOT_ACCEPTED: {workflow.NOT_ACCEPT},
+    workflow.SUPPLEMENT_NEEDED: {workflow.SUPPLEMENT},
+    workflow.RETURNED: {workflow.RETURN},
+    workflow.REJECTED: {workflow.REFUSE},
+}
+
+
+def _deciding_department(outcome: str, tasks: list[WorkflowTask]) -> int | None:
+    """The department whose result decided the stage: the one that refused, asked or sent back; else the last."""
+    done = sorted(
+        (task for task in tasks if task.status == WorkflowTask.Status.DONE),
+        key=lambda task: (task.finished_at or timezone.now(), task.pk),
+    )
+    deciding = [task for task in done if task.result in _DECIDING_RESULTS.get(outcome, set())]
+    chosen = deciding[0] if deciding else (done[-1] if done else None)
+    return chosen.department_id if chosen is not None else None
 
 
 def application_advance(application: Application) -> None:
@@ -268,7 +303,7 @@ def application_advance(application: Application) -> None:
     )
     if outcome == workflow.OPEN:
         return
-    department_id = next((task.department_id for task in tasks if task.status == WorkflowTask.Status.DONE), None)
+    department_id = _deciding_department(outcome, tasks)
     if outcome == workflow.SUPPLEMENT_NEEDED:
         if application.status == Status.SUPPLEMENT_REQUESTED:
             _cancel_open_tasks(application)
@@ -305,6 +340,7 @@ def application_advance(application: Application) -> None:
                 new_status=Status.COMPLETED,
                 details={"verified": True},
             )
+            bundles.child_finished(application)
         else:
             _finish(application, status=Status.APPROVED, outcome=Outcome.ISSUED, department_id=department_id)
 
@@ -355,6 +391,7 @@ def _revoke(application: Application, *, department_id: int | None) -> None:
         new_status=Status.REVOKED,
     )
     _notify_decided(application)
+    bundles.child_finished(application)
 
 
 # --- the workbench ---------------------------------------------------------------
@@ -512,6 +549,10 @@ def task_decide(
     )
     outcome = workflow.stage_outcome(stage, [res if st == WorkflowTask.Status.DONE else None for st, res in results])
     if outcome != workflow.OPEN:
+        # The stage is decided: its other tasks end now, so no later result can change what it decided.
+        application.tasks.filter(
+            stage_index=task.stage_index, stage_round=task.stage_round, status__in=WorkflowTask.OPEN
+        ).update(status=WorkflowTask.Status.CANCELLED, finished_at=now)
         outbox_add(application)
     return task
 
@@ -536,12 +577,16 @@ def application_extend(*, application_id: int, supervisor: User, days: int, reas
     if problems:
         raise DomainError(_("The extension cannot be granted as asked."), code="validation_error", fields=problems)
     application.due_date = calendar.add_working_days(application.due_date, days)
+    if application.legal_due_date is not None:
+        application.legal_due_date = calendar.add_working_days(application.legal_due_date, days)
     application.extended_days += days
-    application.save(update_fields=["due_date", "extended_days", "updated_at"])
+    application.save(update_fields=["due_date", "legal_due_date", "extended_days", "updated_at"])
     open_tasks = application.tasks.filter(status__in=WorkflowTask.OPEN)
     for task in open_tasks:
         task.due_at = calendar.end_of_working_day(calendar.add_working_days(calendar.local_day(task.due_at), days))
-        task.save(update_fields=["due_at"])
+        # The new due time is told again as it nears and passes.
+        task.warned_at = task.escalated_at = None
+        task.save(update_fields=["due_at", "warned_at", "escalated_at"])
     record_event(
         application,
         Event.EXTENDED,
@@ -575,13 +620,28 @@ def acceptance_sweep() -> int:
     """Applications with no 补正 request within 5 working days of receipt count as accepted from that day."""
     today = timezone.localdate()
     deemed = 0
-    waiting = Application.objects.filter(status=Status.SUBMITTED, accepted_at__isnull=True).values_list(
-        "pk", "submitted_at"
+    # Six working days are at least six calendar days: anything newer cannot be due yet.
+    waiting = (
+        Application.objects.filter(
+            status=Status.SUBMITTED,
+            accepted_at__isnull=True,
+            submitted_at__lte=timezone.now() - datetime.timedelta(days=SUPPLEMENT_WINDOW_DAYS),
+        )
+        .order_by("submitted_at", "pk")
+        .values_list("pk", "submitted_at")
     )
     for application_id, submitted_at in list(waiting[:1000]):
         if submitted_at is None:
             continue
-        received = calendar.local_day(submitted_at)
+        # After a 补正 the complete materials were received when the applicant answered it.
+        supplemented = (
+            ApplicationEvent.objects.filter(application_id=application_id, action=Event.SUPPLEMENTED)
+            .order_by("-at")
+            .values_list("at", flat=True)
+            .first()
+        )
+        received_at = max(submitted_at, supplemented) if supplemented else submitted_at
+        received = calendar.local_day(received_at)
         if calendar.working_days_between(received, today) <= SUPPLEMENT_WINDOW_DAYS:
             continue
         with transaction.atomic():
@@ -595,36 +655,72 @@ def acceptance_sweep() -> int:
                 continue
             application.is_deemed_accepted = True
             application.save(update_fields=["is_deemed_accepted", "updated_at"])
-            _accept(application, department_id=application.department_id, at=submitted_at)
+            _accept(application, department_id=application.department_id, at=received_at)
             deemed += 1
     return deemed
 
 
-def deadlines_sweep() -> int:
-    """Overdue open tasks (红灯) are escalated to their department's supervisors, once; returns how many."""
+def _tell_about_task(task: WorkflowTask, event: str) -> None:
+    """The clerk holding the task and the department's supervisors, once each."""
+    with override(None):
+        service_name = task.application.service.name
+    recipients = set(account_selectors.department_members(task.department_id, role=StaffRole.SUPERVISOR))
+    if task.assignee_id is not None:
+        recipients.add(task.assignee_id)
+    for recipient_id in sorted(recipients):
+        notify(
+            recipient_id,
+            event,
+            {
+                "number": task.application.number or "",
+                "service_name": service_name,
+                "task_name": task.name,
+                "url": reverse("workbench:task", kwargs={"task_id": task.pk}),
+            },
+        )
+
+
+def _keep_first_warning(colour: str, now: datetime.datetime) -> dict[str, Any]:
+    # A task going straight to red counts as warned too; one warned before keeps its first warning time.
+    return {"warned_at": Coalesce("warned_at", Value(now))} if colour == "red" else {}
+
+
+def deadlines_sweep() -> tuple[int, int]:
+    """黄灯 and 红灯 (every minute): tasks due within a working day, and overdue ones, told once each.
+
+    A task turning yellow tells its clerk and the supervisors; turning red tells them
+    again and records an 电子监察 (electronic supervision) event on the application.
+    Returns (yellow, red) told in this run.
+    """
     now = timezone.now()
-    escalated = 0
-    overdue = WorkflowTask.objects.filter(status__in=WorkflowTask.OPEN, due_at__lt=now, escalated_at__isnull=True)
-    for task_id in list(overdue.values_list("pk", flat=True)[:1000]):
-        with transaction.atomic():
-            claimed = WorkflowTask.objects.filter(
-                pk=task_id, status__in=WorkflowTask.OPEN, escalated_at__isnull=True
-            ).update(escalated_at=now)
-            if not claimed:
-                continue
-            task = WorkflowTask.objects.select_related("application__service").get(pk=task_id)
-            with override(None):
-                service_name = task.application.service.name
-            for supervisor_id in account_selectors.department_members(task.department_id, role=StaffRole.SUPERVISOR):
-                notify(
-                    supervisor_id,
-                    "task_overdue",
-                    {
-                        "number": task.application.number or "",
-                        "service_name": service_name,
-                        "task_name": task.name,
-                        "url": reverse("workbench:task", kwargs={"task_id": task.pk}),
-                    },
-                )
-            escalated += 1
-    return escalated
+    soon = calendar.end_of_working_day(calendar.add_working_days(timezone.localdate(), 1))
+    told = {"yellow": 0, "red": 0}
+    candidates = [
+        ("red", "escalated_at", WorkflowTask.objects.filter(due_at__lt=now, escalated_at__isnull=True)),
+        (
+            "yellow",
+            "warned_at",
+            WorkflowTask.objects.filter(due_at__gte=now, due_at__lte=soon, warned_at__isnull=True),
+        ),
+    ]
+    for colour, column, tasks in candidates:
+        for task_id in list(tasks.filter(status__in=WorkflowTask.OPEN).values_list("pk", flat=True)[:1000]):
+            with transaction.atomic():
+                claimed = WorkflowTask.objects.filter(
+                    pk=task_id, status__in=WorkflowTask.OPEN, **{f"{column}__isnull": True}
+                ).update(**{column: now, **_keep_first_warning(colour, now)})
+                if not claimed:
+                    continue
+                task = WorkflowTask.objects.select_related("application__service").get(pk=task_id)
+                if colour == "red":
+                    record_event(
+                        task.application,
+                        Event.OVERDUE,
+                        actor=None,
+                        actor_label="system:supervision",
+                        department_id=task.department_id,
+                        details={"task": task.name, "due_at": task.due_at.isoformat()},
+                    )
+                _tell_about_task(task, "task_overdue" if colour == "red" else "task_due_soon")
+                told[colour] += 1
+    return told["yellow"], told["red"]

@@ -75,13 +75,14 @@ def attachment_for_owner(user: AbstractBaseUser | AnonymousUser, *, public_id: s
 
 
 def attachment_for_staff(user: AbstractBaseUser | AnonymousUser, *, public_id: str) -> Attachment:
-    """A file of an application that one of the user's departments handles; NotFound otherwise."""
+    """A file of an application one of the user's departments handles (its own, or a task of it); NotFound otherwise."""
     departments = account_selectors.staff_departments(user)
+    handled = Application.objects.filter(
+        Q(department_id__in=departments) | Q(tasks__department_id__in=departments)
+    ).exclude(status=Application.Status.DRAFT)
     try:
         return Attachment.objects.select_related("application").get(
-            public_id=public_id,
-            application__department_id__in=departments,
-            application__status__in=[s for s in Application.Status.values if s != Application.Status.DRAFT],
+            public_id=public_id, application__in=handled.values("pk")
         )
     except (Attachment.DoesNotExist, ValueError, ValidationError):
         raise NotFound(_("No such file.")) from None

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from approvals import actions, routing
+from approvals import actions, bundles, routing
 
 
 @shared_task(name="approvals.tasks.route_application")
@@ -18,8 +18,8 @@ def sweep_outbox() -> int:
 
 
 @shared_task(name="approvals.tasks.sweep_deadlines")
-def sweep_deadlines() -> int:
-    """Escalate overdue tasks to their supervisors (every 10 minutes)."""
+def sweep_deadlines() -> tuple[int, int]:
+    """黄灯 and 红灯: tell clerks and supervisors of tasks near and past their due time, once (every minute)."""
     return routing.deadlines_sweep()
 
 
@@ -30,6 +30,10 @@ def sweep_acceptance() -> int:
 
 
 @shared_task(name="approvals.tasks.sweep_drafts")
-def sweep_drafts() -> tuple[int, int]:
-    """Remind owners of drafts about to expire and delete expired drafts (hourly); returns (reminded, deleted)."""
-    return actions.drafts_sweep()
+def sweep_drafts() -> tuple[int, int, int]:
+    """Remind owners of drafts about to expire and delete expired drafts (hourly).
+
+    Returns (reminded, deleted) of single applications and the 一件事 drafts deleted.
+    """
+    reminded, deleted = actions.drafts_sweep()
+    return reminded, deleted, bundles.bundle_drafts_sweep()

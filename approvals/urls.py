@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals import views
+from approvals import document_views, views
 
 app_name = "approvals"
 
@@ -16,8 +16,14 @@ urlpatterns = [
     path("me/applications/<str:number>/", views.application, name="application"),
     path("me/applications/<str:number>/withdraw/", views.withdraw, name="withdraw"),
     path("me/applications/<str:number>/supplement/", views.supplement, name="supplement"),
+    path("me/applications/<str:number>/documents/<str:kind>.pdf", document_views.owner_document, name="document"),
     path("track/", views.track, name="track"),
     path("workbench/counter/", views.counter_start, name="counter_start"),
     path("workbench/files/<uuid:public_id>/", views.staff_attachment_download, name="staff_attachment"),
     path("workbench/counter/<uuid:public_id>/receipt/", views.counter_receipt, name="counter_receipt"),
+    path(
+        "workbench/applications/<uuid:public_id>/documents/<str:kind>.pdf",
+        document_views.staff_document,
+        name="staff_document",
+    ),
 ]

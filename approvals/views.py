@@ -22,9 +22,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import selectors as account_selectors
 from accounts.decorators import staff_member_required_with_mfa, staff_mfa_response
 from accounts.models import RealNameLevel, User
-from approvals import actions, forms_engine, selectors, tracking, uploads
+from approvals import actions, bundles, forms_engine, selectors, tracking, uploads
 from approvals.materials import material_states, wallet
-from approvals.models import Application, Channel
+from approvals.models import Application, Channel, WorkflowTask
 from datahub.identity import IdentityType
 from portal import crypto
 from portal.errors import DomainError, NotFound, PermissionDenied
@@ -40,6 +40,9 @@ def _user(request: HttpRequest) -> User:
 
 def _draft(request: HttpRequest, public_id: str) -> Application:
     application = selectors.application_for_owner(request.user, public_id=public_id)
+    bundle = application.bundle_application
+    if bundle is not None and application.is_draft:
+        raise _Redirect(reverse("bundles:bundle", kwargs={"public_id": bundle.public_id}))
     if actions.is_counter_draft(application):
         # The clerk recording a counter application works as staff: MFA as on every staff page.
         response = staff_mfa_response(request)
@@ -418,8 +421,10 @@ def mine(request: HttpRequest) -> HttpResponse:
     mine = selectors.applications_for_owner(user)  # the scope is worked out once for both lists
     paginator = Paginator(mine.exclude(status=Application.Status.DRAFT), 20)
     page = paginator.get_page(request.GET.get("page"))
-    drafts = mine.filter(status=Application.Status.DRAFT).order_by("-updated_at", "-pk")
-    context = {"page": page, "drafts": list(drafts[:50])}
+    # A draft that is part of a 一件事 is filled in on the bundle's pages, listed below as the bundle.
+    drafts = mine.filter(status=Application.Status.DRAFT, bundle_application__isnull=True)
+    drafts = drafts.order_by("-updated_at", "-pk")
+    context = {"page": page, "drafts": list(drafts[:50]), "bundles": bundles.bundles_of_owner(user)}
     return render(request, "approvals/mine.html", context)
 
 
@@ -438,6 +443,9 @@ def application(request: HttpRequest, number: str) -> HttpResponse:
         "events": selectors.timeline(application),
         "answers": _answers(application),
         "materials": material_states(application),
+        "tasks": list(
+            application.tasks.filter(status__in=WorkflowTask.OPEN).select_related("department").order_by("due_at")
+        ),
     }
     return render(request, "approvals/application.html", context)
 

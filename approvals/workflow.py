@@ -167,5 +167,9 @@ def stage_outcome(stage: StageDef, results: list[str | None]) -> str:
 
 
 def task_working_days(workflow: Workflow, stage: StageDef, task: TaskDef, limit_days: int) -> int:
-    """The working days a task gets: its stage's share of the item's time limit (at least one)."""
-    return max(1, math.floor(limit_days * min(task.share, stage.share) / workflow.total_share))
+    """The working days a task gets: its share of the item's time limit (at least one).
+
+    The limit is divided over the stages by each stage's share (its largest task's);
+    a task of a parallel group with a smaller share gets less than the group.
+    """
+    return max(1, math.floor(limit_days * task.share / workflow.total_share))

@@ -356,6 +356,7 @@ SPECTACULAR_SETTINGS = {
         "DayUnitEnum": "services.models.DayUnit",
         "ApplicationStatusEnum": "approvals.models.Application.Status",
         "ApplicationEventActionEnum": "approvals.models.ApplicationEvent.Action",
+        "TaskStatusEnum": "approvals.models.WorkflowTask.Status",
     },
 }
 
@@ -427,7 +428,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="17"),
     },
     "sweep-outbox": {"task": "approvals.tasks.sweep_outbox", "schedule": crontab()},
-    "sweep-deadlines": {"task": "approvals.tasks.sweep_deadlines", "schedule": crontab(minute="*/10")},
+    "sweep-deadlines": {"task": "approvals.tasks.sweep_deadlines", "schedule": crontab()},
     "sweep-acceptance": {"task": "approvals.tasks.sweep_acceptance", "schedule": crontab(minute="23")},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

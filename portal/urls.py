@@ -20,6 +20,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz/worker", views.healthz_worker, name="healthz-worker"),
     path("api/v1/", include("accounts.api_urls")),
+    path("api/v1/", include("interaction.api_urls")),
+    path("api/v1/", include("approvals.api_urls")),
+    path("api/v1/", include("approvals.workbench_api_urls")),
     # allauth's headless API for the app and single-page front ends, and the OpenID Connect provider
     # (/.well-known/openid-configuration, /identity/o/…): fixed paths that clients are configured with.
     path("_allauth/", include("allauth.headless.urls")),
@@ -31,6 +34,10 @@ urlpatterns += i18n_patterns(
     path("services/", include("services.urls")),
     path("search/", services_views.search, name="search"),
     path("accounts/", include("allauth.urls")),
+    path("workbench/", include("approvals.workbench_urls")),
+    path("", include("approvals.bundle_urls")),
+    path("", include("approvals.urls")),
+    path("me/messages/", include("interaction.urls")),
     path("me/", include("accounts.urls")),
     path("privacy/", accounts_views.privacy_notice, name="privacy_notice"),
     path("admin/", admin.site.urls),

@@ -74,15 +74,17 @@ def problems(data: dict[str, Any] | None, *, known_kinds: set[str], known_usccs:
         task_keys = [str(task.get("key", "")) for task in tasks if isinstance(task, dict)]
         if len(set(task_keys)) != len(task_keys) or "" in task_keys:
             found.append(_("Stage %(key)s needs a distinct key for each task.") % {"key": key})
-        can_move_on = True
+        agreeing = 0
         for task in tasks:
             if not isinstance(task, dict):
                 found.append(_("Stage %(key)s has a task that is not an object.") % {"key": key})
                 continue
             found.extend(_task_problems(key, task, known_kinds=known_kinds, known_usccs=known_usccs))
-            if not APPROVING & set(task.get("results") or (APPROVE, REFUSE)):
-                can_move_on = False
-        if not can_move_on and number < len(stages):
+            if APPROVING & set(task.get("results") or (APPROVE, REFUSE)):
+                agreeing += 1
+        # The stage moves on when its quorum (all tasks by default) can agree.
+        needed = quorum if quorum is not None and 1 <= quorum <= len(tasks) else len(tasks)
+        if agreeing < needed and number < len(stages):
             found.append(
                 _("Stage %(next)s can never be reached: no task of stage %(key)s can agree.")
                 % {"next": stages[number].get("key"), "key": key}

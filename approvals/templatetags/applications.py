@@ -20,5 +20,9 @@ def recent_applications(user: AbstractBaseUser) -> dict[str, Any]:
     mine = selectors.applications_for_owner(user)
     return {
         "applications": list(mine.exclude(status=Application.Status.DRAFT)[:SHOWN]),
-        "drafts": list(mine.filter(status=Application.Status.DRAFT).order_by("-updated_at", "-pk")[:SHOWN]),
+        "drafts": list(
+            mine.filter(status=Application.Status.DRAFT, bundle_application__isnull=True).order_by(
+                "-updated_at", "-pk"
+            )[:SHOWN]
+        ),
     }

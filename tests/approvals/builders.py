@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import User
-from approvals import actions
-from approvals.models import Application
+from approvals import actions, routing
+from approvals.models import Application, WorkflowTask
 from services import actions as service_actions
 from services.demo_data.fields import form
 from services.models import Department, Region, ServiceItem
@@ -188,3 +188,35 @@ def publish_new_version(item: ServiceItem, *, editor: User, approver: User, chan
     )
     service_actions.item_submit_for_review(item_id=draft.pk, actor=editor)
     return service_actions.item_approve(item_id=draft.pk, actor=approver)
+
+
+# --- Workflows and decisions ------------------------------------------------------
+
+
+def workflow_task(
+    key: str,
+    *,
+    name: str | None = None,
+    department: Any = None,
+    results: list[str] | None = None,
+    share: Any = 1,
+) -> dict[str, Any]:
+    """One task of a stage as the catalogue stores it; by default the implementing department agrees or not."""
+    return {
+        "key": key,
+        "name": name or key,
+        "department": {"rule": "implementing"} if department is None else department,
+        "results": ["同意", "不同意"] if results is None else results,
+        "share": share,
+    }
+
+
+def workflow_stage(key: str, *tasks: dict[str, Any], join: Any = "all") -> dict[str, Any]:
+    """One stage of a workflow: its tasks run side by side and join by ``join`` ("all", "quorum:2")."""
+    return {"key": key, "join": join, "tasks": list(tasks)}
+
+
+def claim_and_decide(task_id: int, clerk: User, result: str, opinion: str = "", **extra: Any) -> WorkflowTask:
+    """A clerk takes a waiting task and decides it, as the workbench does."""
+    routing.task_claim(task_id=task_id, clerk=clerk)
+    return routing.task_decide(task_id=task_id, clerk=clerk, result=result, opinion=opinion, **extra)

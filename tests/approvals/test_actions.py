@@ -837,9 +837,7 @@ def test_answering_without_a_new_file_for_the_requested_material_is_refused(awai
     assert row(awaiting_supplement) == before
 
 
-def test_with_a_new_file_and_a_new_answer_the_application_goes_back_to_where_it_was_asked(
-    awaiting_supplement, citizen
-):
+def test_with_a_new_file_and_a_new_answer_the_application_goes_back_to_where_it_was_asked(awaiting_supplement, citizen):
     # asked before acceptance: it waits for acceptance again, and routing is promised once more
     old_photo = Attachment.objects.get(application=awaiting_supplement)
     expected_data = {**row(awaiting_supplement)["data"], "reason": "新的事由：办理入学。"}

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from approvals.demo import seed_holidays
 from datahub.demo import seed_registries
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo_accounts, seed_demo_enterprises
 from services.demo import seed_catalogue
@@ -48,6 +49,7 @@ class Command(BaseCommand):
             )
             + "."
         )
+        self.stdout.write(f"Working-day calendar: {_counted(seed_holidays(), 'day', 'days')} added for 2026–2027.")
         registries = seed_registries()
         self.stdout.write(
             f"Registries: {_counted(registries['persons'], 'person', 'persons')}, "

@@ -1,0 +1,404 @@
+"""The workbench API: the queue of my departments (cursor-paginated), claim, release, decide; staff with TOTP only."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts import actions as account_actions
+from accounts.models import StaffMembership, StaffRole, User
+from approvals import routing
+from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
+from interaction.models import Message
+from services.models import Department, ServiceItem
+from tests.approvals.builders import make_applicable_item
+from tests.approvals.test_workbench import first_task, queued_task, route, task_in_review
+from tests.datahub.builders import make_wang_household
+from tests.factories import enroll_totp, staff_member
+from tests.helpers import assert_query_count, get_counting_queries
+
+pytestmark = pytest.mark.django_db
+
+TASKS = "/api/v1/workbench/tasks/"
+LIST_QUERIES = 10  # the list's whole cost, whatever the queue's length (pinned below)
+
+
+@pytest.fixture(autouse=True)
+def upload_root(settings: Any, tmp_path: Path) -> Path:
+    settings.UPLOAD_ROOT = tmp_path / "uploads"
+    settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
+    return settings.UPLOAD_ROOT
+
+
+@pytest.fixture
+def item(department: Department) -> ServiceItem:
+    make_wang_household()
+    return make_applicable_item(department=department)
+
+
+def api_of(user: User | None, *, totp: bool = True) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        if totp:
+            enroll_totp(user)
+        client.force_login(user)
+    return client
+
+
+def action(task: WorkflowTask, name: str) -> str:
+    return f"{TASKS}{task.pk}/{name}/"
+
+
+def numbers(body: dict[str, Any]) -> list[str]:
+    return [task["application"]["number"] for task in body["results"]]
+
+
+# --- who may do what --------------------------------------------------------------------
+
+
+def test_anonymous_callers_are_refused_as_on_every_endpoint(item, citizen):
+    task = first_task(citizen, item)
+    client = api_of(None)
+
+    for response in (
+        client.get(TASKS),
+        client.post(action(task, "claim")),
+        client.post(action(task, "release")),
+        client.post(action(task, "decide"), {"result": "受理"}, format="json"),
+    ):
+        assert response.status_code == 403
+        assert response.json()["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize(
+    ("who", "code"),
+    [("citizen", "not_staff"), ("clerk_without_totp", "mfa_required")],
+)
+def test_a_citizen_and_a_clerk_without_totp_are_told_why(request, who, code, item, citizen, clerk):
+    task = first_task(citizen, item)
+    client = api_of(clerk, totp=False) if who == "clerk_without_totp" else api_of(request.getfixturevalue(who))
+
+    for response in (
+        client.get(TASKS),
+        client.post(action(task, "claim")),
+        client.post(action(task, "release")),
+        client.post(action(task, "decide"), {"result": "受理"}, format="json"),
+    ):
+        assert response.status_code == 403
+        body = response.json()
+        assert (body["code"], body["fields"]) == (code, {})
+        assert body["message"]
+    task.refresh_from_db()
+    assert task.status == WorkflowTask.Status.PENDING
+
+
+def test_a_clerk_of_another_department_sees_nothing_of_the_task(item, citizen, other_clerk):
+    task = first_task(citizen, item)
+    client = api_of(other_clerk)
+
+    listing = client.get(TASKS)
+    assert (listing.status_code, listing.json()["results"]) == (200, [])
+    for name, body in (("claim", {}), ("release", {}), ("decide", {"result": "受理"})):
+        response = client.post(action(task, name), body, format="json")
+        assert (name, response.status_code, response.json()["code"]) == (name, 404, "not_found")
+    task.refresh_from_db()
+    assert task.status == WorkflowTask.Status.PENDING
+
+
+@pytest.mark.parametrize("who", ["clerk", "supervisor"])
+def test_a_clerk_and_a_supervisor_of_the_department_list_claim_and_release(request, who, item, citizen):
+    user = request.getfixturevalue(who)
+    task = first_task(citizen, item)
+    client = api_of(user)
+
+    listing = client.get(TASKS).json()
+    claimed = client.post(action(task, "claim"))
+    released = client.post(action(task, "release"))
+
+    assert numbers(listing) == [task.application.number]
+    assert claimed.status_code == 200
+    assert (claimed.json()["status"], claimed.json()["assignee"]["id"], claimed.json()["is_mine"]) == (
+        "claimed",
+        user.pk,
+        True,
+    )
+    assert released.status_code == 200
+    assert (released.json()["status"], released.json()["assignee"]) == ("pending", None)
+
+
+# --- the list ---------------------------------------------------------------------------
+
+
+def test_the_list_is_the_queue_by_due_time_with_its_marks(item, clerk, other_department):
+    now = timezone.now()
+    colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK, full_name="周敏")
+    later = queued_task(item, now + datetime.timedelta(days=30))
+    overdue = queued_task(item, now - datetime.timedelta(hours=2), assignee=colleague)
+    soon = queued_task(item, now + datetime.timedelta(minutes=5))
+    queued_task(item, now - datetime.timedelta(days=3), status=WorkflowTask.Status.DONE)
+    queued_task(item, now - datetime.timedelta(days=3), department=other_department)
+
+    body = api_of(clerk).get(TASKS).json()
+
+    assert numbers(body) == [overdue.application.number, soon.application.number, later.application.number]
+    assert [task["mark"] for task in body["results"]] == ["overdue", "soon", ""]
+    first = body["results"][0]
+    assert first["id"] == overdue.pk
+    assert first["name"] == "受理"
+    assert first["status"] == "claimed"
+    assert first["assignee"] == {"id": colleague.pk, "name": "周敏"}
+    assert first["is_mine"] is False
+    assert first["department"] == {"uscc": item.department.uscc, "name": item.department.name}
+    assert first["application"]["service"] == {"code": item.implementation_code, "name": item.name, "version": 1}
+    assert first["allowed_results"] == ["受理", "不予受理", "补齐补正"]
+    assert (body["next"], body["previous"]) == (None, None)
+
+
+def test_the_list_filters_as_the_page_does(item, clerk, other_department):
+    now = timezone.now()
+    StaffMembership.objects.create(user=clerk, department=other_department, role=StaffRole.CLERK)
+    colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK)
+    other_item = make_applicable_item(department=other_department, basic_code="000120000009")
+    mine = queued_task(item, now + datetime.timedelta(days=20), assignee=clerk)
+    theirs = queued_task(item, now - datetime.timedelta(hours=1), assignee=colleague)
+    waiting = queued_task(item, now + datetime.timedelta(minutes=30))
+    elsewhere = queued_task(other_item, now + datetime.timedelta(days=40))
+    client = api_of(clerk)
+    number = {task: task.application.number for task in (mine, theirs, waiting, elsewhere)}
+
+    def shown(**params: str) -> list[str]:
+        response = client.get(TASKS, params)
+        assert response.status_code == 200
+        return numbers(response.json())
+
+    assert shown() == [number[theirs], number[waiting], number[mine], number[elsewhere]]
+    assert shown(status="pending") == [number[waiting], number[elsewhere]]
+    assert shown(status="mine") == [number[mine]]
+    assert shown(status="claimed") == [number[theirs], number[mine]]
+    assert shown(due="overdue") == [number[theirs]]
+    assert shown(due="soon") == [number[waiting]]
+    assert shown(department=other_department.uscc) == [number[elsewhere]]
+    assert shown(item=other_item.implementation_code) == [number[elsewhere]]
+
+
+def test_a_filter_that_is_not_valid_is_a_400_saying_which(item, clerk, other_department):
+    response = api_of(clerk).get(TASKS, {"department": other_department.uscc, "status": "everything", "due": "x"})
+
+    body = response.json()
+    assert response.status_code == 400
+    assert body["code"] == "invalid"
+    assert sorted(body["fields"]) == ["department", "due", "status"]
+
+
+def test_the_list_is_cursor_paginated_on_due_time_and_id(item, clerk):
+    due = timezone.now() + datetime.timedelta(days=3)
+    # tasks due at the same moment across page boundaries keep their order by id
+    tasks = [queued_task(item, due + datetime.timedelta(minutes=minute // 3)) for minute in range(7)]
+    expected = [task.application.number for task in sorted(tasks, key=lambda task: (task.due_at, task.pk))]
+    client = api_of(clerk)
+
+    first = client.get(TASKS, {"page_size": 3}).json()
+    second = client.get(first["next"]).json()
+    third = client.get(second["next"]).json()
+    back = client.get(second["previous"]).json()
+
+    assert numbers(first) + numbers(second) + numbers(third) == expected
+    assert [len(numbers(page)) for page in (first, second, third)] == [3, 3, 1]
+    assert (first["previous"], third["next"]) == (None, None)
+    assert numbers(back) == expected[:3]
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_list_costs_the_same_queries_however_long(count, item, clerk):
+    now = timezone.now()
+    colleagues = [staff_member(f"c{n}@example.com", item.department, StaffRole.CLERK) for n in range(3)]
+    for number in range(count):
+        queued_task(
+            item, now + datetime.timedelta(hours=number - 5), assignee=colleagues[number % 3] if number % 2 else None
+        )
+    client = api_of(clerk)
+
+    response, queries = get_counting_queries(client, TASKS)
+
+    assert len(response.json()["results"]) == min(count, 20)
+    assert_query_count(queries, LIST_QUERIES)
+
+
+# --- claim at once ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clerks_claiming_at_once_exactly_one_gets_it(department, citizen, clerk):
+    make_wang_household()
+    item = make_applicable_item(department=department)
+    task = first_task(citizen, item)
+    colleague = staff_member("colleague@example.com", department, StaffRole.CLERK)
+    clients = [api_of(clerk), api_of(colleague)]
+    barrier = threading.Barrier(2)
+    answers: list[Any] = [None, None]
+
+    def claim(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            response = clients[index].post(action(task, "claim"))
+            answers[index] = (response.status_code, response.json().get("code", response.json().get("status")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(answers) == [(200, "claimed"), (409, "task_taken")]
+    task.refresh_from_db()
+    winner = [clerk, colleague][answers.index((200, "claimed"))]
+    assert (task.status, task.assignee) == (WorkflowTask.Status.CLAIMED, winner)
+
+
+def test_a_task_already_held_is_a_409_and_release_by_someone_else_too(item, citizen, clerk):
+    task = first_task(citizen, item)
+    colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK)
+    routing.task_claim(task_id=task.pk, clerk=colleague)
+
+    claim = api_of(clerk).post(action(task, "claim"))
+    release = api_of(clerk).post(action(task, "release"))
+
+    assert (claim.status_code, claim.json()["code"]) == (409, "task_taken")
+    assert (release.status_code, release.json()["code"]) == (409, "not_assignee")
+    task.refresh_from_db()
+    assert task.assignee == colleague
+
+
+# --- decide ---------------------------------------------------------------------------------
+
+
+def _claim_and_decide(client: APIClient, task: WorkflowTask, **body: Any) -> Any:
+    assert client.post(action(task, "claim")).status_code == 200
+    return client.post(action(task, "decide"), body, format="json")
+
+
+def test_decisions_take_an_application_through_its_stages_to_completed(item, citizen, clerk):
+    client = api_of(clerk)
+    accept = first_task(citizen, item)
+    application = accept.application
+
+    accepted = _claim_and_decide(client, accept, result="受理")
+    assert (accepted.status_code, accepted.json()["status"], accepted.json()["result"]) == (200, "done", "受理")
+    route()
+    review = WorkflowTask.objects.get(application=application, stage_key="review")
+    _claim_and_decide(client, review, result="同意", opinion="材料齐全。")
+    route()
+    decide = WorkflowTask.objects.get(application=application, stage_key="decide")
+    _claim_and_decide(client, decide, result="同意")
+    route()
+
+    application.refresh_from_db()
+    assert (application.status, application.outcome) == (Application.Status.COMPLETED, "0")
+    assert list(application.tasks.order_by("stage_index").values_list("stage_key", "result")) == [
+        ("accept", "受理"),
+        ("review", "同意"),
+        ("decide", "同意"),
+    ]
+    assert client.get(TASKS).json()["results"] == []
+
+
+def test_a_supplement_request_over_the_api_asks_the_applicant(item, citizen, clerk):
+    task = first_task(citizen, item)
+
+    response = _claim_and_decide(
+        api_of(clerk),
+        task,
+        result="补齐补正",
+        opinion="请补充申请事由。",
+        supplement_fields=["reason"],
+        supplement_materials=[],
+    )
+    route()
+
+    assert response.status_code == 200
+    application = Application.objects.get(pk=task.application_id)
+    assert application.status == Application.Status.SUPPLEMENT_REQUESTED
+    assert application.supplement_request == {"fields": ["reason"], "materials": [], "note": "请补充申请事由。"}
+    assert Message.objects.filter(recipient=citizen, event="application_supplement_requested").count() == 1
+
+
+def test_a_refusal_without_an_opinion_is_a_400_and_changes_nothing(item, citizen, clerk):
+    review = task_in_review(citizen, item, clerk)
+    client = api_of(clerk)
+    client.post(action(review, "claim"))
+    counts = (ApplicationEvent.objects.count(), Outbox.objects.count(), Message.objects.count())
+
+    response = client.post(action(review, "decide"), {"result": "不同意", "opinion": " "}, format="json")
+
+    body = response.json()
+    assert response.status_code == 400
+    assert body["code"] == "validation_error"
+    assert list(body["fields"]) == ["opinion"]
+    review.refresh_from_db()
+    assert (review.status, review.result) == (WorkflowTask.Status.CLAIMED, "")
+    assert (ApplicationEvent.objects.count(), Outbox.objects.count(), Message.objects.count()) == counts
+
+
+def test_a_result_outside_the_task_and_an_unknown_one_are_400s(item, citizen, clerk):
+    task = first_task(citizen, item)
+    client = api_of(clerk)
+
+    not_allowed = _claim_and_decide(client, task, result="同意")
+    unknown = client.post(action(task, "decide"), {"result": "maybe"}, format="json")
+    unclaimed = api_of(staff_member("c@example.com", item.department)).post(
+        action(task, "decide"), {"result": "受理"}, format="json"
+    )
+
+    assert (not_allowed.status_code, not_allowed.json()["code"], list(not_allowed.json()["fields"])) == (
+        400,
+        "validation_error",
+        ["result"],
+    )
+    assert (unknown.status_code, unknown.json()["code"], list(unknown.json()["fields"])) == (400, "invalid", ["result"])
+    assert (unclaimed.status_code, unclaimed.json()["code"]) == (409, "not_assignee")
+    task.refresh_from_db()
+    assert (task.status, task.assignee) == (WorkflowTask.Status.CLAIMED, clerk)
+
+
+# --- leaving a department, the schema ----------------------------------------------------------
+
+
+def test_a_clerk_removed_from_the_department_gets_404_and_the_task_returns_to_the_queue(
+    item, citizen, clerk, other_department
+):
+    StaffMembership.objects.create(user=clerk, department=other_department, role=StaffRole.CLERK)
+    task = first_task(citizen, item)
+    client = api_of(clerk)
+    client.post(action(task, "claim"))
+
+    account_actions.staff_membership_end(
+        membership_id=StaffMembership.objects.get(user=clerk, department=item.department).pk
+    )
+
+    decided = client.post(action(task, "decide"), {"result": "受理"}, format="json")
+    assert (decided.status_code, decided.json()["code"]) == (404, "not_found")
+    assert client.get(TASKS).json()["results"] == []
+    task.refresh_from_db()
+    assert (task.status, task.assignee) == (WorkflowTask.Status.PENDING, None)
+
+
+def test_the_endpoints_are_in_the_schema(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+    paths = schema["paths"]
+    assert set(paths["/api/v1/workbench/tasks/"]) == {"get"}
+    for name in ("claim", "release", "decide"):
+        assert set(paths[f"/api/v1/workbench/tasks/{{task_id}}/{name}/"]) == {"post"}
+    parameters = {parameter["name"] for parameter in paths["/api/v1/workbench/tasks/"]["get"]["parameters"]}
+    assert {"department", "item", "status", "due", "cursor", "page_size"} <= parameters
+    decide = paths["/api/v1/workbench/tasks/{task_id}/decide/"]["post"]
+    assert set(decide["responses"]) == {"200", "400", "403", "404", "409"}
