@@ -432,7 +432,20 @@ def task_claim(*, task_id: int, clerk: User) -> WorkflowTask:
     task.assignee = clerk
     task.claimed_at = timezone.now()
     task.save(update_fields=["status", "assignee", "claimed_at"])
+    _record_task_event(task, Event.TASK_CLAIMED, actor=clerk)
     return task
+
+
+def _record_task_event(task: WorkflowTask, action: str, *, actor: User | None, **details: Any) -> None:
+    """Who took, gave back or handed on a task: the audit trail of the queue (no application lock needed)."""
+    ApplicationEvent.objects.create(
+        application_id=task.application_id,
+        action=action,
+        actor=actor,
+        actor_label="" if actor is not None else SYSTEM,
+        department_id=task.department_id,
+        details={"task": task.name, "stage": task.stage_key, **details},
+    )
 
 
 @transaction.atomic
@@ -443,7 +456,9 @@ def task_release(*, task_id: int, clerk: User) -> WorkflowTask:
     )
     if not updated:
         raise Conflict(_("You do not hold this task."), code="not_assignee")
-    return WorkflowTask.objects.get(pk=task_id)
+    task = WorkflowTask.objects.get(pk=task_id)
+    _record_task_event(task, Event.TASK_RELEASED, actor=clerk)
+    return task
 
 
 @transaction.atomic
@@ -466,14 +481,22 @@ def task_reassign(*, task_id: int, supervisor: User, to_user_id: int | None) -> 
             )
         task.status, task.assignee, task.claimed_at = WorkflowTask.Status.CLAIMED, target, timezone.now()
     task.save(update_fields=["status", "assignee", "claimed_at"])
+    _record_task_event(task, Event.TASK_REASSIGNED, actor=supervisor, assignee_id=to_user_id)
     return task
 
 
 def staff_left_department(*, user_id: int, department_id: int) -> int:
     """A member left a department: the tasks they held there go back to its queue at once."""
-    return WorkflowTask.objects.filter(
-        assignee_id=user_id, department_id=department_id, status=WorkflowTask.Status.CLAIMED
-    ).update(status=WorkflowTask.Status.PENDING, assignee=None, claimed_at=None)
+    held = list(
+        WorkflowTask.objects.select_for_update().filter(
+            assignee_id=user_id, department_id=department_id, status=WorkflowTask.Status.CLAIMED
+        )
+    )
+    for task in held:
+        task.status, task.assignee, task.claimed_at = WorkflowTask.Status.PENDING, None, None
+        task.save(update_fields=["status", "assignee", "claimed_at"])
+        _record_task_event(task, Event.TASK_RELEASED, actor=None, reason="staff_left", former_assignee_id=user_id)
+    return len(held)
 
 
 @transaction.atomic

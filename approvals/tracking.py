@@ -69,6 +69,15 @@ def track(*, number: str, password: str, address: str) -> TrackOutcome:
     return TrackOutcome(application, "")
 
 
+# Steps the public timeline leaves out: the draft's own history and the queue's comings and goings.
+PRIVATE_ACTIONS = {
+    ApplicationEvent.Action.CREATED,
+    ApplicationEvent.Action.PREFILLED,
+    ApplicationEvent.Action.TASK_RELEASED,
+    ApplicationEvent.Action.TASK_REASSIGNED,
+}
+
+
 @dataclass(frozen=True)
 class PublicEvent:
     at: object
@@ -86,5 +95,5 @@ def public_timeline(application: Application) -> list[PublicEvent]:
             department=event.department.name if event.department else "",
         )
         for event in events
-        if event.action not in {ApplicationEvent.Action.CREATED, ApplicationEvent.Action.PREFILLED}
+        if event.action not in PRIVATE_ACTIONS
     ]

@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 
 from accounts import actions as account_actions
 from accounts.models import StaffMembership, StaffRole, User
-from approvals import actions, routing
+from approvals import actions, routing, tracking
 from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
 from approvals.workflow import ACCEPT, APPROVE, NOT_ACCEPT, REFUSE, RETURN, SUPPLEMENT
 from interaction.models import Message
@@ -142,9 +142,16 @@ def open_task(application: Application, key: str | None = None) -> WorkflowTask:
     return tasks.get(task_key=key) if key else tasks.get()
 
 
+QUEUE_EVENTS = ("task_claimed", "task_released", "task_reassigned")
+
+
 def events_of(application: Application) -> list[str]:
+    """The routing events (the queue's own comings and goings have a test of their own)."""
     return list(
-        ApplicationEvent.objects.filter(application=application).order_by("pk").values_list("action", flat=True)
+        ApplicationEvent.objects.filter(application=application)
+        .exclude(action__in=QUEUE_EVENTS)
+        .order_by("pk")
+        .values_list("action", flat=True)
     )
 
 
@@ -1067,3 +1074,28 @@ def test_the_last_two_clerks_of_a_parallel_stage_deciding_at_once_promise_one_ro
     assert tasks_of(application)[3:] == [("decide", 2, department.pk, "pending", "")]
     assert route() == 0
     assert WorkflowTask.objects.filter(application=application, stage_key="decide").count() == 1
+
+
+def test_claims_releases_and_reassignments_are_kept_with_who_and_which_department(
+    department, citizen, clerk, supervisor
+):
+    make_wang_household()
+    application = submitted(citizen, make_applicable_item(department=department))
+    route()
+    task = WorkflowTask.objects.get(application=application)
+
+    routing.task_claim(task_id=task.pk, clerk=clerk)
+    routing.task_release(task_id=task.pk, clerk=clerk)
+    routing.task_reassign(task_id=task.pk, supervisor=supervisor, to_user_id=clerk.pk)
+
+    queue = ApplicationEvent.objects.filter(application=application, action__in=QUEUE_EVENTS).order_by("pk")
+    assert list(queue.values_list("action", "actor_id", "department_id")) == [
+        ("task_claimed", clerk.pk, department.pk),
+        ("task_released", clerk.pk, department.pk),
+        ("task_reassigned", supervisor.pk, department.pk),
+    ]
+    assert queue.last().details == {"task": "受理", "stage": "accept", "assignee_id": clerk.pk}
+    # the public timeline says a clerk took it up, not who handed it to whom
+    texts = [entry.text for entry in tracking.public_timeline(application)]
+    assert "A clerk took up the task" in texts or "办理人员已开始办理" in texts
+    assert not {"The task went back to the department's queue", "A supervisor reassigned the task"} & set(texts)
