@@ -4,7 +4,9 @@ Staff pages: a staff member with TOTP, scoped to the departments they work for
 now (anyone else's task is a 404). Every change goes through one routing action;
 a DomainError comes back as a message on the task page with its status, and
 nothing changed. Opening a task shows the applicant's personal data whole, so
-each time it is shown an ``ApplicationView`` is kept.
+each time it is shown an ``ApplicationView`` is kept. The registry checks a
+clerk runs from a task read the base registries, each read logged with the
+review's purpose for the task's department.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import selectors as account_selectors
 from accounts.decorators import staff_member_required_with_mfa
 from accounts.models import User
 from approvals import actions, documents, forms_engine, queue, routing, selectors, workflow
@@ -180,10 +181,6 @@ def _task_page(
         field for step in forms_engine.form_steps(item.form_schema, item.form_ui) for field in step.fields
     ]
     events = selectors.timeline(application)
-    # The documents' downloads are scoped to the handling department (documents.application_for_staff).
-    handles_application = application.department_id == task.department_id or (
-        application.department_id in account_selectors.staff_departments(user)
-    )
     context = {
         "task": task,
         "application": application,
@@ -193,7 +190,8 @@ def _task_page(
         "answers": _answers(application),
         "materials": material_states(application),
         "events": events,
-        "documents": documents.documents_of(application, events) if handles_application else [],
+        # Any department with a task on the application may download its documents (documents.application_for_staff).
+        "documents": documents.documents_of(application, events),
         "can_verify_applicant": task.is_open and queue.has_applicant_identity(application),
         "can_lookup_enterprise": task.is_open and application.acting_for is not None,
         "registry_purpose": queue.review_purpose(application),
@@ -284,9 +282,11 @@ def task_lookup_enterprise(request: HttpRequest, task_id: int) -> HttpResponse:
         record = queue.enterprise_lookup(_user(request), task)
     except DomainError as error:
         return _refused(request, task.pk, error)
-    status = LegalPersonStatus(record.status).label if record and record.status in LegalPersonStatus.values else ""
+    status_label = (
+        LegalPersonStatus(record.status).label if record and record.status in LegalPersonStatus.values else ""
+    )
     return _task_page(
-        request, task, registry_check={"kind": "legal_person", "record": record, "status_label": status or "—"}
+        request, task, registry_check={"kind": "legal_person", "record": record, "status_label": status_label}
     )
 
 

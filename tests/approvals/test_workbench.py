@@ -1,4 +1,4 @@
-"""The clerk's workbench pages, without JavaScript: the queue, a task, claim, release, decide, reassign, extend."""
+"""The clerk's workbench pages without JavaScript: queue, task, claim, release, decide, reassign, extend, checks."""
 
 from __future__ import annotations
 
@@ -14,14 +14,15 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts import actions as account_actions
-from accounts.models import StaffMembership, StaffRole, User
+from accounts.models import Enterprise, StaffMembership, StaffRole, User
 from approvals import routing
 from approvals.models import Application, ApplicationEvent, ApplicationView, Outbox, WorkflowTask
-from datahub.demo_data import WANG_XIAOMING
+from datahub.demo_data import LI_JIANGUO, WANG_XIAOMING, YIWANG_TECHNOLOGY
+from datahub.models import DataAccessLog, LegalPersonRecord
 from interaction.models import Message
 from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item, submitted
-from tests.datahub.builders import make_wang_household
+from tests.datahub.builders import make_wang_household, make_yiwang_technology
 from tests.factories import enroll_totp, staff_member
 from tests.helpers import assert_query_count, get_counting_queries
 
@@ -139,19 +140,22 @@ def test_anonymous_visitors_are_sent_to_log_in(item, citizen):
         assert response["Location"].startswith(reverse("account_login") + "?next=")
 
 
-PAGES = ["queue", "task", "claim", "release", "decide", "reassign", "extend"]
+PAGES = ["queue", "task", "claim", "release", "decide", "reassign", "extend", "verify_applicant"]
 # What each named user gets from each page of a task waiting for 审查 (nobody holds it): a status, or where it
 # redirects ("mfa": to activate TOTP; "task": back to the task page, done).
 EXPECTED = {
     "citizen": dict.fromkeys(PAGES, 404),
     "clerk_without_totp": dict.fromkeys(PAGES, "mfa"),
     "other_clerk": {"queue": 200, **dict.fromkeys(PAGES[1:], 404)},
-    # a clerk looks and claims; release and decide need the task held (409); reassign and extend are a supervisor's
+    # a clerk looks, claims and checks the registry; release and decide need the task held (409); reassign and
+    # extend are a supervisor's
     "clerk": {
         "queue": 200, "task": 200, "claim": "task", "release": 409, "decide": 409, "reassign": 404, "extend": 404,
+        "verify_applicant": 200,
     },
     "supervisor": {
         "queue": 200, "task": 200, "claim": "task", "release": 409, "decide": 409, "reassign": "task", "extend": "task",
+        "verify_applicant": 200,
     },
 }  # fmt: skip
 
@@ -168,6 +172,7 @@ def test_the_authorisation_matrix_of_every_page(request, who, item, citizen, cle
         "decide": {"result": "同意"},
         "reassign": {"assignee": ""},
         "extend": {"days": "2", "reason": "需要现场核查。"},
+        "verify_applicant": {},
     }
 
     for page in PAGES:
@@ -380,6 +385,21 @@ def test_a_clerk_claims_and_someone_else_after_them_is_sent_back_to_the_queue(it
     assert (task.status, task.assignee) == (WorkflowTask.Status.CLAIMED, clerk)
 
 
+def test_a_clerk_claiming_a_task_they_hold_already_is_told_so(item, citizen, clerk):
+    task = first_task(citizen, item)
+    client = client_of(clerk)
+    client.post(en("workbench:claim", task.pk))
+    task.refresh_from_db()
+    claimed_at = task.claimed_at
+
+    again = client.post(en("workbench:claim", task.pk))
+
+    assert again["Location"] == en("workbench:task", task.pk)
+    assert "You already hold this task." in client.get(again["Location"]).content.decode()
+    task.refresh_from_db()
+    assert (task.status, task.assignee, task.claimed_at) == (WorkflowTask.Status.CLAIMED, clerk, claimed_at)
+
+
 def test_a_clerk_releases_a_task_and_cannot_release_one_they_do_not_hold(item, citizen, clerk):
     task = first_task(citizen, item)
     colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK)
@@ -590,6 +610,149 @@ def test_a_supervisor_extends_by_at_most_ten_working_days_in_all(item, citizen, 
     assert client.post(en("workbench:extend", review.pk), {"days": "1", "reason": "再延。"}).status_code == 400
 
 
+# --- registry checks and documents -------------------------------------------------------
+
+
+def _registry_log() -> list[tuple[Any, ...]]:
+    return list(
+        DataAccessLog.objects.order_by("pk").values_list(
+            "actor_id", "department_id", "resource", "method", "record_key", "purpose", "result"
+        )
+    )
+
+
+def test_a_clerk_verifies_the_applicant_s_identity_and_the_read_is_logged_with_its_purpose(item, citizen, clerk):
+    task = first_task(citizen, item)
+    client = client_of(clerk)
+    page = client.get(en("workbench:task", task.pk)).content.decode()
+    assert en("workbench:verify_applicant", task.pk) in page
+    assert en("workbench:lookup_enterprise", task.pk) not in page  # not made for an enterprise
+    DataAccessLog.objects.all().delete()  # what submitting read
+
+    response = client.post(en("workbench:verify_applicant", task.pk))
+
+    number = task.application.number
+    assert response.status_code == 200
+    assert "Confirmed." in response.content.decode().split('id="registry-result"')[1].split("</div>")[0]
+    assert _registry_log() == [
+        (clerk.pk, item.department_id, "population", "verify", "3****************4", f"审查办件 {number}", "match")
+    ]
+
+
+def test_an_applicant_the_registry_does_not_confirm_is_said_so(item, citizen, clerk):
+    task = first_task(citizen, item)
+    Application.objects.filter(pk=task.application_id).update(applicant_name="王小名")
+    DataAccessLog.objects.all().delete()
+
+    response = client_of(clerk).post(en("workbench:verify_applicant", task.pk))
+
+    result = response.content.decode().split('id="registry-result"')[1].split("</div>")[0]
+    assert "Not confirmed." in result
+    assert [(row[0], row[1], row[-1]) for row in _registry_log()] == [(clerk.pk, item.department_id, "mismatch")]
+
+
+def _for_the_enterprise(task: WorkflowTask) -> Enterprise:
+    make_yiwang_technology()
+    enterprise = Enterprise.objects.create(
+        uscc=YIWANG_TECHNOLOGY.uscc, name=YIWANG_TECHNOLOGY.name, kind=YIWANG_TECHNOLOGY.kind
+    )
+    Application.objects.filter(pk=task.application_id).update(acting_for=enterprise)
+    return enterprise
+
+
+def test_a_clerk_looks_up_the_enterprise_applied_for_in_the_legal_person_registry(item, citizen, clerk):
+    task = first_task(citizen, item)
+    _for_the_enterprise(task)
+    client = client_of(clerk)
+    assert en("workbench:lookup_enterprise", task.pk) in client.get(en("workbench:task", task.pk)).content.decode()
+    DataAccessLog.objects.all().delete()
+
+    response = client.post(en("workbench:lookup_enterprise", task.pk))
+
+    result = response.content.decode().split('id="registry-result"')[1].split("</dl>")[0]
+    assert response.status_code == 200
+    for text in (
+        "杭州一网科技有限公司",
+        YIWANG_TECHNOLOGY.uscc,
+        "李建国 (3****************",  # the representative's number as the registry gives it: masked
+        "Active",
+        YIWANG_TECHNOLOGY.address,
+    ):
+        assert text in result
+    assert LI_JIANGUO.id_number not in response.content.decode()
+    assert _registry_log() == [
+        (
+            clerk.pk,
+            item.department_id,
+            "legal_person",
+            "lookup",
+            YIWANG_TECHNOLOGY.uscc,
+            f"审查办件 {task.application.number}",
+            "found",
+        )
+    ]
+
+
+def test_an_enterprise_the_registry_does_not_know_is_said_so(item, citizen, clerk):
+    task = first_task(citizen, item)
+    enterprise = _for_the_enterprise(task)
+    LegalPersonRecord.objects.filter(uscc=enterprise.uscc).delete()
+
+    response = client_of(clerk).post(en("workbench:lookup_enterprise", task.pk))
+
+    assert "The legal person registry has no record with this credit code." in response.content.decode()
+    assert _registry_log()[-1][-1] == "not_found"
+
+
+def test_staff_of_another_department_cannot_run_the_checks_and_nothing_is_logged(
+    item, citizen, other_clerk, other_department
+):
+    task = first_task(citizen, item)
+    _for_the_enterprise(task)
+    supervisor_elsewhere = staff_member("boss2@example.com", other_department, StaffRole.SUPERVISOR)
+    before = _registry_log()
+
+    for user in (other_clerk, supervisor_elsewhere):
+        client = client_of(user)
+        assert client.post(en("workbench:verify_applicant", task.pk)).status_code == 404
+        assert client.post(en("workbench:lookup_enterprise", task.pk)).status_code == 404
+    assert client_of(citizen).post(en("workbench:verify_applicant", task.pk)).status_code == 404
+    assert _registry_log() == before
+
+
+def test_the_checks_are_offered_only_while_the_task_is_open(item, citizen, clerk):
+    task = first_task(citizen, item)
+    _for_the_enterprise(task)
+    routing.task_claim(task_id=task.pk, clerk=clerk)
+    routing.task_decide(task_id=task.pk, clerk=clerk, result="受理")
+    client = client_of(clerk)
+    before = _registry_log()
+
+    page = client.get(en("workbench:task", task.pk)).content.decode()
+    verify = client.post(en("workbench:verify_applicant", task.pk))
+    lookup = client.post(en("workbench:lookup_enterprise", task.pk))
+
+    assert en("workbench:verify_applicant", task.pk) not in page
+    assert en("workbench:lookup_enterprise", task.pk) not in page
+    assert (verify.status_code, lookup.status_code) == (409, 409)
+    assert "This task is no longer open" in verify.content.decode()
+    assert _registry_log() == before
+
+
+def test_the_task_page_links_the_application_s_documents(item, citizen, clerk):
+    review = task_in_review(citizen, item, clerk)
+    application = review.application
+    client = client_of(clerk)
+
+    page = client.get(en("workbench:task", review.pk)).content.decode()
+
+    url = reverse("approvals:staff_document", args=[application.public_id, "acceptance"])
+    assert f'href="{url}"' in page
+    assert "受理通知书" in page
+    download = client.get(url)
+    assert (download.status_code, download["Content-Type"]) == (200, "application/pdf")
+
+
 # --- leaving a department ------------------------------------------------------------------
 
 
@@ -693,6 +856,10 @@ def test_a_clerk_of_a_department_in_a_parallel_stage_handles_its_task(
     page = client.get(en("workbench:task", civil.pk)).content.decode()
     assert WANG_XIAOMING.id_number in page
     assert "市场监管审查" in page  # the sibling task of the other department is listed
+    # the formal documents are open to every department with a task on the application
+    document = reverse("approvals:staff_document", args=[civil.application.public_id, "acceptance"])
+    assert document in page
+    assert client.get(document).status_code == 200
     assert ApplicationView.objects.get().department_id == other_department.pk
     # the implementing department's clerk does not see the civil affairs task
     assert client_of(clerk).get(en("workbench:task", civil.pk)).status_code == 404
