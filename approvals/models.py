@@ -254,6 +254,8 @@ class ApplicationEvent(models.Model):
         APPROVED_ON_TRUST = "approved_on_trust", _("Approved on trust; verification follows")
         REVOKED = "revoked", _("Approval revoked after verification")
         EXTENDED = "extended", _("Time limit extended")
+        SUSPENDED = "suspended", _("Special procedure started; the time limit stops")
+        RESUMED = "resumed", _("Special procedure ended; the time limit runs again")
         OVERDUE = "overdue", _("A department is past its time limit (electronic supervision)")
         RECORDED_AT_COUNTER = "recorded_at_counter", _("Application recorded at the service counter")
         SUPPLEMENT_REQUESTED = "supplement_requested", _("More information requested")

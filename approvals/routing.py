@@ -515,6 +515,8 @@ def task_decide(
         raise NotFound(_("No such task."))
     if task.status != WorkflowTask.Status.CLAIMED or task.assignee_id != clerk.pk:
         raise Conflict(_("Claim the task before deciding it."), code="not_assignee")
+    if application.status == Status.SUSPENDED:
+        raise Conflict(_("The application is in a special procedure: decide after it ends."), code="suspended")
     if result not in task.allowed_results:
         raise DomainError(
             _("Choose one of the results this task allows."),
@@ -636,6 +638,87 @@ def application_extend(*, application_id: int, supervisor: User, days: int, reas
     return application
 
 
+SPECIAL_PROCEDURES = {
+    "hearing": "听证",
+    "testing": "检验、检测、检疫",
+    "appraisal": "鉴定、专家评审",
+    "on_site": "现场核查",
+}
+
+
+@transaction.atomic
+def application_suspend(*, application_id: int, supervisor: User, procedure: str, reason: str) -> Application:
+    """特别程序: a supervisor of the handling department stops the clock for a hearing, testing or an appraisal.
+
+    The time it takes does not count towards the limits (行政许可法 第四十五条); the applicant is told why.
+    """
+    application = Application.objects.select_for_update().select_related("service").filter(pk=application_id).first()
+    if application is None or StaffRole.SUPERVISOR not in _membership_roles(supervisor, application.department_id):
+        raise NotFound(_("No such application."))
+    if application.status not in (Status.ACCEPTED, Status.IN_REVIEW):
+        raise Conflict(_("Only an accepted application that is being handled can be suspended."), code="wrong_status")
+    reason = reason.strip()
+    problems: dict[str, list[str]] = {}
+    if procedure not in SPECIAL_PROCEDURES:
+        problems["procedure"] = [_("Choose the special procedure.")]
+    if not reason:
+        problems["reason"] = [_("Give the reason: the applicant is told it.")]
+    if problems:
+        raise DomainError(_("The special procedure cannot start as asked."), code="validation_error", fields=problems)
+    old = application.status
+    application.status = Status.SUSPENDED
+    application.clock_stopped_at = timezone.now()
+    application.save(update_fields=["status", "clock_stopped_at", "updated_at"])
+    record_event(
+        application,
+        Event.SUSPENDED,
+        actor=supervisor,
+        department_id=application.department_id,
+        old_status=old,
+        new_status=Status.SUSPENDED,
+        note=f"{SPECIAL_PROCEDURES[procedure]}：{reason}",
+        details={"procedure": procedure},
+    )
+    return application
+
+
+@transaction.atomic
+def application_resume(*, application_id: int, supervisor: User) -> Application:
+    """The special procedure ended: the clock runs again, and the due dates move on by the working days it took."""
+    application = Application.objects.select_for_update().select_related("service").filter(pk=application_id).first()
+    if application is None or StaffRole.SUPERVISOR not in _membership_roles(supervisor, application.department_id):
+        raise NotFound(_("No such application."))
+    if application.status != Status.SUSPENDED:
+        raise Conflict(_("This application is not in a special procedure."), code="wrong_status")
+    stopped = 0
+    if application.clock_stopped_at is not None:
+        stopped = calendar.working_days_between(calendar.local_day(application.clock_stopped_at), timezone.localdate())
+    if stopped:
+        if application.due_date is not None:
+            application.due_date = calendar.add_working_days(application.due_date, stopped)
+        if application.legal_due_date is not None:
+            application.legal_due_date = calendar.add_working_days(application.legal_due_date, stopped)
+        for task in application.tasks.filter(status__in=WorkflowTask.OPEN):
+            task.due_at = calendar.end_of_working_day(
+                calendar.add_working_days(calendar.local_day(task.due_at), stopped)
+            )
+            task.warned_at = task.escalated_at = None
+            task.save(update_fields=["due_at", "warned_at", "escalated_at"])
+    application.status = Status.IN_REVIEW
+    application.clock_stopped_at = None
+    application.save(update_fields=["status", "due_date", "legal_due_date", "clock_stopped_at", "updated_at"])
+    record_event(
+        application,
+        Event.RESUMED,
+        actor=supervisor,
+        department_id=application.department_id,
+        old_status=Status.SUSPENDED,
+        new_status=Status.IN_REVIEW,
+        details={"stopped_working_days": stopped},
+    )
+    return application
+
+
 # --- sweeps -------------------------------------------------------------------------
 
 
@@ -727,7 +810,11 @@ def deadlines_sweep() -> tuple[int, int]:
         ),
     ]
     for colour, column, tasks in candidates:
-        for task_id in list(tasks.filter(status__in=WorkflowTask.OPEN).values_list("pk", flat=True)[:1000]):
+        # While the clock stands (补正, 特别程序) nothing falls due.
+        running = tasks.filter(status__in=WorkflowTask.OPEN).exclude(
+            application__status__in=(Status.SUSPENDED, Status.SUPPLEMENT_REQUESTED)
+        )
+        for task_id in list(running.values_list("pk", flat=True)[:1000]):
             with transaction.atomic():
                 claimed = WorkflowTask.objects.filter(
                     pk=task_id, status__in=WorkflowTask.OPEN, **{f"{column}__isnull": True}

@@ -14,6 +14,8 @@ urlpatterns = [
     path("tasks/<int:task_id>/decide/", workbench_views.task_decide, name="decide"),
     path("tasks/<int:task_id>/reassign/", workbench_views.task_reassign, name="reassign"),
     path("tasks/<int:task_id>/extend/", workbench_views.application_extend, name="extend"),
+    path("tasks/<int:task_id>/suspend/", workbench_views.application_suspend, name="suspend"),
+    path("tasks/<int:task_id>/resume/", workbench_views.application_resume, name="resume"),
     path("tasks/<int:task_id>/checks/applicant/", workbench_views.task_verify_applicant, name="verify_applicant"),
     path("tasks/<int:task_id>/checks/enterprise/", workbench_views.task_lookup_enterprise, name="lookup_enterprise"),
 ]

@@ -213,6 +213,10 @@ def _task_page(
         and application.due_date is not None
         and application.extended_days < routing.MAX_EXTENSION_DAYS,
         "extension_days_left": routing.MAX_EXTENSION_DAYS - application.extended_days,
+        "can_suspend": is_application_supervisor
+        and application.status in (Application.Status.ACCEPTED, Application.Status.IN_REVIEW),
+        "can_resume": is_application_supervisor and application.status == Application.Status.SUSPENDED,
+        "procedures": list(routing.SPECIAL_PROCEDURES.items()),
         "posted": {
             "result": posted.get("result", "") if posted else "",
             "opinion": posted.get("opinion", "") if posted else "",
@@ -386,5 +390,46 @@ def application_extend(request: HttpRequest, task_id: int) -> HttpResponse:
         request,
         _("The time limit was extended to %(date)s. The applicant is told.")
         % {"date": application.due_date.isoformat()},
+    )
+    return HttpResponseRedirect(_task_url(task.pk))
+
+
+@never_cache
+@staff_member_required_with_mfa
+@require_POST
+def application_suspend(request: HttpRequest, task_id: int) -> HttpResponse:
+    """特别程序: a supervisor stops the clock for a hearing, testing or an appraisal, saying why."""
+    task = queue.task_for_staff(request.user, task_id=task_id)
+    try:
+        routing.application_suspend(
+            application_id=task.application_id,
+            supervisor=_user(request),
+            procedure=request.POST.get("procedure", ""),
+            reason=request.POST.get("reason", "")[:500],
+        )
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        return _refused(request, task.pk, error)
+    messages.success(request, _("The special procedure started: the time limit stops. The applicant sees why."))
+    return HttpResponseRedirect(_task_url(task.pk))
+
+
+@never_cache
+@staff_member_required_with_mfa
+@require_POST
+def application_resume(request: HttpRequest, task_id: int) -> HttpResponse:
+    """The special procedure ended: the clock runs again."""
+    task = queue.task_for_staff(request.user, task_id=task_id)
+    try:
+        application = routing.application_resume(application_id=task.application_id, supervisor=_user(request))
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        return _refused(request, task.pk, error)
+    messages.success(
+        request,
+        _("The time limit runs again; the application is now due on %(date)s.")
+        % {"date": application.due_date.isoformat() if application.due_date else "—"},
     )
     return HttpResponseRedirect(_task_url(task.pk))

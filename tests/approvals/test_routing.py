@@ -1099,3 +1099,61 @@ def test_claims_releases_and_reassignments_are_kept_with_who_and_which_departmen
     texts = [entry.text for entry in tracking.public_timeline(application)]
     assert "A clerk took up the task" in texts or "办理人员已开始办理" in texts
     assert not {"The task went back to the department's queue", "A supervisor reassigned the task"} & set(texts)
+
+
+def test_a_special_procedure_stops_the_clock_and_its_working_days_do_not_count(item, citizen, clerk, supervisor, clock):
+    application = submitted(citizen, item)  # Monday 9 March
+    route()
+    claim_and_decide(open_task(application).pk, clerk, ACCEPT)
+    route()
+    review = open_task(application)
+    routing.task_claim(task_id=review.pk, clerk=clerk)
+    before = row(application)
+    assert (before.due_date, before.legal_due_date, review.due_at) == (day(3, 19), day(4, 6), five_pm(3, 13))
+
+    # a clerk may not; the supervisor starts a hearing (听证) with the reason the applicant reads
+    with pytest.raises(NotFound):
+        routing.application_suspend(application_id=application.pk, supervisor=clerk, procedure="hearing", reason="x")
+    routing.application_suspend(
+        application_id=application.pk, supervisor=supervisor, procedure="hearing", reason="涉及相邻权人利益。"
+    )
+    suspended = row(application)
+    assert suspended.status == "suspended"
+    assert event(application, "suspended").note == "听证：涉及相邻权人利益。"
+    # nothing is decided, and nothing falls due, while it stands
+    with pytest.raises(Conflict) as refused:
+        routing.task_decide(task_id=review.pk, clerk=clerk, result=APPROVE)
+    assert refused.value.code == "suspended"
+    clock.set(3, 20)
+    assert routing.deadlines_sweep() == (0, 0)
+
+    # it ends on Friday 20 March: nine working days stood (10th to 20th March)
+    resumed = routing.application_resume(application_id=application.pk, supervisor=supervisor)
+
+    assert resumed.status == "in_review"
+    assert (resumed.due_date, resumed.legal_due_date) == (day(4, 1), day(4, 17))
+    assert WorkflowTask.objects.get(pk=review.pk).due_at == five_pm(3, 26)
+    assert event(application, "resumed").details == {"stopped_working_days": 9}
+    with pytest.raises(Conflict):
+        routing.application_resume(application_id=application.pk, supervisor=supervisor)
+
+
+def test_a_special_procedure_needs_a_known_procedure_and_a_reason(item, citizen, clerk, supervisor):
+    application = submitted(citizen, item)
+    route()
+    # not yet accepted: no special procedure
+    with pytest.raises(Conflict):
+        routing.application_suspend(
+            application_id=application.pk, supervisor=supervisor, procedure="hearing", reason="需要听证。"
+        )
+    claim_and_decide(open_task(application).pk, clerk, ACCEPT)
+    route()
+
+    with pytest.raises(DomainError) as refused:
+        routing.application_suspend(application_id=application.pk, supervisor=supervisor, procedure="party", reason=" ")
+
+    assert refused.value.fields == {
+        "procedure": ["Choose the special procedure."],
+        "reason": ["Give the reason: the applicant is told it."],
+    }
+    assert row(application).status == "in_review"

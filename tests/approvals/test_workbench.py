@@ -889,3 +889,27 @@ def test_an_overdue_task_escalates_to_the_supervisor_with_a_link_to_its_page(ite
     message = Message.objects.get(recipient=supervisor, event="task_overdue")
     assert message.context["url"].endswith(f"/workbench/tasks/{task.pk}/")
     assert client_of(supervisor).get(message.context["url"]).status_code == 200
+
+
+def test_a_supervisor_starts_and_ends_a_special_procedure_from_the_task_page(item, citizen, clerk, supervisor):
+    review = task_in_review(citizen, item, clerk)
+    application = review.application
+    client = client_of(supervisor)
+    assert en("workbench:suspend", review.pk) in client.get(en("workbench:task", review.pk)).content.decode()
+    assert (
+        en("workbench:suspend", review.pk) not in client_of(clerk).get(en("workbench:task", review.pk)).content.decode()
+    )
+    assert client_of(clerk).post(en("workbench:suspend", review.pk), {"procedure": "testing"}).status_code == 404
+
+    refused = client.post(en("workbench:suspend", review.pk), {"procedure": "testing", "reason": ""})
+    started = client.post(en("workbench:suspend", review.pk), {"procedure": "testing", "reason": "送检样品。"})
+
+    assert refused.status_code == 400
+    assert started["Location"] == en("workbench:task", review.pk)
+    application.refresh_from_db()
+    assert application.status == "suspended"
+    page = client.get(en("workbench:task", review.pk)).content.decode()
+    assert en("workbench:resume", review.pk) in page
+    assert client.post(en("workbench:resume", review.pk))["Location"] == en("workbench:task", review.pk)
+    application.refresh_from_db()
+    assert application.status == "in_review"
