@@ -17,7 +17,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from accounts import selectors as account_selectors
 from accounts.models import StaffRole, User
@@ -34,14 +34,18 @@ MAX_ITEM_CODE_LENGTH = 31  # 实施编码
 # What the status filter keeps: waiting tasks, mine, claimed by anyone, or every open one.
 PENDING, MINE, CLAIMED, ALL_OPEN = "pending", "mine", "claimed", "open"
 STATUS_CHOICES = (
-    (ALL_OPEN, _lazy("All open")),
-    (PENDING, _lazy("Waiting")),
-    (MINE, _lazy("Mine")),
-    (CLAIMED, _lazy("Being handled")),
+    (ALL_OPEN, gettext_lazy("All open")),
+    (PENDING, gettext_lazy("Waiting")),
+    (MINE, gettext_lazy("Mine")),
+    (CLAIMED, gettext_lazy("Being handled")),
 )
 # What the due filter keeps: past their due time (红灯), or due within one working day (黄灯).
 OVERDUE, DUE_SOON = "overdue", "soon"
-DUE_CHOICES = (("", _lazy("Any time")), (OVERDUE, _lazy("Overdue")), (DUE_SOON, _lazy("Due within 1 working day")))
+DUE_CHOICES = (
+    ("", gettext_lazy("Any time")),
+    (OVERDUE, gettext_lazy("Overdue")),
+    (DUE_SOON, gettext_lazy("Due within 1 working day")),
+)
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 

@@ -60,12 +60,24 @@ def outbox_process(*, outbox_id: int) -> bool:
     return True
 
 
+# A row whose routing failed this many times is no longer sent by the sweeper: it waits for an operator
+# (it stays in the table, and every sweep logs it as an error until someone deals with it).
+MAX_ROUTING_ATTEMPTS = 10
+
+
+def outbox_failed(*, outbox_id: int) -> None:
+    """Count a failed routing of the row (outside the failed transaction, which rolled back)."""
+    Outbox.objects.filter(pk=outbox_id, processed_at__isnull=True).update(attempts=F("attempts") + 1)
+
+
 def outbox_sweep(*, older_than: datetime.timedelta = datetime.timedelta(minutes=1)) -> int:
     """Send again the outbox rows nobody processed (the broker lost them, or a worker died); returns how many."""
+    pending = Outbox.objects.filter(processed_at__isnull=True, created_at__lte=timezone.now() - older_than)
+    given_up = pending.filter(attempts__gte=MAX_ROUTING_ATTEMPTS).count()
+    if given_up:
+        logger.error("%d routing promises failed %d times and wait for an operator", given_up, MAX_ROUTING_ATTEMPTS)
     stuck = list(
-        Outbox.objects.filter(processed_at__isnull=True, created_at__lte=timezone.now() - older_than)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:1000]
+        pending.filter(attempts__lt=MAX_ROUTING_ATTEMPTS).order_by("created_at").values_list("pk", flat=True)[:1000]
     )
     for outbox_id in stuck:
         outbox_send(outbox_id)

@@ -8,7 +8,11 @@ from approvals import actions, bundles, routing
 @shared_task(name="approvals.tasks.route_application")
 def route_application(outbox_id: int) -> bool:
     """Route the application of one outbox row (sent on commit; sent again by the sweeper when lost)."""
-    return routing.outbox_process(outbox_id=outbox_id)
+    try:
+        return routing.outbox_process(outbox_id=outbox_id)
+    except Exception:
+        routing.outbox_failed(outbox_id=outbox_id)
+        raise
 
 
 @shared_task(name="approvals.tasks.sweep_outbox")

@@ -14,8 +14,9 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -467,6 +468,13 @@ def withdraw(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "approvals/withdraw.html", {"application": application, "item": application.service})
 
 
+def _error_anchor(key: str) -> str:
+    """Where an error's link in the summary goes: the file input of a material, or the form field."""
+    if key.startswith("material."):
+        return f"#file-{key.removeprefix('material.')}"
+    return f"#field-{slugify(key)}"
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -487,24 +495,23 @@ def supplement(request: HttpRequest, number: str) -> HttpResponse:
     problem = ""
     status = 200
     if request.method == "POST":
-        if "material" in request.POST:
-            upload = request.FILES.get("file")
+        # One form: the new files and the changed answers go together, so nothing typed is lost to an upload.
+        for code in request_data.get("materials") or []:
+            upload = request.FILES.get(f"file__{code}")
+            if upload is None:
+                continue
             try:
-                if upload is None:
-                    raise DomainError(_("Choose a file to upload."), code="validation_error")
-                actions.attachment_add(
-                    application_id=application.pk, user=user, upload=upload, material_code=request.POST["material"]
-                )
-                messages.success(request, _("The file was uploaded."))
-                return HttpResponseRedirect(request.path)
+                actions.attachment_add(application_id=application.pk, user=user, upload=upload, material_code=code)
             except NotFound:
                 raise
             except DomainError as error:
-                problem, status = str(error.message), 400
+                errors[f"material.{code}"] = [str(error.message)]
+        posted, _files = forms_engine.parse_step(asked_step, request.POST, request.FILES)
+        changes = {field.code: posted.get(field.code) for field in fields}
+        values.update({code: value for code, value in changes.items() if value is not None})
+        if errors:
+            problem, status = _("A file could not be taken; nothing was sent yet."), 400
         else:
-            posted, _files = forms_engine.parse_step(asked_step, request.POST, request.FILES)
-            changes = {field.code: posted.get(field.code) for field in fields}
-            values.update({code: value for code, value in changes.items() if value is not None})
             try:
                 actions.application_supplement(application_id=application.pk, user=user, data=changes)
             except DomainError as error:
@@ -529,6 +536,10 @@ def supplement(request: HttpRequest, number: str) -> HttpResponse:
         "regions": forms_engine.county_choices(),
         "prefilled": {},
         "materials": asked_materials,
+        "material_errors": {
+            key.removeprefix("material."): texts for key, texts in errors.items() if key.startswith("material.")
+        },
+        "summary": [(text, _error_anchor(key)) for key, texts in errors.items() for text in texts],
         "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
     }
     return render(request, "approvals/supplement.html", context, status=status)
@@ -589,13 +600,13 @@ def track(request: HttpRequest) -> HttpResponse:
 
 
 class CounterForm(forms.Form):
-    department = forms.TypedChoiceField(label=_lazy("Department"), coerce=int)
-    service = forms.ChoiceField(label=_lazy("Service"))
-    name = forms.CharField(label=_lazy("Applicant's name"), max_length=60)
-    id_type = forms.ChoiceField(label=_lazy("Identity document"), choices=IdentityType.choices)
-    id_number = forms.CharField(label=_lazy("Document number"), max_length=40)
+    department = forms.TypedChoiceField(label=gettext_lazy("Department"), coerce=int)
+    service = forms.ChoiceField(label=gettext_lazy("Service"))
+    name = forms.CharField(label=gettext_lazy("Applicant's name"), max_length=60)
+    id_type = forms.ChoiceField(label=gettext_lazy("Identity document"), choices=IdentityType.choices)
+    id_number = forms.CharField(label=gettext_lazy("Document number"), max_length=40)
     document_seen = forms.BooleanField(
-        label=_lazy("I have checked the original document and that it shows the person in front of me.")
+        label=gettext_lazy("I have checked the original document and that it shows the person in front of me.")
     )
 
 

@@ -19,7 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -35,12 +35,12 @@ from portal.errors import Conflict, DomainError
 
 # The results a task may give, in words; the values are the national ones (同意, 补齐补正 …).
 RESULT_LABELS = {
-    workflow.ACCEPT: _lazy("Accept (受理)"),
-    workflow.NOT_ACCEPT: _lazy("Do not accept (不予受理)"),
-    workflow.SUPPLEMENT: _lazy("Ask for more information (补齐补正)"),
-    workflow.APPROVE: _lazy("Approve (同意)"),
-    workflow.REFUSE: _lazy("Refuse (不同意)"),
-    workflow.RETURN: _lazy("Send back to the previous stage (退回)"),
+    workflow.ACCEPT: gettext_lazy("Accept (受理)"),
+    workflow.NOT_ACCEPT: gettext_lazy("Do not accept (不予受理)"),
+    workflow.SUPPLEMENT: gettext_lazy("Ask for more information (补齐补正)"),
+    workflow.APPROVE: gettext_lazy("Approve (同意)"),
+    workflow.REFUSE: gettext_lazy("Refuse (不同意)"),
+    workflow.RETURN: gettext_lazy("Send back to the previous stage (退回)"),
 }
 # Where the message of an action's field error is shown on the page.
 ERROR_TARGETS = {

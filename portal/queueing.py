@@ -8,6 +8,7 @@ is picked up again by a sweeper.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery import Task
@@ -16,8 +17,18 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
+# After a failed send, this process does not try the broker again for a while: each try costs the
+# connection timeout, and a request sending several messages would wait for each. The rows stay; sweepers send.
+BROKER_PAUSE_SECONDS = 30.0
+_broker_down_until = 0.0
+
+
 def send_task_now(task: Task, *args: Any, queue: str | None = None) -> bool:
     """Publish ``task``; return whether the broker took it."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        logger.warning("broker recently unreachable: %s left to the sweeper", task.name)
+        return False
     options: dict[str, Any] = {"retry": False}
     if queue is not None:
         options["queue"] = queue
@@ -25,7 +36,9 @@ def send_task_now(task: Task, *args: Any, queue: str | None = None) -> bool:
         task.apply_async(args=args, **options)
     except Exception:
         logger.exception("could not send task %s to the broker", task.name)
+        _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
         return False
+    _broker_down_until = 0.0
     return True
 
 

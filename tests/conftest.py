@@ -68,6 +68,20 @@ def supervisor(department: Department) -> User:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_state() -> Iterator[None]:
+    """Each test starts in the default language and with the broker thought reachable, whatever ran before."""
+    from django.utils import translation
+
+    from portal import queueing
+
+    translation.activate(settings.LANGUAGE_CODE)
+    queueing._broker_down_until = 0.0
+    yield
+    queueing._broker_down_until = 0.0
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _own_cache_namespace(settings: Any) -> None:
     """Each test sees an empty cache of its own on the shared Redis, without flushing anyone else's keys."""
     caches = {alias: dict(config) for alias, config in settings.CACHES.items()}

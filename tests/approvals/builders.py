@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import StaffRole, User
 from approvals import actions, routing
 from approvals.models import Application, WorkflowTask
+from approvals.workflow import ACCEPT, APPROVE, NOT_ACCEPT, REFUSE, RETURN, SUPPLEMENT
 from services import actions as service_actions
 from services.demo_data.fields import form
-from services.models import Department, Region, ServiceItem
+from services.models import Department, DepartmentKind, Region, ServiceItem
+from tests.factories import staff_member
 from tests.services.builders import make_department, make_item, make_region
 
 COUNTY_CODE = "330106000000"  # 西湖区, where 王小明's household is registered
@@ -220,3 +223,61 @@ def claim_and_decide(task_id: int, clerk: User, result: str, opinion: str = "", 
     """A clerk takes a waiting task and decides it, as the workbench does."""
     routing.task_claim(task_id=task_id, clerk=clerk)
     return routing.task_decide(task_id=task_id, clerk=clerk, result=result, opinion=opinion, **extra)
+
+
+# --- A parallel stage across departments of kinds at two levels (并联审批) -----------------------
+
+
+@dataclass(frozen=True)
+class JointDepartments:
+    """公安 and 市场监管 of the applicant's county, 住房 of the city above it, and a clerk of each."""
+
+    police: Department
+    market: Department
+    housing: Department
+    clerks: dict[str, User]
+
+
+def make_joint_departments() -> JointDepartments:
+    """The departments the kind rules of ``joint_stage`` pick for 王小明 (西湖区), and decoys at the other level."""
+    county, city = make_county(), make_region()
+    police = make_department(
+        serial=2, kind=DepartmentKind.PUBLIC_SECURITY, region=county, name="杭州市公安局西湖区分局"
+    )
+    market = make_department(serial=3, kind=DepartmentKind.MARKET_REGULATION, region=county, name="西湖区市场监管局")
+    housing = make_department(serial=4, kind=DepartmentKind.HOUSING, region=city, name="杭州市住房保障和房产管理局")
+    # The same kinds at the other level: the rules must not pick them.
+    make_department(serial=5, kind=DepartmentKind.PUBLIC_SECURITY, region=city, name="杭州市公安局")
+    make_department(serial=6, kind=DepartmentKind.HOUSING, region=county, name="西湖区住房和城乡建设局")
+    clerks = {
+        key: staff_member(f"{key}-clerk@example.com", each, StaffRole.CLERK)
+        for key, each in (("police", police), ("market", market), ("housing", housing))
+    }
+    return JointDepartments(police=police, market=market, housing=housing, clerks=clerks)
+
+
+def joint_stage(key: str = "joint", *, results: list[str] | None = None) -> dict[str, Any]:
+    """公安 and 市场监管 of the county and 住房 of the city check side by side; all must agree."""
+    allowed = [APPROVE, REFUSE, RETURN] if results is None else results
+    return workflow_stage(
+        key,
+        workflow_task(
+            "police", department={"rule": "kind", "kind": "public_security", "level": "county"}, results=allowed
+        ),
+        workflow_task(
+            "market", department={"rule": "kind", "kind": "market_regulation", "level": "county"}, results=allowed
+        ),
+        workflow_task("housing", department={"rule": "kind", "kind": "housing", "level": "city"}, results=allowed),
+    )
+
+
+def three_stage_joint_workflow(*, joint_results: list[str] | None = None) -> dict[str, Any]:
+    """受理 by the implementing department → ``joint_stage`` → 决定 by the implementing department (a share each)."""
+    return {
+        "stages": [
+            workflow_stage("accept", workflow_task("accept", name="受理", results=[ACCEPT, NOT_ACCEPT, SUPPLEMENT])),
+            joint_stage(results=joint_results),
+            workflow_stage("decide", workflow_task("decide", name="决定")),
+        ],
+        "instant": False,
+    }

@@ -1,4 +1,4 @@
-"""The applicant's pages, without JavaScript: start, steps, materials, check, submit, follow, withdraw, track, counter."""
+"""The applicant's pages without JavaScript: start, steps, materials, check, submit, track, counter."""
 
 from __future__ import annotations
 
@@ -362,3 +362,35 @@ def test_a_clerk_of_the_handling_department_opens_a_file_and_the_view_is_kept(it
     assert response.status_code == 200
     view = AttachmentView.objects.get()
     assert (view.attachment, view.viewer, view.department_id) == (attachment, clerk, item.department_id)
+
+
+def test_the_supplement_page_takes_the_new_file_and_the_answer_in_one_form(item, citizen, clerk):
+    application = submitted(citizen, item)
+    actions.application_request_supplement(
+        application_id=application.pk,
+        actor=clerk,
+        department_id=item.department_id,
+        fields=["reason"],
+        materials=["photo"],
+        note="请重新上传照片并写明用途。",
+    )
+    client = _client(citizen)
+    url = reverse("approvals:supplement", args=[application.number])
+
+    # a file that is not a document: the error sits at its input, the summary links there, the answer is kept
+    with translation.override("en"):
+        refused = client.post(url, {"reason": "用于子女入学登记。", "file__photo": pdf_upload("x.pdf", b"MZ\x90 not")})
+    page = refused.content.decode()
+    assert refused.status_code == 400
+    assert 'href="#file-photo"' in page
+    assert 'id="file-photo-error"' in page
+    assert "用于子女入学登记。" in page
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUPPLEMENT_REQUESTED
+
+    sent = client.post(url, {"reason": "用于子女入学登记。", "file__photo": pdf_upload("新照片.pdf")})
+
+    assert sent.status_code == 302
+    application.refresh_from_db()
+    assert application.data["reason"] == "用于子女入学登记。"
+    assert application.attachments.get(material_code="photo", replaced_at__isnull=True).original_name == "新照片.pdf"

@@ -23,6 +23,7 @@ from accounts import actions as account_actions
 from accounts.models import StaffMembership, StaffRole, User
 from approvals import actions, routing, tracking
 from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
+from approvals.tasks import route_application
 from approvals.workflow import ACCEPT, APPROVE, NOT_ACCEPT, REFUSE, RETURN, SUPPLEMENT
 from interaction.models import Message
 from portal.errors import Conflict, DomainError, NotFound
@@ -1157,3 +1158,28 @@ def test_a_special_procedure_needs_a_known_procedure_and_a_reason(item, citizen,
         "reason": ["Give the reason: the applicant is told it."],
     }
     assert row(application).status == "in_review"
+
+
+def test_a_routing_that_keeps_failing_is_sent_again_until_it_waits_for_an_operator(
+    item, citizen, unsent, monkeypatch, caplog, clock
+):
+    application = submitted(citizen, item)
+    outbox = Outbox.objects.get(application=application)
+
+    def broken(application: Application) -> None:
+        raise RuntimeError("a bug in routing")
+
+    monkeypatch.setattr(routing, "application_advance", broken)
+    for _attempt in range(routing.MAX_ROUTING_ATTEMPTS):
+        with pytest.raises(RuntimeError):
+            route_application.run(outbox.pk)
+    outbox.refresh_from_db()
+    assert (outbox.attempts, outbox.processed_at) == (routing.MAX_ROUTING_ATTEMPTS, None)
+
+    clock.set(3, 10)
+    unsent.clear()
+    with caplog.at_level("ERROR", logger="approvals.routing"):
+        assert routing.outbox_sweep() == 0
+
+    assert unsent == []  # not sent again
+    assert "1 routing promises failed 10 times and wait for an operator" in caplog.text

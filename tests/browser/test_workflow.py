@@ -1,0 +1,332 @@
+"""An application through a workflow with a parallel stage, clerks and the applicant each in a browser of their own.
+
+The item is handled by 杭州市行政审批局: 受理 there, then a joint check by the applicant's county police
+(杭州市公安局西湖区分局) and the city's housing bureau side by side, then 决定 back at the bureau.
+Every clerk logs in through the login page with a password and a TOTP code. Routing between the
+stages is done by a real Celery worker on the Redis broker, so where the next stage must open first
+a page is reloaded until it shows, with a deadline.
+
+Labels are looked up in the Chinese catalogue the way the page does it (``zh``), so the test
+passes whether or not a string is translated yet.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import translation
+from django.utils.translation import gettext, ngettext, pgettext
+from playwright.sync_api import expect
+
+from accounts.models import StaffRole, User
+from approvals.models import Application
+from approvals.workflow import ACCEPT, APPROVE, NOT_ACCEPT, REFUSE, RETURN, SUPPLEMENT
+from services.models import Department, DepartmentKind, ServiceItem
+from tests.accounts.helpers import totp_code
+from tests.approvals.builders import (
+    PDF,
+    make_applicable_item,
+    make_county,
+    submitted,
+    workflow_stage,
+    workflow_task,
+)
+from tests.datahub.builders import make_wang_household
+from tests.factories import PASSWORD, TOTP_SECRET, enroll_totp, staff_member
+from tests.services.builders import make_department, make_region
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+SERVICE = "居住证明开具"
+NOTE = "申请事由写得不够具体，证件照片模糊，请补正。"
+NEW_REASON = "办理女儿入学手续，学校要求提供居住证明。"
+ROUTING_SECONDS = 15
+
+
+def zh(text: str, context: str = "") -> str:
+    """What a Chinese page shows for ``text``: its translation, or the English while the catalogue lacks one."""
+    with translation.override("zh-hans"):
+        return pgettext(context, text) if context else gettext(text)
+
+
+def zh_plural(singular: str, plural: str, count: int) -> str:
+    with translation.override("zh-hans"):
+        return ngettext(singular, plural, count) % {"counter": count}
+
+
+def zh_label(label: Any) -> str:
+    """A choice's label (lazy) as the Chinese page shows it."""
+    with translation.override("zh-hans"):
+        return str(label)
+
+
+def zh_result(result: str) -> str:
+    """A result's label on the task page (workbench_views.RESULT_LABELS), in Chinese."""
+    from approvals.workbench_views import RESULT_LABELS
+
+    with translation.override("zh-hans"):
+        return str(RESULT_LABELS[result])
+
+
+def recorded(task: str, number: str, result: str) -> str:
+    """The workbench's confirmation once a result is recorded."""
+    return zh("%(task)s of application %(number)s: %(result)s. Recorded.") % {
+        "task": task,
+        "number": number,
+        "result": zh_result(result),
+    }
+
+
+@pytest.fixture(autouse=True)
+def upload_root(settings: Any, tmp_path: Path) -> Path:
+    settings.UPLOAD_ROOT = tmp_path / "uploads"
+    settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
+    return settings.UPLOAD_ROOT
+
+
+@pytest.fixture
+def department(db: None) -> Department:
+    """The implementing department (the conftest's ``clerk`` works here): a kind the joint stage does not name."""
+    return make_department(serial=1, kind=DepartmentKind.ADMINISTRATIVE_SERVICE, name="杭州市行政审批局")
+
+
+@pytest.fixture
+def police_clerk(db: None) -> User:
+    police = make_department(
+        serial=2, kind=DepartmentKind.PUBLIC_SECURITY, region=make_county(), name="杭州市公安局西湖区分局"
+    )
+    return staff_member("police-clerk@example.com", police, StaffRole.CLERK, last_name="周", first_name="敏")
+
+
+@pytest.fixture
+def housing_clerk(db: None) -> User:
+    housing = make_department(
+        serial=3, kind=DepartmentKind.HOUSING, region=make_region(), name="杭州市住房保障和房产管理局"
+    )
+    return staff_member("housing-clerk@example.com", housing, StaffRole.CLERK, last_name="吴", first_name="涛")
+
+
+@pytest.fixture
+def joint_item(department: Department) -> ServiceItem:
+    """受理 → a joint check by two departments → 决定; a promised limit of 3 working days gives each task one."""
+    checks = [APPROVE, REFUSE, RETURN]
+    workflow = {
+        "stages": [
+            workflow_stage("accept", workflow_task("accept", name="受理", results=[ACCEPT, NOT_ACCEPT, SUPPLEMENT])),
+            workflow_stage(
+                "joint",
+                workflow_task(
+                    "police",
+                    name="户籍核查",
+                    department={"rule": "kind", "kind": "public_security", "level": "county"},
+                    results=checks,
+                ),
+                workflow_task(
+                    "housing",
+                    name="住房核查",
+                    department={"rule": "kind", "kind": "housing", "level": "city"},
+                    results=checks,
+                ),
+            ),
+            workflow_stage("decide", workflow_task("decide", name="决定", results=[APPROVE, REFUSE])),
+        ]
+    }
+    make_wang_household()
+    return make_applicable_item(department=department, workflow=workflow, promised_limit=3)
+
+
+@pytest.fixture
+def new_page(browser: Any, live_server: Any) -> Iterator[Callable[[], Any]]:
+    """Another browser window with cookies of its own, as the ``page`` fixture makes one."""
+    contexts: list[Any] = []
+
+    def make() -> Any:
+        context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 800})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def fresh_totp_code() -> str:
+    """The authenticator's code, never one about to expire between typing it and the server checking it."""
+    if time.time() % 30 > 27:
+        time.sleep(30 - time.time() % 30 + 0.1)
+    return totp_code(TOTP_SECRET)
+
+
+def log_in(page: Any, email: str, *, next_path: str, with_totp: bool = False) -> None:
+    """Log in through the login page (and the authenticator code page for staff), landing on ``next_path``."""
+    page.goto(next_path)
+    page.wait_for_url(re.compile(r"/accounts/login/\?next="))
+    page.locator("#id_login").fill(email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    if with_totp:
+        page.wait_for_url("**/accounts/2fa/authenticate/")
+        page.locator("#id_code").fill(fresh_totp_code())
+        page.get_by_role("button", name=zh("Sign In"), exact=True).click()
+    page.wait_for_url(f"**{next_path}")
+
+
+def wait_for_task(page: Any, number: str, task_name: str) -> Any:
+    """Reload the queue until the routing worker has opened the task; its row."""
+    deadline = time.monotonic() + ROUTING_SECONDS
+    while True:
+        page.goto("/workbench/")
+        row = page.locator("table.queue tbody tr").filter(has=page.get_by_role("link", name=number, exact=True))
+        row = row.filter(has_text=task_name)
+        if row.count() or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(200)
+    expect(row).to_have_count(1)
+    return row
+
+
+def claim(page: Any, row: Any, task_name: str) -> None:
+    """Open the task from its queue row and claim it."""
+    row.get_by_role("link").click()
+    page.wait_for_url(re.compile(r"/workbench/tasks/\d+/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"{task_name}: {SERVICE}")
+    page.get_by_role("button", name=zh("Claim this task")).click()
+    expect(page.locator("main [role=status]")).to_have_text(zh("You hold this task now."))
+
+
+def decide(page: Any, task_name: str, number: str, result: str) -> None:
+    """Choose a result that needs no opinion, record it, and see the workbench confirm it."""
+    page.get_by_role("radio", name=zh_result(result), exact=True).check()
+    page.get_by_role("button", name=zh("Record the result")).click()
+    page.wait_for_url(re.compile(r"/workbench/$"))
+    expect(page.locator("main [role=status]")).to_have_text(recorded(task_name, number, result))
+
+
+def summary_value(page: Any, term: str) -> Any:
+    """The value of one row of the page's summary list."""
+    rows = page.locator("main .summary-list > div")
+    return rows.filter(has=page.get_by_text(term, exact=True)).locator("dd")
+
+
+def test_a_clerk_asks_for_more_the_citizen_supplements_two_departments_approve_and_the_citizen_sees_it_completed(
+    page, new_page, celery_worker, citizen, clerk, police_clerk, housing_clerk, joint_item
+):
+    for staff in (clerk, police_clerk, housing_clerk):
+        enroll_totp(staff)
+    application = submitted(citizen, joint_item)
+    number = application.number
+
+    # The bureau's clerk logs in with the authenticator; the worker has routed the application to 受理.
+    log_in(page, clerk.email, next_path="/workbench/", with_totp=True)
+    row = wait_for_task(page, number, "受理")
+    expect(row).to_have_class("row-soon")
+    expect(row).to_contain_text(zh("Amber: due within 1 working day"))
+    expect(row).to_contain_text(zh("Waiting"))
+    claim(page, row, "受理")
+
+    # 补齐补正: the reason and the photo, asked for at once.
+    page.get_by_role("radio", name=zh_result(SUPPLEMENT), exact=True).check()
+    page.get_by_label(zh("Opinion")).fill(NOTE)
+    fields = page.get_by_role("group", name=zh("For 补齐补正: the answers to correct"))
+    fields.get_by_role("checkbox", name="申请事由", exact=True).check()
+    materials = page.get_by_role("group", name=zh("For 补齐补正: the materials to provide again"))
+    materials.get_by_role("checkbox", name="证件照片", exact=True).check()
+    page.get_by_role("button", name=zh("Record the result")).click()
+    page.wait_for_url(re.compile(r"/workbench/$"))
+    expect(page.locator("main [role=status]")).to_have_text(recorded("受理", number, SUPPLEMENT))
+    asked = Application.objects.get(pk=application.pk)
+    assert (asked.status, asked.supplement_request) == (
+        Application.Status.SUPPLEMENT_REQUESTED,
+        {"fields": ["reason"], "materials": ["photo"], "note": NOTE},
+    )
+
+    # The citizen, in a window of his own: two unread messages (submitted, and this request).
+    citizen_page = new_page()
+    log_in(citizen_page, citizen.email, next_path="/me/messages/")
+    unread = zh_plural("%(counter)s unread", "%(counter)s unread", 2)
+    expect(citizen_page.locator("#header-messages .visually-hidden")).to_have_text(unread)
+    expect(citizen_page.locator("#unread-count")).to_have_text(
+        zh_plural("You have %(counter)s unread message.", "You have %(counter)s unread messages.", 2)
+    )
+    subject = zh("Application %(number)s: more material is needed") % {"number": number}
+    citizen_page.get_by_role("link", name=subject).click()
+    expect(citizen_page.locator("#message-body")).to_contain_text(NOTE)
+    citizen_page.locator("#message-link").click()
+    citizen_page.wait_for_url(f"**/me/applications/{number}/")
+    expect(summary_value(citizen_page, zh("Status"))).to_have_text(
+        zh_label(Application.Status.SUPPLEMENT_REQUESTED.label)
+    )
+    expect(citizen_page.locator("main .notice[role=status]")).to_contain_text(NOTE)
+    citizen_page.get_by_role("link", name=zh("Provide what is asked")).click()
+
+    # The supplement page asks for exactly the reason and the photo.
+    citizen_page.wait_for_url(f"**/me/applications/{number}/supplement/")
+    expect(citizen_page.get_by_role("heading", level=1)).to_have_text(zh("Provide what the department asks for"))
+    # One form: the new answer and the new file are sent together.
+    reason = citizen_page.get_by_label("申请事由")
+    expect(reason).to_have_value(asked.data["reason"])
+    reason.fill(NEW_REASON)
+    citizen_page.get_by_label(f"{zh('Upload a new file')} 证件照片").set_input_files(
+        {"name": "新证件照.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    citizen_page.get_by_role("button", name=zh("Send to the department")).click()
+    citizen_page.wait_for_url(f"**/me/applications/{number}/")
+    expect(citizen_page.locator("main [role=status]")).to_have_text(
+        zh("Thank you. The department will continue with your application.")
+    )
+    supplemented = Application.objects.get(pk=application.pk)
+    assert (supplemented.status, supplemented.data["reason"]) == (Application.Status.SUBMITTED, NEW_REASON)
+    current = supplemented.attachments.filter(material_code="photo", replaced_at__isnull=True).get()
+    assert current.original_name == "新证件照.pdf"
+
+    # 受理 opens again; the clerk accepts.
+    row = wait_for_task(page, number, "受理")
+    claim(page, row, "受理")
+    expect(page.locator("main")).to_contain_text(NEW_REASON)
+    decide(page, "受理", number, ACCEPT)
+
+    # The two departments of the joint check each claim and approve their own task.
+    for staff, task_name in ((police_clerk, "户籍核查"), (housing_clerk, "住房核查")):
+        staff_page = new_page()
+        log_in(staff_page, staff.email, next_path="/workbench/", with_totp=True)
+        row = wait_for_task(staff_page, number, task_name)
+        claim(staff_page, row, task_name)
+        decide(staff_page, task_name, number, APPROVE)
+
+    # 决定 back at the bureau.
+    row = wait_for_task(page, number, "决定")
+    claim(page, row, "决定")
+    decide(page, "决定", number, APPROVE)
+
+    # The citizen reloads his application until it is completed.
+    completed = zh_label(Application.Status.COMPLETED.label)
+    status = summary_value(citizen_page, zh("Status"))
+    deadline = time.monotonic() + ROUTING_SECONDS
+    citizen_page.reload()
+    while status.inner_text().strip() != completed and time.monotonic() < deadline:
+        citizen_page.wait_for_timeout(200)
+        citizen_page.reload()
+    expect(status).to_have_text(completed)
+    documents = citizen_page.locator("main ul.documents li")
+    expect(documents).to_have_count(3)
+    expect(documents.nth(0)).to_contain_text(zh("Notice to provide more information"))
+    expect(documents.nth(1)).to_contain_text(zh("Notice of acceptance"))
+    expect(documents.nth(2)).to_contain_text(zh("Decision to grant"))
+
+    acceptance = citizen_page.get_by_role("link", name=f"{zh('Notice of acceptance')} (PDF)")
+    href = acceptance.get_attribute("href")
+    assert href == f"/me/applications/{number}/documents/acceptance.pdf"
+    with citizen_page.expect_download() as download_info:
+        acceptance.click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".pdf")
+    assert Path(download.path()).read_bytes().startswith(b"%PDF-")
+    response = citizen_page.request.get(href)
+    assert (response.status, response.headers["content-type"]) == (200, "application/pdf")
