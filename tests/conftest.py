@@ -67,6 +67,16 @@ def supervisor(department: Department) -> User:
     return staff_member("supervisor@example.com", department, StaffRole.SUPERVISOR, last_name="刘", first_name="伟")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests of concurrent row locks run on PostgreSQL only (SQLite's test database is one shared-cache memory)."""
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="concurrent row locks need PostgreSQL")
+    for item in items:
+        if "postgresql_only" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_process_state() -> Iterator[None]:
     """Each test starts in the default language and with the broker thought reachable, whatever ran before."""

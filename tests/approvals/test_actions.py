@@ -49,7 +49,7 @@ from tests.approvals.builders import (
 from tests.datahub.builders import make_wang_household, make_yiwang_technology
 from tests.factories import UserFactory, email_user, give_identity
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 # 16:00:05 UTC on 9 March is already 00:00:05 on 10 March in Shanghai.
 AFTER_MIDNIGHT_IN_SHANGHAI = datetime.datetime(2026, 3, 9, 16, 0, 5, tzinfo=datetime.UTC)
@@ -1008,6 +1008,7 @@ def wait_for(condition: Callable[[], bool], *, seconds: float = 20) -> bool:
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgresql_only
 def test_the_beat_task_sweeps_drafts_through_a_real_worker(celery_worker, item, citizen, upload_root):
     expired = ready_draft(citizen, item)
     expiring = start(citizen, item)

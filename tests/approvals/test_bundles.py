@@ -32,7 +32,7 @@ from tests.datahub.builders import make_wang_household
 from tests.helpers import assert_query_count, get_counting_queries
 from tests.services.builders import make_theme
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 APPROVE = "同意"
 # One stage, one decision by the implementing department: enough to see two departments work in parallel.

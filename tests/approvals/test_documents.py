@@ -24,7 +24,7 @@ from tests.datahub.builders import make_wang_household
 from tests.factories import enroll_totp
 from tests.services.factories import DepartmentFactory, region
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 REVIEW_RIGHTS = (
     "如不服本决定，可以自收到本决定书之日起六十日内向杭州市人民政府申请行政复议，"

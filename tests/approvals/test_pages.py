@@ -18,7 +18,7 @@ from tests.datahub.builders import make_wang_household
 from tests.factories import enroll_totp
 from tests.helpers import assert_query_count, get_counting_queries
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ from tests.datahub.builders import make_wang_household
 from tests.factories import staff_member
 from tests.services.builders import make_department, make_region
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 UTC = datetime.UTC
 NOTE = "请补充申请事由。"
@@ -1026,6 +1026,7 @@ def test_processing_one_outbox_row_twice_opens_the_stage_once(item, citizen, uns
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgresql_only
 def test_two_workers_processing_one_outbox_row_at_once_open_the_stage_once(item, citizen, unsent):
     application = submitted(citizen, item)
     outbox = Outbox.objects.get()
@@ -1038,6 +1039,7 @@ def test_two_workers_processing_one_outbox_row_at_once_open_the_stage_once(item,
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgresql_only
 def test_two_promises_for_one_application_processed_at_once_open_the_stage_once(item, citizen, unsent):
     application = submitted(citizen, item)
     first = Outbox.objects.get()
@@ -1052,6 +1054,7 @@ def test_two_promises_for_one_application_processed_at_once_open_the_stage_once(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgresql_only
 def test_the_last_two_clerks_of_a_parallel_stage_deciding_at_once_promise_one_routing(
     department, joint, citizen, unsent
 ):

@@ -26,7 +26,7 @@ from tests.datahub.builders import make_wang_household, make_yiwang_technology
 from tests.factories import enroll_totp, staff_member
 from tests.helpers import assert_query_count, get_counting_queries
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 QUEUE_QUERIES = 12  # the page's whole cost, whatever the queue's length (pinned below)
 
@@ -778,6 +778,7 @@ def test_a_clerk_removed_from_the_department_loses_the_task_at_once_and_it_retur
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgresql_only
 def test_two_clerks_claiming_at_once_never_both_get_the_task(department, citizen, clerk):
     make_wang_household()
     item = make_applicable_item(department=department)
