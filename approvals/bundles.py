@@ -249,9 +249,9 @@ def bundles_of_owner(user: AbstractBaseUser | AnonymousUser) -> list[BundleAppli
     if not user.is_authenticated:
         return []
     return list(
-        BundleApplication.objects.filter(applicant_id=user.pk).select_related("bundle").order_by("-created_at", "-pk")[
-            :50
-        ]
+        BundleApplication.objects.filter(applicant_id=user.pk)
+        .select_related("bundle")
+        .order_by("-created_at", "-pk")[:50]
     )
 
 
