@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from portal.page_cache import cache_public_page
 from services import search as search_engine
 from services import selectors
 from services.models import Audience, ServiceItem
@@ -39,6 +40,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cache_public_page(selectors.catalogue_generation)
 def guide(request: HttpRequest, code: str) -> HttpResponse:
     item = selectors.item_by_code(code)
     context = {

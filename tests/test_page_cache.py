@@ -1,0 +1,58 @@
+"""Anonymous service pages come from the cache; nobody signed in ever gets a shared page."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from services.selectors import catalogue_changed
+from tests.factories import email_user
+from tests.services.builders import make_item
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def guide_url() -> str:
+    return f"/services/{make_item().implementation_code}/"
+
+
+def test_the_second_anonymous_visit_is_served_from_the_cache(guide_url):
+    first = Client().get(guide_url)
+    second = Client().get(guide_url)
+
+    assert (first["X-Page-Cache"], second["X-Page-Cache"]) == ("miss", "hit")
+    assert second.content == first.content
+    assert "结婚登记" in second.content.decode()
+
+
+def test_each_language_is_kept_apart(guide_url):
+    Client().get(guide_url)
+
+    english = Client().get(f"/en{guide_url}")
+
+    assert english["X-Page-Cache"] == "miss"
+    assert 'lang="en"' in english.content.decode()
+
+
+def test_a_catalogue_change_shows_at_once(guide_url):
+    Client().get(guide_url)
+
+    catalogue_changed()
+
+    assert Client().get(guide_url)["X-Page-Cache"] == "miss"
+
+
+def test_a_signed_in_visitor_never_gets_or_fills_the_shared_page(guide_url):
+    client = Client()
+    client.force_login(email_user("reader@example.com", last_name="周", first_name="一"))
+
+    signed_in = client.get(guide_url)
+    anonymous = Client().get(guide_url)
+
+    logout = reverse("account_logout")
+    assert "X-Page-Cache" not in signed_in
+    assert logout in signed_in.content.decode()  # the header is the signed-in user's
+    assert anonymous["X-Page-Cache"] == "miss"
+    assert logout not in anonymous.content.decode()
