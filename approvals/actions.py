@@ -41,6 +41,7 @@ from approvals.prefill import prefill
 from datahub import registries
 from datahub.identity import mask_id, normalize_identity_number, validate_identity_number
 from datahub.models import ID_NUMBER_HASH_PURPOSE
+from datahub.registries import PersonView
 from interaction.actions import notify
 from portal import crypto
 from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -219,10 +220,17 @@ def application_draft_start(
     acting_for: Enterprise | None = None,
     channel: str = Channel.PC,
     data: dict[str, Any] | None = None,
+    minor_id_number: str = "",
 ) -> Application:
-    """A new draft of this service for the user (or the enterprise they act for), prefilled from the registries."""
+    """A new draft of this service for the user (or the enterprise they act for), prefilled from the registries.
+
+    With ``minor_id_number``, a parent applies for their minor child (监护人代办): the child must be a
+    minor of the parent's household in the population registry; the form is filled with the child's
+    details, the application is the child's, and everything done on it is recorded as the parent's.
+    """
     item = _published_item(service_code)
     check_may_apply(user=user, item=item, acting_for=acting_for)
+    child = _minor_of(user, minor_id_number, item=item, acting_for=acting_for) if minor_id_number else None
     application = Application.objects.create(
         applicant=user,
         acting_for=acting_for,
@@ -232,16 +240,56 @@ def application_draft_start(
         channel=channel,
         draft_expires_at=_draft_expiry(),
     )
-    record_event(application, Event.CREATED, actor=user, new_status=application.status)
-    _apply_prefill(
-        application,
-        actor=user,
-        id_type=user.id_type,
-        id_number=crypto.decrypt(user.id_number_encrypted) if user.id_number_encrypted else "",
-    )
+    if child is None:
+        record_event(application, Event.CREATED, actor=user, new_status=application.status)
+        id_type = user.id_type
+        id_number = crypto.decrypt(user.id_number_encrypted) if user.id_number_encrypted else ""
+    else:
+        application.is_for_minor = True
+        application.applicant_name = child.name
+        application.applicant_id_type = child.id_type
+        application.applicant_id_hash = crypto.keyed_hash(child.id_number, purpose=ID_NUMBER_HASH_PURPOSE)
+        application.applicant_id_encrypted = crypto.encrypt(child.id_number)
+        application.applicant_id_masked = child.id_number_masked
+        application.save(
+            update_fields=[
+                "is_for_minor",
+                "applicant_name",
+                "applicant_id_type",
+                "applicant_id_hash",
+                "applicant_id_encrypted",
+                "applicant_id_masked",
+                "updated_at",
+            ]
+        )
+        record_event(
+            application,
+            Event.CREATED,
+            actor=user,
+            new_status=application.status,
+            details={"guardian": user.pk, "for_minor": child.id_number_masked},
+        )
+        id_type, id_number = child.id_type, child.id_number
+    _apply_prefill(application, actor=user, id_type=id_type, id_number=id_number)
     if data:
         _merge_draft_data(application, data)
     return application
+
+
+def _minor_of(user: User, id_number: str, *, item: ServiceItem, acting_for: Enterprise | None) -> PersonView:
+    """The minor of the user's household with this number (the registry read is logged); refused otherwise."""
+    if acting_for is not None:
+        raise DomainError(_("Apply for a child as yourself, not on behalf of an organisation."), code="wrong_audience")
+    if not item.for_persons:
+        raise DomainError(_("This service is for organisations, not for individuals."), code="wrong_audience")
+    wanted = normalize_identity_number(id_number)
+    child = next((each for each in account_selectors.household_minors(user=user) if each.id_number == wanted), None)
+    if child is None:
+        raise PermissionDenied(
+            _("The population registry does not list this person as a minor of your household."),
+            code="not_guardian",
+        )
+    return child
 
 
 def _apply_prefill(
@@ -747,7 +795,7 @@ def _application_submit(
             _("Some answers or materials are missing or need correcting."), code="validation_error", fields=problems
         )
     application.data = forms_engine.visible_data(item.form_ui, application.data)
-    if not is_counter:
+    if not is_counter and not application.is_for_minor:
         _snapshot_applicant(application, user)
     number = _new_number(application.implementation_code)
     password = f"{secrets.randbelow(10**6):06d}"

@@ -238,6 +238,12 @@ class ApplicationCreateSerializer(serializers.Serializer[Any]):
     data = serializers.DictField(  # type: ignore[assignment]  # as "fields" above
         required=False, help_text="answers, by field code"
     )
+    for_minor = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="ID number of a minor of your household you apply for as guardian (监护人代办), or empty",
+    )
 
 
 class ApplicationDataSerializer(serializers.Serializer[Any]):
@@ -375,6 +381,7 @@ class ApplicationList(mixins.ListModelMixin, ApplicantView):
             acting_for=acting_for,
             channel=Channel.MOBILE,
             data=serializer.validated_data.get("data") or {},
+            minor_id_number=serializer.validated_data.get("for_minor") or "",
         )
         return self.detail(application, status_code=status.HTTP_201_CREATED)
 

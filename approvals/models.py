@@ -93,6 +93,8 @@ class Application(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # 监护人代办: a parent applies for a minor child; the snapshot is the child's identity, the account the parent's.
+    is_for_minor = models.BooleanField(_("made by a guardian for a minor"), default=False)
     applicant_name = models.CharField(_("applicant's name"), max_length=100, blank=True)
     applicant_id_type = models.CharField(max_length=3, choices=IdentityType.choices, blank=True)
     applicant_id_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)

@@ -113,8 +113,22 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
     except DomainError as error:
         problem = str(error.message)
     if request.method == "POST" and not problem:
-        application = actions.application_draft_start(user=user, service_code=code, acting_for=acting_for)
-        return HttpResponseRedirect(reverse("approvals:draft", kwargs={"public_id": application.public_id}))
+        try:
+            application = actions.application_draft_start(
+                user=user, service_code=code, acting_for=acting_for, minor_id_number=request.POST.get("minor", "")
+            )
+        except DomainError as error:
+            if isinstance(error, NotFound):
+                raise
+            problem = str(error.message)
+        else:
+            return HttpResponseRedirect(reverse("approvals:draft", kwargs={"public_id": application.public_id}))
+    # The children a parent may apply for: the registry is read (and logged) only when the parent asks.
+    minors = (
+        account_selectors.household_minors(user=user)
+        if request.GET.get("for") == "minor" and acting_for is None and item.for_persons
+        else []
+    )
     drafts = [
         draft
         for draft in selectors.drafts_for_owner(user).filter(implementation_code=code)
@@ -125,6 +139,8 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
         "acting_for": acting_for,
         "problem": problem,
         "drafts": drafts,
+        "minors": minors,
+        "asked_for_minors": request.GET.get("for") == "minor",
         "materials": item.materials,
         "steps": forms_engine.form_steps(item.form_schema, item.form_ui),
     }

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from accounts.models import Enterprise, RealNameLevel, User
 from approvals import actions
 from approvals.models import Application, ApplicationEvent, Attachment, IdempotencyRecord, NumberSequence, Outbox
-from datahub.demo_data import WANG_XIAOMING, YIWANG_TECHNOLOGY
+from datahub.demo_data import WANG_XIAOMING, WANG_YUTONG, YIWANG_TECHNOLOGY
 from datahub.models import LegalPersonKind
 from portal import crypto
 from services.models import ServiceItem
@@ -800,3 +800,15 @@ def test_twenty_concurrent_submits_with_one_key_make_one_application(citizen: Us
     assert Outbox.objects.count() == 1
     assert IdempotencyRecord.objects.count() == 1
     assert NumberSequence.objects.get().last == 1
+
+
+def test_a_guardian_starts_an_application_for_their_minor_child_over_the_api(item, citizen_api, other_api):
+    body = {"service": item.implementation_code, "for_minor": WANG_YUTONG.id_number}
+
+    refused = other_api.post("/api/v1/applications/", body, format="json")
+    created = citizen_api.post("/api/v1/applications/", body, format="json")
+
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "not_guardian"
+    assert created.status_code == 201
+    assert created.json()["data"]["applicant_name"] == WANG_YUTONG.name

@@ -10,7 +10,8 @@ from django.utils import translation
 from accounts.models import RealNameLevel, User
 from approvals import actions
 from approvals.models import Application, AttachmentView, Channel
-from datahub.demo_data import WANG_XIAOMING
+from datahub.demo_data import LIN_XIAOYAN, WANG_XIAOMING, WANG_YUTONG
+from datahub.identity import mask_id
 from datahub.models import DataAccessLog
 from interaction.models import Message
 from tests.approvals.builders import make_applicable_item, pdf_upload, ready_draft, submitted
@@ -394,3 +395,46 @@ def test_the_supplement_page_takes_the_new_file_and_the_answer_in_one_form(item,
     application.refresh_from_db()
     assert application.data["reason"] == "用于子女入学登记。"
     assert application.attachments.get(material_code="photo", replaced_at__isnull=True).original_name == "新照片.pdf"
+
+
+def test_a_parent_applies_for_their_minor_child_and_it_is_recorded_as_done_for_the_child(item, citizen):
+    start = reverse("approvals:start", args=[item.implementation_code])
+    client = _client(citizen)
+    before = DataAccessLog.objects.count()
+
+    page = client.get(f"{start}?for=minor").content.decode()
+
+    assert WANG_YUTONG.name in page  # 王雨桐, the minor of 王小明's household, read from the registry
+    assert DataAccessLog.objects.count() == before + 1
+    response = client.post(start, {"minor": WANG_YUTONG.id_number})
+
+    application = Application.objects.get()
+    assert response["Location"] == reverse("approvals:draft", args=[application.public_id])
+    assert (application.applicant, application.is_for_minor, application.applicant_name) == (
+        citizen,
+        True,
+        WANG_YUTONG.name,
+    )
+    assert application.data["applicant_name"] == WANG_YUTONG.name
+    assert application.data["applicant_id_number"] == WANG_YUTONG.id_number
+    created = application.events.get(action="created")
+    assert (created.actor, created.details["guardian"]) == (citizen, citizen.pk)
+
+    # submitting keeps the child as the applicant of record
+    actions.application_draft_update(application_id=application.pk, user=citizen, data=_answers())
+    actions.attachment_add(application_id=application.pk, user=citizen, upload=pdf_upload(), material_code="photo")
+    submitted_application, _response = actions.application_submit(application_id=application.pk, user=citizen)
+    assert submitted_application.applicant_name == WANG_YUTONG.name
+    assert submitted_application.applicant_id_masked == mask_id(WANG_YUTONG.id_number)
+
+
+def test_nobody_applies_for_a_child_who_is_not_a_minor_of_their_household(item, citizen, other_citizen):
+    with translation.override("en"):
+        start = reverse("approvals:start", args=[item.implementation_code])
+
+    refused = _client(other_citizen).post(start, {"minor": WANG_YUTONG.id_number})
+    adult = _client(citizen).post(start, {"minor": LIN_XIAOYAN.id_number})  # his wife: an adult
+
+    assert (refused.status_code, adult.status_code) == (409, 409)
+    assert "does not list this person as a minor of your household" in refused.content.decode()
+    assert Application.objects.count() == 0
