@@ -45,6 +45,19 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+$(VENV)/.bench-installed: requirements.txt requirements-bench.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@
+
+.PHONY: bench bench-quick
+## Benchmarks on PostgreSQL and Redis with production settings: every figure, bench/results.json (see bench/README.md).
+bench: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.run --profile
+
+## The reduced benchmark run, under 3 minutes once its database exists.
+bench-quick: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.run --quick
+
 ## Refresh the translation catalogues after changing user-facing text (needs GNU gettext).
 messages: $(VENV)/.dev-installed
 	DEBUG=true $(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=staticfiles --no-obsolete

@@ -35,7 +35,6 @@ from services.models import (
     Theme,
 )
 from services.validation import item_problems
-from tests.helpers import run_python
 
 # The embedded default (SQLite) must get the same catalogue.
 pytestmark = [pytest.mark.both_databases, pytest.mark.django_db]
@@ -476,22 +475,6 @@ def test_copy_writes_the_same_rows_as_the_orm(seeded):
         key: value for key, value in copied.items() if key not in differ
     }
     assert copied["implementation_code"] == f"{department.uscc}4{copied['basic_code']}"
-
-
-def test_seed_scale_refuses_applications_until_they_exist(seeded):
-    # when
-    with override_settings(DEBUG=True), pytest.raises(CommandError, match="applications capability"):
-        call_command("seed_scale", items=10, applications=5)
-
-    # then
-    assert synthetic_items().count() == 0
-
-
-def test_seed_scale_with_applications_exits_non_zero():
-    result = run_python("manage.py", "seed_scale", "--applications", "1", DEBUG="true")
-
-    assert result.returncode == 1
-    assert "applications capability" in result.stderr
 
 
 def test_seed_scale_refuses_production_without_being_told(seeded):

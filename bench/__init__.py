@@ -1,0 +1,1 @@
+"""Benchmarks: the harness behind ``make bench`` and ``make bench-quick`` (see bench/README.md)."""
