@@ -1,6 +1,6 @@
 """The benchmark harness: ``make bench`` (full) and ``make bench-quick`` (reduced), see bench/README.md.
 
-    .venv/bin/python -m bench.run [--quick] [--port 8100] [--profile] [--skip-seed]
+    .venv/bin/python -m bench.run [--quick] [--port 8100] [--profile]
 
 It sets up its own PostgreSQL databases (``portal_bench`` or ``portal_bench_quick``,
 and ``portal_bench_1k`` for the 1,000-item query count) and uses Redis database 1
@@ -428,7 +428,6 @@ class Context:
     port: int
     environment: dict[str, str]
     run_id: str
-    profile: bool
     figures: dict[str, Figure] = field(default_factory=dict)
     machine: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -1294,7 +1293,7 @@ def main(arguments: Sequence[str] | None = None) -> None:
     logging.getLogger("portal.request").setLevel(logging.WARNING)
     from portal.celery import app
 
-    context = Context(scale=scale, port=options.port, environment=environment, run_id=run_id, profile=options.profile)
+    context = Context(scale=scale, port=options.port, environment=environment, run_id=run_id)
     describe_machine(context)
     app.control.purge()  # what an interrupted run left in the benchmark's queues
     data = prepare_data(context)
