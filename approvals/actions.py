@@ -146,11 +146,6 @@ def _notify_applicant(application: Application, event: str, **context: Any) -> N
     )
 
 
-def _delete_files(keys: list[str]) -> None:
-    for key in keys:
-        uploads.delete(key)
-
-
 def outbox_send(outbox_id: int) -> None:
     """Hand the routing of one outbox row to a worker (the fast path; the sweeper is the guarantee)."""
     from approvals.tasks import route_application
@@ -454,7 +449,7 @@ def application_draft_delete(*, application_id: int, user: User) -> None:
     _require_status(application, Application.Status.DRAFT)
     keys = list(application.attachments.values_list("storage_key", flat=True))
     application.delete()
-    transaction.on_commit(lambda: _delete_files(keys))
+    transaction.on_commit(lambda: uploads.delete_all(keys))
 
 
 @transaction.atomic
@@ -1085,7 +1080,7 @@ def drafts_sweep(*, now: datetime.datetime | None = None) -> tuple[int, int]:
                 continue
             keys = list(expiring.attachments.values_list("storage_key", flat=True))
             expiring.delete()
-            transaction.on_commit(lambda keys=keys: _delete_files(keys))  # type: ignore[misc]
+            transaction.on_commit(lambda keys=keys: uploads.delete_all(keys))  # type: ignore[misc]
             deleted += 1
     return reminded, deleted
 

@@ -547,12 +547,7 @@ def bundle_draft_delete(*, bundle_id: int, user: User) -> None:
 def _delete_draft(bundle: BundleApplication) -> None:
     keys = list(Attachment.objects.filter(application__bundle_application=bundle).values_list("storage_key", flat=True))
     bundle.delete()  # the children go with it (CASCADE), their attachments with them
-    transaction.on_commit(lambda: _delete_files(keys))
-
-
-def _delete_files(keys: list[str]) -> None:
-    for key in keys:
-        uploads.delete(key)
+    transaction.on_commit(lambda: uploads.delete_all(keys))
 
 
 def bundle_drafts_sweep(*, now: datetime.datetime | None = None) -> int:

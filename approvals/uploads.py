@@ -429,3 +429,9 @@ def load(key: str) -> bytes:
 def delete(key: str) -> None:
     """Remove the file stored under ``key``; nothing happens when it is already gone."""
     _path(key).unlink(missing_ok=True)
+
+
+def delete_all(keys: list[str]) -> None:
+    """Delete several stored files (after the transaction that dropped their rows committed)."""
+    for key in keys:
+        delete(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import secrets
 from typing import Any
 from urllib.parse import urlencode
@@ -581,8 +582,6 @@ def staff_attachment_download(request: HttpRequest, public_id: str) -> FileRespo
 
 
 def _file_response(key: str, content_type: str, name: str) -> FileResponse:
-    import io
-
     response = FileResponse(io.BytesIO(uploads.load(key)), content_type=content_type, as_attachment=True, filename=name)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
