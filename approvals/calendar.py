@@ -13,12 +13,19 @@ from django.utils import timezone
 
 from approvals.models import Holiday
 
+Exceptions = dict[datetime.date, bool]
 
-def _exceptions(start: datetime.date, end: datetime.date) -> dict[datetime.date, bool]:
+
+def _exceptions(start: datetime.date, end: datetime.date) -> Exceptions:
     return dict(Holiday.objects.filter(day__gte=start, day__lte=end).values_list("day", "is_working_day"))
 
 
-def is_working_day(day: datetime.date, exceptions: dict[datetime.date, bool] | None = None) -> bool:
+def all_exceptions() -> Exceptions:
+    """Every day of the table, for many computations in one go (a routing batch): a few dozen rows a year."""
+    return dict(Holiday.objects.values_list("day", "is_working_day"))
+
+
+def is_working_day(day: datetime.date, exceptions: Exceptions | None = None) -> bool:
     if exceptions is None:
         exceptions = _exceptions(day, day)
     if day in exceptions:
@@ -26,13 +33,16 @@ def is_working_day(day: datetime.date, exceptions: dict[datetime.date, bool] | N
     return day.weekday() < 5
 
 
-def add_working_days(start: datetime.date, days: int) -> datetime.date:
-    """The working day that is ``days`` working days after ``start`` (``start`` itself not counted)."""
+def add_working_days(start: datetime.date, days: int, exceptions: Exceptions | None = None) -> datetime.date:
+    """The working day that is ``days`` working days after ``start`` (``start`` itself not counted).
+
+    ``exceptions`` is the table read beforehand (``all_exceptions``); without it the range is read here.
+    """
     if days <= 0:
         return start
-    # Every 5 working days need at most 7 calendar days, holidays add a few weeks at most.
-    horizon = start + datetime.timedelta(days=days * 2 + 40)
-    exceptions = _exceptions(start, horizon)
+    if exceptions is None:
+        # Every 5 working days need at most 7 calendar days, holidays add a few weeks at most.
+        exceptions = _exceptions(start, start + datetime.timedelta(days=days * 2 + 40))
     day, counted = start, 0
     while counted < days:
         day += datetime.timedelta(days=1)

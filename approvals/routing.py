@@ -45,19 +45,75 @@ MAX_EXTENSION_DAYS = 10
 
 # --- the outbox ------------------------------------------------------------------
 
+# A worker that takes a routing promise takes up to this many other waiting ones with it, in the same
+# transaction: under load the routing queue drains in batches, written in a few statements for all of them;
+# when it is quiet each promise is routed alone, as soon as it is sent. The tasks of rows routed in someone
+# else's batch find them done with one query.
+ROUTING_BATCH = 50
 
-@transaction.atomic
-def outbox_process(*, outbox_id: int) -> bool:
-    """Route the application of one outbox row; False when another worker has it or it was done already."""
-    outbox = Outbox.objects.select_for_update(skip_locked=True).filter(pk=outbox_id, processed_at__isnull=True).first()
-    if outbox is None:
-        return False
-    application = (
-        Application.objects.select_for_update().select_related("service", "department").get(pk=outbox.application_id)
+
+def outbox_process(*, outbox_id: int, batch: int = ROUTING_BATCH) -> int:
+    """Route the application of one outbox row and up to ``batch - 1`` waiting rows with it; how many were routed.
+
+    0 means the row was routed already or another worker holds it (and routes it). When a batch fails, its
+    rows are routed again one at a time, each in a transaction of its own, so an application that cannot be
+    routed holds no other back: a failure is counted on its own row, and raised when it is this call's row.
+    """
+    if not Outbox.objects.filter(pk=outbox_id, processed_at__isnull=True).exists():
+        return 0
+    claimed: list[int] = []
+    try:
+        with transaction.atomic():
+            return _route_rows(outbox_id, batch=batch, claimed=claimed)
+    except Exception:
+        if len(claimed) <= 1:
+            raise
+        logger.exception("routing a batch of %d outbox rows failed; routing them one at a time", len(claimed))
+    routed = 0
+    for other_id in claimed:
+        if other_id == outbox_id:
+            continue
+        try:
+            with transaction.atomic():
+                routed += _route_rows(other_id, batch=1, claimed=[])
+        except Exception:
+            logger.exception("routing outbox row %d failed", other_id)
+            outbox_failed(outbox_id=other_id)
+    with transaction.atomic():
+        return routed + _route_rows(outbox_id, batch=1, claimed=[])
+
+
+def _route_rows(outbox_id: int, *, batch: int, claimed: list[int]) -> int:
+    rows = list(
+        Outbox.objects.select_for_update(skip_locked=True)
+        .filter(pk=outbox_id, processed_at__isnull=True)
+        .values_list("pk", "application_id")
     )
-    application_advance(application)
-    Outbox.objects.filter(pk=outbox.pk).update(processed_at=timezone.now(), attempts=F("attempts") + 1)
-    return True
+    if not rows:
+        return 0
+    if batch > 1:
+        # Rows that failed before are left to their own task (and, in the end, to an operator).
+        rows.extend(
+            Outbox.objects.select_for_update(skip_locked=True)
+            .filter(processed_at__isnull=True, attempts=0)
+            .exclude(pk=outbox_id)
+            .order_by("created_at", "pk")
+            .values_list("pk", "application_id")[: batch - 1]
+        )
+    claimed.extend(pk for pk, _application_id in rows)
+    # In id order, so two batches that share an application never wait for each other in a circle.
+    applications = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("service", "department")
+        .filter(pk__in={application_id for _pk, application_id in rows})
+        .order_by("pk")
+    )
+    writes = _Writes()
+    for application in applications:
+        application_advance(application, writes)
+    writes.flush()
+    Outbox.objects.filter(pk__in=claimed).update(processed_at=timezone.now(), attempts=F("attempts") + 1)
+    return len(claimed)
 
 
 # A row whose routing failed this many times is no longer sent by the sweeper: it waits for an operator
@@ -82,6 +138,55 @@ def outbox_sweep(*, older_than: datetime.timedelta = datetime.timedelta(minutes=
     for outbox_id in stuck:
         outbox_send(outbox_id)
     return len(stuck)
+
+
+class _Writes:
+    """What routing writes, gathered so that a batch of applications costs a few statements.
+
+    Each application row is updated once, new tasks and timeline events are inserted
+    in one statement each, in the order they were made. Whatever reads the database
+    in between (a bundle counting its open children) flushes first. It also reads the
+    holiday table and the departments a rule names once for the whole batch.
+    """
+
+    def __init__(self) -> None:
+        self.changed: dict[int, tuple[Application, set[str]]] = {}
+        self.tasks: list[WorkflowTask] = []
+        self.events: list[ApplicationEvent] = []
+        self.departments: dict[tuple[Any, ...], tuple[Department, str]] = {}
+        self._holidays: calendar.Exceptions | None = None
+
+    @property
+    def holidays(self) -> calendar.Exceptions:
+        if self._holidays is None:
+            self._holidays = calendar.all_exceptions()
+        return self._holidays
+
+    def save(self, application: Application, *fields: str) -> None:
+        self.changed.setdefault(application.pk, (application, set()))[1].update(fields)
+
+    def event(self, application: Application, action: str, **fields: Any) -> None:
+        fields.setdefault("details", {})
+        self.events.append(
+            ApplicationEvent(application=application, action=action, actor=None, actor_label=SYSTEM, **fields)
+        )
+
+    def flush(self) -> None:
+        now = timezone.now()
+        together: dict[frozenset[str], list[Application]] = {}
+        for application, fields in self.changed.values():
+            application.updated_at = now
+            together.setdefault(frozenset(fields | {"updated_at"}), []).append(application)
+        for names, applications in together.items():
+            if len(applications) == 1:
+                applications[0].save(update_fields=sorted(names))
+            else:
+                Application.objects.bulk_update(applications, sorted(names))
+        WorkflowTask.objects.bulk_create(self.tasks)
+        ApplicationEvent.objects.bulk_create(self.events)
+        self.changed.clear()
+        self.tasks.clear()
+        self.events.clear()
 
 
 # --- where tasks go ----------------------------------------------------------------
@@ -124,6 +229,31 @@ def resolve_department(application: Application, rule: dict[str, Any]) -> tuple[
     return application.department, _("No department of the named kind here; the implementing department handles it.")
 
 
+def _household_region_code(application: Application) -> str | None:
+    for value in application.data.values():
+        if isinstance(value, dict) and isinstance(value.get("region"), str):
+            return str(value["region"])
+    return None
+
+
+def _resolved(application: Application, rule: dict[str, Any], writes: _Writes) -> tuple[Department, str]:
+    """``resolve_department``, once per rule and place in a batch."""
+    kind = rule.get("rule", "implementing")
+    if kind not in ("fixed", "kind"):
+        return application.department, ""
+    key = (
+        kind,
+        rule.get("uscc"),
+        rule.get("level"),
+        rule.get("kind"),
+        application.department_id,
+        _household_region_code(application) if kind == "kind" else None,
+    )
+    if key not in writes.departments:
+        writes.departments[key] = resolve_department(application, rule)
+    return writes.departments[key]
+
+
 def _working_days(limit: int, unit: str) -> int:
     # A limit in calendar days counts as five working days a week.
     return max(1, round(limit * 5 / 7)) if unit == DayUnit.CALENDAR else limit
@@ -144,79 +274,66 @@ def _legal_days(application: Application) -> int | None:
     return _working_days(item.legal_limit, item.legal_limit_unit) if item.legal_limit else None
 
 
-def _open_stage(application: Application, index: int) -> list[WorkflowTask]:
+def _open_stage(application: Application, index: int, writes: _Writes) -> None:
     flow = workflow.parse(application.service.workflow)
     stage = flow.stages[index]
     application.stage_index = index
     application.stage_round += 1
     today = timezone.localdate()
-    tasks = []
+    departments = set()
+    # The application row is locked and its round is new: these tasks cannot exist yet (approvals_task_once).
     for task in stage.tasks:
-        department, note = resolve_department(application, task.department)
+        department, note = _resolved(application, task.department, writes)
         days = workflow.task_working_days(flow, stage, task, _limit_days(application))
-        created, _created = WorkflowTask.objects.get_or_create(
-            application=application,
-            stage_index=index,
-            stage_round=application.stage_round,
-            task_key=task.key,
-            defaults={
-                "stage_key": stage.key,
-                "name": task.name,
-                "department": department,
-                "allowed_results": list(task.results),
-                "due_at": calendar.end_of_working_day(calendar.add_working_days(today, days)),
-            },
-        )
-        tasks.append(created)
-        if note:
-            record_event(
-                application, Event.ROUTED, actor=None, actor_label=SYSTEM, note=note, department_id=department.pk
+        writes.tasks.append(
+            WorkflowTask(
+                application=application,
+                stage_index=index,
+                stage_round=application.stage_round,
+                task_key=task.key,
+                stage_key=stage.key,
+                name=task.name,
+                department=department,
+                allowed_results=list(task.results),
+                due_at=calendar.end_of_working_day(calendar.add_working_days(today, days, writes.holidays)),
             )
-    fields = ["stage_index", "stage_round", "updated_at"]
+        )
+        departments.add(department.pk)
+        if note:
+            writes.event(application, Event.ROUTED, note=note, department_id=department.pk)
+    writes.save(application, "stage_index", "stage_round")
     if index > 0 and application.status in (Status.SUBMITTED, Status.ACCEPTED):
         old = application.status
         application.status = Status.IN_REVIEW
-        fields.append("status")
-        record_event(
-            application, Event.IN_REVIEW, actor=None, actor_label=SYSTEM, old_status=old, new_status=Status.IN_REVIEW
-        )
-    application.save(update_fields=fields)
+        writes.save(application, "status")
+        writes.event(application, Event.IN_REVIEW, old_status=old, new_status=Status.IN_REVIEW)
     if index == 0 and not stage.accepts and application.accepted_at is None:
-        _accept(application, department_id=application.department_id)
-    record_event(
-        application,
-        Event.ROUTED,
-        actor=None,
-        actor_label=SYSTEM,
-        details={"stage": stage.key, "departments": sorted({task.department_id for task in tasks})},
-    )
-    return tasks
+        _accept(application, department_id=application.department_id, writes=writes)
+    writes.event(application, Event.ROUTED, details={"stage": stage.key, "departments": sorted(departments)})
 
 
-def _accept(application: Application, *, department_id: int | None, at: datetime.datetime | None = None) -> None:
+def _accept(
+    application: Application, *, department_id: int | None, writes: _Writes, at: datetime.datetime | None = None
+) -> None:
     if application.accepted_at is not None:
         return
     old = application.status
     application.accepted_at = at or timezone.now()
     start = calendar.local_day(application.accepted_at)
-    application.due_date = calendar.add_working_days(start, _limit_days(application) + application.extended_days)
+    days = _limit_days(application) + application.extended_days
+    application.due_date = calendar.add_working_days(start, days, writes.holidays)
     legal_days = _legal_days(application)
     application.legal_due_date = (
-        calendar.add_working_days(start, legal_days + application.extended_days) if legal_days else None
+        calendar.add_working_days(start, legal_days + application.extended_days, writes.holidays)
+        if legal_days
+        else None
     )
-    fields = ["accepted_at", "due_date", "legal_due_date", "updated_at"]
+    writes.save(application, "accepted_at", "due_date", "legal_due_date")
     if application.status == Status.SUBMITTED:
         application.status = Status.ACCEPTED
-        fields.append("status")
-    application.save(update_fields=fields)
-    record_event(
-        application,
-        Event.ACCEPTED,
-        actor=None,
-        actor_label=SYSTEM,
-        department_id=department_id,
-        old_status=old,
-        new_status=application.status,
+        writes.save(application, "status")
+    writes.event(
+        application, Event.ACCEPTED, department_id=department_id, old_status=old, new_status=application.status
     )
 
 
@@ -226,7 +343,7 @@ def _cancel_open_tasks(application: Application) -> int:
     )
 
 
-def _finish(application: Application, *, status: str, outcome: str, department_id: int | None) -> None:
+def _finish(application: Application, *, status: str, outcome: str, department_id: int | None, writes: _Writes) -> None:
     now = timezone.now()
     old = application.status
     application.status = status
@@ -234,14 +351,11 @@ def _finish(application: Application, *, status: str, outcome: str, department_i
     application.decided_at = application.decided_at or now
     if status in (Status.APPROVED, Status.REJECTED, Status.NOT_ACCEPTED, Status.REVOKED):
         application.completed_at = now
-    fields = ["status", "outcome", "decided_at", "completed_at", "updated_at"]
-    application.save(update_fields=fields)
+    writes.save(application, "status", "outcome", "decided_at", "completed_at")
     _cancel_open_tasks(application)
-    record_event(
+    writes.event(
         application,
         Event.DECIDED,
-        actor=None,
-        actor_label=SYSTEM,
         department_id=department_id,
         old_status=old,
         new_status=status,
@@ -250,12 +364,15 @@ def _finish(application: Application, *, status: str, outcome: str, department_i
     if status == Status.APPROVED:
         # Nothing else stands between an approval and its end yet (fees come with [payments]).
         application.status = Status.COMPLETED
-        application.save(update_fields=["status", "updated_at"])
-        record_event(
-            application, Event.COMPLETED, actor=None, actor_label=SYSTEM, old_status=status, new_status=Status.COMPLETED
-        )
+        writes.event(application, Event.COMPLETED, old_status=status, new_status=Status.COMPLETED)
     _notify_decided(application)
-    bundles.child_finished(application)
+    _child_finished(application, writes)
+
+
+def _child_finished(application: Application, writes: _Writes) -> None:
+    if application.bundle_application_id is not None:
+        writes.flush()  # the bundle counts its children's statuses in the database
+        bundles.child_finished(application)
 
 
 def _notify_decided(application: Application) -> None:
@@ -295,14 +412,14 @@ def _deciding_department(outcome: str, tasks: list[WorkflowTask]) -> int | None:
     return chosen.department_id if chosen is not None else None
 
 
-def application_advance(application: Application) -> None:
-    """Move a locked application on from where its workflow stands (idempotent)."""
+def application_advance(application: Application, writes: _Writes) -> None:
+    """Move a locked application on from where its workflow stands (idempotent); ``writes`` holds the writes."""
     flow = workflow.parse(application.service.workflow)
     if application.status in Application.FINAL or application.status == Status.DRAFT:
         _cancel_open_tasks(application)
         return
     if application.stage_index is None:
-        _start(application, flow)
+        _start(application, flow, writes)
         return
     stage = flow.stages[application.stage_index]
     tasks = list(
@@ -320,90 +437,94 @@ def application_advance(application: Application) -> None:
         if application.status == Status.SUPPLEMENT_REQUESTED:
             _cancel_open_tasks(application)
             return  # the applicant's answer routes it again
-        _open_stage(application, application.stage_index)
+        _open_stage(application, application.stage_index, writes)
     elif outcome == workflow.NOT_ACCEPTED:
-        _finish(application, status=Status.NOT_ACCEPTED, outcome=Outcome.NOT_ACCEPTED, department_id=department_id)
+        _finish(
+            application,
+            status=Status.NOT_ACCEPTED,
+            outcome=Outcome.NOT_ACCEPTED,
+            department_id=department_id,
+            writes=writes,
+        )
     elif outcome == workflow.REJECTED:
         if application.status == Status.APPROVED:
-            _revoke(application, department_id=department_id)
+            _revoke(application, department_id=department_id, writes=writes)
         else:
-            _finish(application, status=Status.REJECTED, outcome=Outcome.REFUSED, department_id=department_id)
+            _finish(
+                application, status=Status.REJECTED, outcome=Outcome.REFUSED, department_id=department_id, writes=writes
+            )
     elif outcome == workflow.RETURNED:
         _cancel_open_tasks(application)
-        _open_stage(application, max(0, application.stage_index - 1))
+        _open_stage(application, max(0, application.stage_index - 1), writes)
     else:
         _cancel_open_tasks(application)  # a quorum was reached: the others need not decide
         if stage.accepts:
-            _accept(application, department_id=department_id)
+            _accept(application, department_id=department_id, writes=writes)
         if application.stage_index + 1 < len(flow.stages):
-            _open_stage(application, application.stage_index + 1)
+            _open_stage(application, application.stage_index + 1, writes)
         elif application.status == Status.APPROVED:
             # 信任在先: the verification after the approval agreed.
             application.status = Status.COMPLETED
             application.completed_at = timezone.now()
-            application.save(update_fields=["status", "completed_at", "updated_at"])
-            record_event(
+            writes.save(application, "status", "completed_at")
+            writes.event(
                 application,
                 Event.COMPLETED,
-                actor=None,
-                actor_label=SYSTEM,
                 department_id=department_id,
                 old_status=Status.APPROVED,
                 new_status=Status.COMPLETED,
                 details={"verified": True},
             )
-            bundles.child_finished(application)
+            _child_finished(application, writes)
         else:
-            _finish(application, status=Status.APPROVED, outcome=Outcome.ISSUED, department_id=department_id)
+            _finish(
+                application, status=Status.APPROVED, outcome=Outcome.ISSUED, department_id=department_id, writes=writes
+            )
 
 
-def _start(application: Application, flow: workflow.Workflow) -> None:
+def _start(application: Application, flow: workflow.Workflow, writes: _Writes) -> None:
     if flow.is_instant:
         # 即办件: decided when submitted; the department's record of it is the event.
         application.stage_index = 0
-        application.save(update_fields=["stage_index", "updated_at"])
-        _accept(application, department_id=application.department_id)
-        _finish(application, status=Status.APPROVED, outcome=Outcome.ISSUED, department_id=application.department_id)
+        writes.save(application, "stage_index")
+        _accept(application, department_id=application.department_id, writes=writes)
+        _finish(
+            application,
+            status=Status.APPROVED,
+            outcome=Outcome.ISSUED,
+            department_id=application.department_id,
+            writes=writes,
+        )
         return
     if flow.is_trust_first:
         # 信任在先 (4★): approved on submission; the workflow's stages verify afterwards.
-        _accept(application, department_id=application.department_id)
+        _accept(application, department_id=application.department_id, writes=writes)
         old = application.status
         application.status = Status.APPROVED
         application.decided_at = timezone.now()
         application.outcome = Outcome.ISSUED
-        application.save(update_fields=["status", "decided_at", "outcome", "updated_at"])
-        record_event(
+        writes.save(application, "status", "decided_at", "outcome")
+        writes.event(
             application,
             Event.APPROVED_ON_TRUST,
-            actor=None,
-            actor_label=SYSTEM,
             department_id=application.department_id,
             old_status=old,
             new_status=Status.APPROVED,
         )
         _notify_decided(application)
-    _open_stage(application, 0)
+    _open_stage(application, 0, writes)
 
 
-def _revoke(application: Application, *, department_id: int | None) -> None:
+def _revoke(application: Application, *, department_id: int | None, writes: _Writes) -> None:
     old = application.status
     application.status = Status.REVOKED
     application.outcome = Outcome.VOID
     application.completed_at = timezone.now()
-    application.save(update_fields=["status", "outcome", "completed_at", "updated_at"])
+    writes.save(application, "status", "outcome", "completed_at")
     _cancel_open_tasks(application)
-    record_event(
-        application,
-        Event.REVOKED,
-        actor=None,
-        actor_label=SYSTEM,
-        department_id=department_id,
-        old_status=old,
-        new_status=Status.REVOKED,
-    )
+    writes.event(application, Event.REVOKED, department_id=department_id, old_status=old, new_status=Status.REVOKED)
     _notify_decided(application)
-    bundles.child_finished(application)
+    _child_finished(application, writes)
 
 
 # --- the workbench ---------------------------------------------------------------
@@ -772,8 +893,10 @@ def acceptance_sweep() -> int:
             if application is None:
                 continue
             application.is_deemed_accepted = True
-            application.save(update_fields=["is_deemed_accepted", "updated_at"])
-            _accept(application, department_id=application.department_id, at=received_at)
+            writes = _Writes()
+            writes.save(application, "is_deemed_accepted")
+            _accept(application, department_id=application.department_id, writes=writes, at=received_at)
+            writes.flush()
             deemed += 1
     return deemed
 

@@ -6,8 +6,11 @@ from approvals import actions, bundles, routing
 
 
 @shared_task(name="approvals.tasks.route_application")
-def route_application(outbox_id: int) -> bool:
-    """Route the application of one outbox row (sent on commit; sent again by the sweeper when lost)."""
+def route_application(outbox_id: int) -> int:
+    """Route the application of one outbox row, and waiting ones with it (sent on commit; again by the sweeper).
+
+    Returns how many rows it routed: 0 when another worker's batch took this one.
+    """
     try:
         return routing.outbox_process(outbox_id=outbox_id)
     except Exception:

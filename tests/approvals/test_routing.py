@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -1017,8 +1018,8 @@ def test_processing_one_outbox_row_twice_opens_the_stage_once(item, citizen, uns
     outbox = Outbox.objects.get()
     assert unsent == [outbox.pk]
 
-    assert routing.outbox_process(outbox_id=outbox.pk) is True
-    assert routing.outbox_process(outbox_id=outbox.pk) is False
+    assert routing.outbox_process(outbox_id=outbox.pk) == 1
+    assert routing.outbox_process(outbox_id=outbox.pk) == 0
 
     assert tasks_of(application) == [("accept", 1, item.department_id, "pending", "")]
     assert ApplicationEvent.objects.filter(application=application, action="routed").count() == 1
@@ -1033,7 +1034,7 @@ def test_two_workers_processing_one_outbox_row_at_once_open_the_stage_once(item,
 
     results = at_once(2, lambda _index: routing.outbox_process(outbox_id=outbox.pk))
 
-    assert sorted(results) == [False, True]
+    assert sorted(results) == [0, 1]
     assert tasks_of(application) == [("accept", 1, item.department_id, "pending", "")]
     assert (row(application).stage_round, Outbox.objects.get().attempts) == (1, 1)
 
@@ -1047,7 +1048,9 @@ def test_two_promises_for_one_application_processed_at_once_open_the_stage_once(
 
     results = at_once(2, lambda index: routing.outbox_process(outbox_id=(first.pk, second.pk)[index]))
 
-    assert results == [True, True]
+    # Both rows are routed: one batch took both, or each worker its own (the second waiting for the first).
+    assert sum(results) == 2
+    assert not Outbox.objects.filter(processed_at__isnull=True).exists()
     assert tasks_of(application) == [("accept", 1, item.department_id, "pending", "")]
     assert row(application).stage_round == 1
     assert ApplicationEvent.objects.filter(application=application, action="routed").count() == 1
@@ -1169,7 +1172,7 @@ def test_a_routing_that_keeps_failing_is_sent_again_until_it_waits_for_an_operat
     application = submitted(citizen, item)
     outbox = Outbox.objects.get(application=application)
 
-    def broken(application: Application) -> None:
+    def broken(application: Application, writes: object) -> None:
         raise RuntimeError("a bug in routing")
 
     monkeypatch.setattr(routing, "application_advance", broken)
@@ -1186,3 +1189,81 @@ def test_a_routing_that_keeps_failing_is_sent_again_until_it_waits_for_an_operat
 
     assert unsent == []  # not sent again
     assert "1 routing promises failed 10 times and wait for an operator" in caplog.text
+
+
+# --- batches -------------------------------------------------------------------------------
+
+
+def test_a_worker_routes_the_promises_waiting_behind_its_own_in_one_batch(item, citizen, unsent):
+    applications = [submitted(citizen, item) for _ in range(5)]
+    first, *others = Outbox.objects.order_by("pk")
+
+    assert routing.outbox_process(outbox_id=others[0].pk, batch=3) == 3  # its own, and the two oldest others
+
+    processed = set(Outbox.objects.filter(processed_at__isnull=False).values_list("pk", flat=True))
+    assert processed == {others[0].pk, first.pk, others[1].pk}
+    assert routing.outbox_process(outbox_id=first.pk) == 0  # its task finds it done
+    assert routing.outbox_process(outbox_id=others[2].pk) == 2
+    for application in applications:
+        assert tasks_of(application) == [("accept", 1, item.department_id, "pending", "")]
+        assert ApplicationEvent.objects.filter(application=application, action="routed").count() == 1
+    assert list(Outbox.objects.values_list("attempts", flat=True).distinct()) == [1]
+
+
+def test_a_batch_costs_the_same_statements_for_twenty_applications_as_for_two(item, citizen, unsent):
+    def routing_statements(count: int) -> int:
+        for _ in range(count):
+            submitted(citizen, item)
+        [outbox_id] = Outbox.objects.filter(processed_at__isnull=True).order_by("pk").values_list("pk", flat=True)[:1]
+        with CaptureQueriesContext(connection) as queries:
+            assert routing.outbox_process(outbox_id=outbox_id) == count
+        return len(queries)
+
+    assert routing_statements(2) == routing_statements(20)
+    assert WorkflowTask.objects.filter(status="pending").count() == 22
+
+
+def test_an_application_that_cannot_be_routed_holds_back_no_other_in_its_batch(item, citizen, unsent, monkeypatch):
+    good, bad, other = (submitted(citizen, item) for _ in range(3))
+    advance = routing.application_advance
+
+    def broken_for_one(application: Application, writes: Any) -> None:
+        if application.pk == bad.pk:
+            raise RuntimeError("a bug in routing")
+        advance(application, writes)
+
+    monkeypatch.setattr(routing, "application_advance", broken_for_one)
+    good_row, bad_row = (Outbox.objects.get(application=each) for each in (good, bad))
+
+    assert routing.outbox_process(outbox_id=good_row.pk) == 2  # the batch failed: one at a time, the bad one counted
+
+    assert promises_of(good, other) == [(True, 1), (True, 1)]
+    bad_row.refresh_from_db()
+    assert (bad_row.processed_at, bad_row.attempts) == (None, 1)
+    assert tasks_of(bad) == []
+    # A row that failed before waits for its own task: it is not taken into another batch.
+    third = submitted(citizen, item)
+    assert routing.outbox_process(outbox_id=Outbox.objects.get(application=third).pk) == 1
+    bad_row.refresh_from_db()
+    assert (bad_row.processed_at, bad_row.attempts) == (None, 1)
+    with pytest.raises(RuntimeError):
+        routing.outbox_process(outbox_id=bad_row.pk)  # its own task raises, and the task counts it
+
+
+def promises_of(*applications: Application) -> list[tuple[bool, int]]:
+    return [
+        (row.processed_at is not None, row.attempts)
+        for row in Outbox.objects.filter(application__in=applications).order_by("pk")
+    ]
+
+
+def test_the_outbox_sweep_sends_again_only_promises_older_than_a_minute(item, citizen, unsent, monkeypatch):
+    stuck, fresh = submitted(citizen, item), submitted(citizen, item)
+    Outbox.objects.filter(application=stuck).update(created_at=timezone.now() - datetime.timedelta(minutes=2))
+    unsent.clear()
+    monkeypatch.setattr(routing, "outbox_send", unsent.append)
+
+    assert routing.outbox_sweep() == 1
+
+    assert unsent == [Outbox.objects.get(application=stuck).pk]
+    assert promises_of(stuck, fresh) == [(False, 0), (False, 0)]

@@ -116,7 +116,7 @@ def test_a_just_submitted_synthetic_application_is_routed_like_a_real_one():
     )
 
     written = seed_scale.write_applications([plan], application_set=fresh)
-    assert routing.outbox_process(outbox_id=written.outbox_ids[0]) is True
+    assert routing.outbox_process(outbox_id=written.outbox_ids[0]) == 1
 
     application = Application.objects.get(pk=written.application_ids[0])
     assert application.number == f"{item.implementation_code}202001010001"
