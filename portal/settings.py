@@ -169,7 +169,7 @@ REDIS_URL = env_url("REDIS_URL", None, schemes={"redis", "rediss", "unix"})
 if REDIS_URL:
     CACHES: dict[str, dict[str, Any]] = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.cache.RedisCache",  # Django's, keeping its redis-py client
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal") or "portal",
             "TIMEOUT": 300,
