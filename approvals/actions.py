@@ -88,7 +88,8 @@ def record_event(
 
 def _locked(application_id: int) -> Application:
     try:
-        return Application.objects.select_for_update().get(pk=application_id)
+        # Only the application row is locked; its service (which most actions read) comes with it.
+        return Application.objects.select_for_update(of=("self",)).select_related("service").get(pk=application_id)
     except Application.DoesNotExist:
         raise NotFound(_("No such application.")) from None
 
