@@ -348,6 +348,12 @@ class WorkflowTask(models.Model):
                 name="approvals_task_queue",
                 condition=Q(status__in=["pending", "claimed"]),
             ),
+            # The queue's counts by status (and the clerk's own), read from the index alone.
+            models.Index(
+                fields=["department", "status", "assignee", "due_at"],
+                name="approvals_task_queue_counts",
+                condition=Q(status__in=["pending", "claimed"]),
+            ),
             models.Index(fields=["application", "stage_index", "stage_round"], name="approvals_task_stage"),
         ]
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,6 +48,22 @@ DUE_CHOICES = (
     (DUE_SOON, gettext_lazy("Due within 1 working day")),
 )
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+# How long the list of services to filter by is kept (the counts and the rows are read on every request).
+ITEMS_CACHE_SECONDS = 5
+# What a row of the queue shows (workbench/queue.html), and the keys of its paging.
+ROW_FIELDS = (
+    "name",
+    "status",
+    "due_at",
+    "application__number",
+    "application__service__name",
+    "department__name",
+    "assignee__username",
+    "assignee__email",
+    "assignee__first_name",
+    "assignee__last_name",
+    "assignee__full_name",
+)
 
 
 @dataclass(frozen=True)
@@ -201,6 +218,8 @@ def queue_tasks(
     return (
         _with_status(tasks, filters.status, user)
         .select_related("application__service", "department", "assignee")
+        # Only the columns a row shows: the application's answers and the service's form are large JSON.
+        .only(*ROW_FIELDS)
         .order_by("due_at", "pk")
     )
 
@@ -210,19 +229,46 @@ def queue_summary(
 ) -> tuple[dict[str, int], list[tuple[str, str]]]:
     """How many tasks each status filter would show (the other filters as they are), and the services to filter by.
 
-    One grouped query: per service (实施编码) of the open tasks that the department and due filters keep,
-    its name and its count in each status; the counts add up the services the item filter keeps.
+    The counts are read on every request, so a clerk's own claim or decision shows at once. The services
+    (实施编码 and name) of the open tasks need every task's application: that list is kept for a few seconds
+    (ITEMS_CACHE_SECONDS) per set of departments and department and due filters, and read again with the
+    counts, in one grouped query, when it is not kept.
+    """
+    key = _items_cache_key(filters, department_ids)
+    items: list[tuple[str, str]] | None = cache.get(key)
+    if items is not None:
+        return _status_counts(user, filters, limits, department_ids=department_ids), items
+    counts, items = _grouped_summary(user, filters, limits, department_ids=department_ids)
+    cache.set(key, items, ITEMS_CACHE_SECONDS)
+    return counts, items
+
+
+def _items_cache_key(filters: QueueFilters, department_ids: list[int]) -> str:
+    departments = ",".join(str(department_id) for department_id in sorted(department_ids))
+    return f"approvals.queue.items.{departments}.{filters.department}.{filters.due}"
+
+
+def _status_counts(
+    user: AbstractBaseUser | AnonymousUser, filters: QueueFilters, limits: Deadlines, *, department_ids: list[int]
+) -> dict[str, int]:
+    """The counts of each status filter in one aggregate; without an item filter, over the tasks alone."""
+    tasks = _filtered(_open_tasks(department_ids), filters, limits)
+    counts: dict[str, int] = tasks.aggregate(**_status_aggregates(user))
+    return counts
+
+
+def _grouped_summary(
+    user: AbstractBaseUser | AnonymousUser, filters: QueueFilters, limits: Deadlines, *, department_ids: list[int]
+) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """The counts and the services, in one grouped query.
+
+    Per service (实施编码) of the open tasks that the department and due filters keep: its name and its
+    count in each status; the counts add up the services the item filter keeps.
     """
     tasks = _filtered(_open_tasks(department_ids), replace(filters, item=""), limits)
     groups = (
         tasks.values("application__implementation_code")
-        .annotate(
-            name=Max("application__service__name"),
-            pending=Count("pk", filter=Q(status=WorkflowTask.Status.PENDING)),
-            mine=Count("pk", filter=Q(status=WorkflowTask.Status.CLAIMED, assignee_id=user.pk)),
-            claimed=Count("pk", filter=Q(status=WorkflowTask.Status.CLAIMED)),
-            open=Count("pk"),
-        )
+        .annotate(name=Max("application__service__name"), **_status_aggregates(user))
         .order_by("name", "application__implementation_code")
     )
     counts = dict.fromkeys((PENDING, MINE, CLAIMED, ALL_OPEN), 0)
@@ -234,6 +280,17 @@ def queue_summary(
             for key in counts:
                 counts[key] += group[key]
     return counts, items
+
+
+def _status_aggregates(user: AbstractBaseUser | AnonymousUser) -> dict[str, Count]:
+    # Counted by status (never null) rather than by id: an index of the department's open tasks with their
+    # status and assignee can then answer without reading the table (Django allows no COUNT(*) with a filter).
+    return {
+        PENDING: Count("status", filter=Q(status=WorkflowTask.Status.PENDING)),
+        MINE: Count("status", filter=Q(status=WorkflowTask.Status.CLAIMED, assignee_id=user.pk)),
+        CLAIMED: Count("status", filter=Q(status=WorkflowTask.Status.CLAIMED)),
+        ALL_OPEN: Count("status"),
+    }
 
 
 def queue_page(

@@ -61,8 +61,9 @@ def _user(request: HttpRequest) -> User:
     return request.user
 
 
-def _queue_url(**params: str) -> str:
-    url = reverse("workbench:queue")
+def _queue_url(url: str = "", /, **params: str) -> str:
+    """The queue's URL with these filters; ``url`` is the queue's own when already reversed (once a page)."""
+    url = url or reverse("workbench:queue")
     return f"{url}?{urlencode(params)}" if params else url
 
 
@@ -90,12 +91,13 @@ def queue_list(request: HttpRequest) -> HttpResponse:
     counts, items = queue.queue_summary(user, filters, limits, department_ids=department_ids)
     params = filters.as_params()
     other_params = {key: text for key, text in params.items() if key != "status"}
+    queue_url = reverse("workbench:queue")
     status_links = [
         {
             "value": value,
             "label": label,
             "count": counts[value],
-            "url": _queue_url(**other_params, **({"status": value} if value != queue.ALL_OPEN else {})),
+            "url": _queue_url(queue_url, **other_params, **({"status": value} if value != queue.ALL_OPEN else {})),
             "is_current": value == filters.status,
         }
         for value, label in queue.STATUS_CHOICES
@@ -112,8 +114,8 @@ def queue_list(request: HttpRequest) -> HttpResponse:
         "status_links": status_links,
         "page": page,
         "is_filtered": bool(params),
-        "next_url": _queue_url(**params, after=page.next_cursor) if page.next_cursor else "",
-        "previous_url": _queue_url(**params, before=page.previous_cursor) if page.previous_cursor else "",
+        "next_url": _queue_url(queue_url, **params, after=page.next_cursor) if page.next_cursor else "",
+        "previous_url": _queue_url(queue_url, **params, before=page.previous_cursor) if page.previous_cursor else "",
     }
     return render(request, "workbench/queue.html", context, status=400 if errors else 200)
 
