@@ -1,10 +1,11 @@
 """Whole pages that read the same for every anonymous visitor, kept in the cache (Redis in production).
 
-A page is kept under its path (with the query), its language and a generation
-number that the data behind it bumps when it changes (the catalogue's, for the
-service pages), so a publication shows at once and nothing needs deleting. Only
-anonymous visitors without a session or pending messages get or fill it: a
-signed-in page names its user and must never be shared.
+A page is kept under its path (with the query) and its language, with the
+generation number it was rendered under. The data behind it bumps the number
+when it changes (the catalogue's, for the service pages) and a page kept under
+an older number is not served, so a publication shows at once and nothing needs
+deleting. Only anonymous visitors without a session or pending messages get or
+fill it: a signed-in page names its user and must never be shared.
 """
 
 from __future__ import annotations
@@ -45,8 +46,14 @@ def _is_plain(request: HttpRequest, response: HttpResponseBase) -> bool:
     )
 
 
-def cache_public_page(generation: Callable[[], int | str]) -> Callable[[View], View]:
-    """Decorate a page view whose anonymous response depends only on its URL, language and ``generation()``."""
+def cache_public_page(generation_key: str, generation: Callable[[], int]) -> Callable[[View], View]:
+    """Decorate a page view whose anonymous response depends only on its URL, language and a generation number.
+
+    ``generation_key`` is the cache key of the number, which the data behind the
+    page bumps when it changes; ``generation()`` reads it and creates it when
+    missing. A kept page carries the number it was rendered under, and a hit
+    costs one round trip to the cache: the number and the page are read together.
+    """
 
     def decorate(view: View) -> View:
         @wraps(view)
@@ -54,16 +61,20 @@ def cache_public_page(generation: Callable[[], int | str]) -> Callable[[View], V
             if not _is_shareable(request):
                 return view(request, *args, **kwargs)
             digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-            key = f"page:{view.__module__}.{view.__name__}:{generation()}:{get_language()}:{digest}"
-            kept = cache.get(key)
-            if kept is not None:
-                content, content_type = kept
+            key = f"page:{view.__module__}.{view.__name__}:{get_language()}:{digest}"
+            found = cache.get_many([generation_key, key])
+            current = found.get(generation_key)
+            kept = found.get(key)
+            if current is not None and kept is not None and kept[0] == current:
+                _generation, content, content_type = kept
                 hit = HttpResponse(content, content_type=content_type)
                 hit["X-Page-Cache"] = "hit"
                 return hit
+            if current is None:
+                current = generation()
             response = view(request, *args, **kwargs)
             if isinstance(response, HttpResponse) and _is_plain(request, response):
-                cache.set(key, (response.content, response["Content-Type"]), PAGE_CACHE_SECONDS)
+                cache.set(key, (current, response.content, response["Content-Type"]), PAGE_CACHE_SECONDS)
                 response["X-Page-Cache"] = "miss"
             return response
 

@@ -21,11 +21,13 @@ apply at query time and need no reindex.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.core.cache import cache
 from django.db import connection, connections, transaction
 from django.db.models import F, QuerySet, Value
 from django.db.models.expressions import RawSQL
@@ -42,6 +44,7 @@ from services.search_text import (
     split_list,
 )
 from services.search_text import document_tokens as text_document_tokens
+from services.selectors import catalogue_generation
 
 REINDEX_BATCH_SIZE = 500
 INSERT_BATCH_SIZE = 1000  # rows per INSERT: 4,000 parameters, well within SQLite's limit
@@ -50,6 +53,7 @@ SUGGESTION_CANDIDATES = 20
 SUGGESTION_MIN_SIMILARITY = 0.5
 # Synonym terms compared for a suggestion: the table is small, and this keeps it bounded.
 SUGGESTION_MAX_SYNONYMS = 2000
+SEARCH_CACHE_SECONDS = 600  # as long as facet counts
 
 T = TypeVar("T")
 
@@ -85,6 +89,44 @@ def search_items(
     if base.query.is_empty():
         return _EMPTY
     readings = [text, *_synonym_readings(text, using=base.db)]
+    return _search(text, readings, base=base, offset=offset, limit=limit)
+
+
+def cached_search_items(
+    query: str,
+    *,
+    queryset: QuerySet[ServiceItem] | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> SearchResults:
+    """``search_items``, kept in the cache until the catalogue changes: for pages and the API.
+
+    A broad query (行政处罚) sums the tokens of thousands of items, which costs more
+    than the rest of its page. The index changes only with the catalogue (every
+    reindex is followed by ``catalogue_changed``), so the key carries the catalogue
+    generation; synonyms apply at query time, so they are read on every search
+    and the readings they give are part of the key. Runs the synonyms query only
+    when the results are in the cache.
+    """
+    text = normalise_query(query)
+    if not text or not query_plan([text]).tokens:
+        return _EMPTY
+    base = queryset if queryset is not None else ServiceItem.objects.all()
+    if base.query.is_empty():
+        return _EMPTY
+    readings = [text, *_synonym_readings(text, using=base.db)]
+    within_sql, within_params = base.query.sql_with_params()
+    described = repr((readings, base.db, within_sql, within_params, max(offset, 0), max(limit, 0)))
+    digest = hashlib.sha256(described.encode()).hexdigest()[:32]
+    key = f"search:{catalogue_generation()}:{digest}"
+    results = cache.get(key)
+    if results is None:
+        results = _search(text, readings, base=base, offset=offset, limit=limit)
+        cache.set(key, results, timeout=SEARCH_CACHE_SECONDS)
+    return results
+
+
+def _search(text: str, readings: list[str], *, base: QuerySet[ServiceItem], offset: int, limit: int) -> SearchResults:
     offset, limit = max(offset, 0), max(limit, 0)
     searched: frozenset[str] = frozenset()
     for is_fuzzy in (False, True):

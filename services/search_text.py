@@ -39,10 +39,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-import rjieba
-from pypinyin import Style, lazy_pinyin
-from pypinyin.contrib.tone_convert import to_normal
-from pypinyin.pinyin_dict import pinyin_dict
+from services.pinyin_syllables import SYLLABLES
 
 MAX_QUERY_LENGTH = 50
 MAX_TOKEN_LENGTH = 64
@@ -79,18 +76,6 @@ _LETTERS = re.compile(r"[a-z]+")
 _ONE_HAN = re.compile(f"[{_HAN}]")
 
 
-def _toneless_syllables() -> frozenset[str]:
-    syllables: set[str] = set()
-    for readings in pinyin_dict.values():
-        for reading in readings.split(","):
-            syllable = to_normal(reading).replace("ü", "v")
-            # Interjections written without a vowel (m, ng, hm) would let initials pass for pinyin.
-            if syllable.isascii() and syllable.isalpha() and any(vowel in syllable for vowel in "aeiouv"):
-                syllables.add(syllable)
-    return frozenset(syllables)
-
-
-SYLLABLES = _toneless_syllables()
 _LONGEST_SYLLABLE = max(len(syllable) for syllable in SYLLABLES)
 _SYLLABLE_PREFIXES = frozenset(syllable[:end] for syllable in SYLLABLES for end in range(1, len(syllable)))
 
@@ -120,9 +105,31 @@ def compact(text: str) -> str:
     return "".join(run.replace("'", "") for _, run in _runs(normalise_text(text)))
 
 
+# rjieba's dictionary (about 30 MB) and pypinyin's (about 55 MB) are loaded by the first
+# text that needs them, not when a web worker starts: pages never do, most searches need
+# only rjieba (words of three characters or more), and pinyin of Chinese text is only
+# wanted for indexing, fuzzy searches and "did you mean".
+
+
+def _words(run: str) -> list[str]:
+    """rjieba's words of a run of Chinese characters, fine-grained (cut for search)."""
+    import rjieba
+
+    return list(rjieba.cut_for_search(run))
+
+
+def _coarse_words(run: str) -> list[str]:
+    """rjieba's words of a run of Chinese characters, the longest it finds."""
+    import rjieba
+
+    return list(rjieba.cut(run))
+
+
 @lru_cache(maxsize=65536)
 def syllables_of(han: str) -> tuple[str, ...]:
     """Toneless pinyin of a run of Chinese characters, one syllable per character."""
+    from pypinyin import Style, lazy_pinyin
+
     return tuple(lazy_pinyin(han, style=Style.NORMAL, v_to_u=False))
 
 
@@ -204,7 +211,7 @@ def _title_tokens(text: str) -> tuple[tuple[str, int], ...]:
             _add(tokens, character, CHARACTER)
         for skip_bigram in _skip_bigrams(run):
             _add(tokens, skip_bigram, SKIP_BIGRAM)
-        coarse = rjieba.cut(run)
+        coarse = _coarse_words(run)
         for index, word in enumerate(coarse):
             if len(word) >= 2:
                 _add(tokens, _initials(word), PINYIN)
@@ -215,7 +222,7 @@ def _title_tokens(text: str) -> tuple[tuple[str, int], ...]:
                     _add(tokens, abbreviation + coarse[index + 1], ABBREVIATION)
         for first, second in itertools.pairwise(run):
             _add(tokens, first + second, BIGRAM)
-        for word in rjieba.cut_for_search(run):
+        for word in _words(run):
             if len(word) >= 3:
                 _add(tokens, word, LONG_WORD)
         for pair in _pairs(syllables_of(run)):
@@ -235,7 +242,7 @@ def _summary_tokens(text: str) -> tuple[tuple[str, int], ...]:
         if kind == "latin":
             _add(tokens, run.replace("'", ""), PINYIN)
             continue
-        for word in rjieba.cut_for_search(run):
+        for word in _words(run):
             if len(word) >= 2:
                 _add(tokens, word, LONG_WORD if len(word) >= 3 else BIGRAM)
     return tuple(tokens.items())
@@ -304,7 +311,8 @@ def _query_tokens_of(text: str, *, is_fuzzy: bool) -> set[str]:
             tokens.add(run)
             continue
         tokens.update(first + second for first, second in itertools.pairwise(run))
-        tokens.update(word for word in rjieba.cut_for_search(run) if len(word) >= 3)
+        if len(run) >= 3:  # a shorter run has no such word: no need to load rjieba
+            tokens.update(word for word in _words(run) if len(word) >= 3)
         if is_fuzzy:
             tokens.update(run)
             tokens.update(_skip_bigrams(run))

@@ -182,13 +182,47 @@ def filter_items(queryset: QuerySet[ServiceItem], filters: CatalogueFilters) -> 
     return queryset
 
 
+# The long texts and the JSON of the guide, which no list shows: a page of 20 items reads
+# and decodes several times less without them.
+GUIDE_ONLY_FIELDS = (
+    "summary",
+    "conditions",
+    "legal_basis",
+    "location",
+    "hours",
+    "materials",
+    "fees",
+    "faqs",
+    "process",
+    "form_schema",
+    "form_ui",
+    "workflow",
+    "change_note",
+)
+
+
 def list_items(filters: CatalogueFilters) -> QuerySet[ServiceItem]:
-    """Published items for the list page and the API, in a stable order."""
+    """Published items for the list page and the API, in a stable order, without what only the guide shows.
+
+    The order is the one the index services_item_published_list keeps, so a page
+    is read from the index instead of sorting every item the facets let through.
+    """
     return (
         filter_items(published_items(), filters)
         .select_related("department", "department__region")
+        .defer(*GUIDE_ONLY_FIELDS)
         .order_by("-star_level", "implementation_code")
     )
+
+
+def items_by_id(item_ids: list[int]) -> list[ServiceItem]:
+    """These items as a list shows them, in the order given (an id with no item is left out)."""
+    by_id = (
+        ServiceItem.objects.select_related("department", "department__region")
+        .defer(*GUIDE_ONLY_FIELDS)
+        .in_bulk(item_ids)
+    )
+    return [by_id[item_id] for item_id in item_ids if item_id in by_id]
 
 
 @dataclass(frozen=True)
@@ -204,17 +238,38 @@ def _cache_key(prefix: str, filters: CatalogueFilters) -> str:
     return f"catalogue:{prefix}:{catalogue_generation()}:{get_language()}:{digest}"
 
 
-def facet_counts(filters: CatalogueFilters) -> dict[str, list[FacetValue]]:
-    """For each facet, its values with how many items each would show given the other facets.
+@dataclass(frozen=True)
+class CatalogueCounts:
+    """How many items the chosen facets show, and the counts of every facet's values."""
 
-    Cached per combination of facets and catalogue generation.
+    total: int
+    facets: dict[str, list[FacetValue]]
+    # The cache key they are kept under: it names the facets, the language and the
+    # catalogue generation, so what is rendered from them can be kept under it too.
+    key: str
+
+
+def catalogue_counts(filters: CatalogueFilters) -> CatalogueCounts:
+    """The number of items the facets show and the facet counts, cached per combination and generation.
+
+    Counting tens of thousands of items costs more than the rest of a list page,
+    and the count changes only when the catalogue does.
     """
-    key = _cache_key("facets", filters)
+    key = _cache_key("listing", filters)
     counts = cache.get(key)
     if counts is None:
-        counts = _compute_facet_counts(filters)
+        counts = CatalogueCounts(
+            total=filter_items(published_items(), filters).count(),
+            facets=_compute_facet_counts(filters),
+            key=key,
+        )
         cache.set(key, counts, timeout=FACET_CACHE_SECONDS)
     return counts
+
+
+def facet_counts(filters: CatalogueFilters) -> dict[str, list[FacetValue]]:
+    """For each facet, its values with how many items each would show given the other facets (cached)."""
+    return catalogue_counts(filters).facets
 
 
 def _grouped(filters: CatalogueFilters, facet: str, column: str) -> dict[str, int]:

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_GET
 from portal.page_cache import cache_public_page
 from services import search as search_engine
 from services import selectors
-from services.models import Audience, ServiceItem
+from services.models import Audience
 
 PAGE_SIZE = 20
 
@@ -26,21 +27,36 @@ def _page(request: HttpRequest, object_list: Any, per_page: int = PAGE_SIZE) -> 
     return paginator.get_page(request.GET.get("page"))
 
 
+class _CountedPaginator(Paginator):
+    """A paginator that is told how many items there are (a cached count) instead of counting them."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
     filters = selectors.CatalogueFilters.from_query(request.GET.dict())
-    page = _page(request, selectors.list_items(filters))
+    counts = selectors.catalogue_counts(filters)
+    paginator = _CountedPaginator(selectors.list_items(filters), PAGE_SIZE, count=counts.total)
     context = {
         "filters": filters,
-        "facets": selectors.facet_counts(filters),
-        "page": page,
+        "facets": counts.facets,
+        "facets_key": counts.key,
+        "facets_seconds": selectors.FACET_CACHE_SECONDS,
+        "page": paginator.get_page(request.GET.get("page")),
         "audience_title": dict(Audience.choices).get(filters.audience),
     }
     return render(request, "services/catalogue.html", context)
 
 
 @require_GET
-@cache_public_page(selectors.catalogue_generation)
+@cache_public_page(selectors.GENERATION_KEY, selectors.catalogue_generation)
 def guide(request: HttpRequest, code: str) -> HttpResponse:
     item = selectors.item_by_code(code)
     context = {
@@ -60,10 +76,12 @@ def departments(request: HttpRequest) -> HttpResponse:
 def department(request: HttpRequest, uscc: str) -> HttpResponse:
     shop = selectors.department_by_uscc(uscc)
     filters = selectors.CatalogueFilters(department=shop.uscc)
+    counts = selectors.catalogue_counts(filters)
+    paginator = _CountedPaginator(selectors.list_items(filters), PAGE_SIZE, count=counts.total)
     context = {
         "department": shop,
-        "page": _page(request, selectors.list_items(filters)),
-        "type_counts": selectors.facet_counts(filters)["item_type"],
+        "page": paginator.get_page(request.GET.get("page")),
+        "type_counts": counts.facets["item_type"],
     }
     return render(request, "services/department.html", context)
 
@@ -155,11 +173,10 @@ def search(request: HttpRequest) -> HttpResponse:
     filters = selectors.CatalogueFilters.from_query(request.GET.dict())
     paginator_page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
     offset = (paginator_page - 1) * PAGE_SIZE
-    results = search_engine.search_items(
+    results = search_engine.cached_search_items(
         query, queryset=selectors.filter_items(selectors.published_items(), filters), offset=offset, limit=PAGE_SIZE
     )
-    by_id = ServiceItem.objects.select_related("department", "department__region").in_bulk(results.item_ids)
-    items = [by_id[item_id] for item_id in results.item_ids if item_id in by_id]
+    items = selectors.items_by_id(results.item_ids)
     page_count = max(1, -(-results.total // PAGE_SIZE))
     context = {
         "query": query,

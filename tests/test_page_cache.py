@@ -56,3 +56,27 @@ def test_a_signed_in_visitor_never_gets_or_fills_the_shared_page(guide_url):
     assert logout in signed_in.content.decode()  # the header is the signed-in user's
     assert anonymous["X-Page-Cache"] == "miss"
     assert logout not in anonymous.content.decode()
+
+
+def test_a_hit_costs_one_round_trip_to_the_cache(guide_url, monkeypatch):
+    # given
+    from portal import page_cache
+    from services import selectors
+
+    Client().get(guide_url)
+    calls: list[str] = []
+    real_cache = page_cache.cache
+
+    class Counting:
+        def __getattr__(self, name: str) -> object:
+            calls.append(name)
+            return getattr(real_cache, name)
+
+    counting = Counting()
+    monkeypatch.setattr(page_cache, "cache", counting)
+    monkeypatch.setattr(selectors, "cache", counting)
+    # when
+    hit = Client().get(guide_url)
+    # then: the generation and the page are read together
+    assert hit["X-Page-Cache"] == "hit"
+    assert calls == ["get_many"]

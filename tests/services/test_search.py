@@ -16,7 +16,8 @@ from services.models import (
     ServiceSearchToken,
     Synonym,
 )
-from services.search import SearchResults, reindex, search_items, unindex
+from services.search import SearchResults, cached_search_items, reindex, search_items, unindex
+from services.selectors import catalogue_changed
 
 # Search must give the same answers on the embedded default (SQLite).
 pytestmark = [pytest.mark.both_databases, pytest.mark.django_db]
@@ -345,3 +346,48 @@ def test_a_search_that_finds_nothing_runs_five_queries(catalogue, django_assert_
     with django_assert_num_queries(5):
         results = search_items("结姻登录")
     assert results.suggestion == "结婚登记"
+
+
+def test_a_cached_search_runs_only_the_synonyms_query_the_second_time(catalogue, django_assert_num_queries):
+    # given
+    first = cached_search_items("结婚")
+    # when / then: the synonyms are read each time; the results come from the cache
+    with django_assert_num_queries(1):
+        second = cached_search_items("结婚")
+    assert second == first
+    assert names(second) == ["结婚登记", "婚姻状况证明", "户口迁移"]
+
+
+def test_a_cached_search_finds_an_item_published_since(catalogue, civil_affairs):
+    # given
+    assert cached_search_items("结婚").total == 3
+    # when: what publishing does after its commit
+    added = make_item(civil_affairs, "000000000011", "结婚登记补发证明")
+    reindex([added.pk])
+    catalogue_changed()
+    # then
+    results = cached_search_items("结婚")
+    assert results.total == 4
+    assert added.pk in results.item_ids
+
+
+def test_a_new_synonym_applies_to_a_cached_search_at_once(catalogue):
+    # given
+    assert cached_search_items("开店").total == 0
+    # when: synonyms need no reindex and change no catalogue generation
+    Synonym.objects.create(term="开店", expansions="个体工商户")
+    # then
+    assert names(cached_search_items("开店")) == ["个体工商户注销登记"]
+
+
+def test_a_cached_search_keeps_pages_and_querysets_apart(catalogue, civil_affairs):
+    # when
+    first_page = cached_search_items("登记", limit=2)
+    second_page = cached_search_items("登记", offset=2, limit=2)
+    of_civil_affairs = cached_search_items("登记", queryset=ServiceItem.objects.filter(department=civil_affairs))
+    # then
+    assert first_page == search_items("登记", limit=2)
+    assert second_page == search_items("登记", offset=2, limit=2)
+    assert first_page.total == second_page.total == 4
+    assert set(first_page.item_ids).isdisjoint(second_page.item_ids)
+    assert sorted(names(of_civil_affairs)) == ["离婚登记", "结婚登记"]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
+from services.pinyin_syllables import SYLLABLES
 from services.search_text import (
     ALIAS,
     BIGRAM,
@@ -190,3 +195,43 @@ def test_a_query_without_letters_digits_or_chinese_has_no_tokens():
 )
 def test_similarity(typed, candidate, expected):
     assert similarity(typed, candidate) == pytest.approx(expected)
+
+
+def test_the_written_out_syllables_are_the_toneless_readings_of_pypinyin():
+    # given: what services.pinyin_syllables says it holds, derived from pypinyin's own dictionary
+    from pypinyin.contrib.tone_convert import to_normal
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    derived = set()
+    for readings in pinyin_dict.values():
+        for reading in readings.split(","):
+            syllable = to_normal(reading).replace("ü", "v")
+            # Interjections written without a vowel (m, ng, hm) would let initials pass for pinyin.
+            if syllable.isascii() and syllable.isalpha() and any(vowel in syllable for vowel in "aeiouv"):
+                derived.add(syllable)
+    # then
+    assert frozenset(derived) == SYLLABLES
+    assert len(SYLLABLES) == 420
+
+
+def test_a_web_process_loads_no_segmentation_dictionary_until_a_search_needs_one():
+    # given: a fresh process with the site's URLs (every view, services.search among them) imported
+    script = (
+        "import sys, django; django.setup(); import portal.urls; "
+        "from services.search_text import query_plan; "
+        "print(sorted(name for name in ('rjieba', 'pypinyin') if name in sys.modules)); "
+        "query_plan(['社保']); query_plan(['jiehun dengji']); "
+        "print(sorted(name for name in ('rjieba', 'pypinyin') if name in sys.modules)); "
+        "query_plan(['结婚登记']); "
+        "print(sorted(name for name in ('rjieba', 'pypinyin') if name in sys.modules))"
+    )
+    # when
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # then: two characters and pinyin need neither; a longer Chinese query needs rjieba only
+    assert completed.stdout.splitlines() == ["[]", "[]", "['rjieba']"]
