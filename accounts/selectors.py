@@ -6,7 +6,7 @@ import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, JSONField, Q, QuerySet, Value
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -131,16 +131,28 @@ def enterprise_scopes(user: AbstractBaseUser | AnonymousUser) -> dict[int, froze
     """Enterprise id → the item codes the user may act in today (None: every item), for scoping lists."""
     if not user.is_authenticated:
         return {}
-    claimed = Enterprise.objects.filter(legal_representative_id=user.pk).values_list("pk", flat=True)
-    scopes: dict[int, frozenset[str] | None] = dict.fromkeys(claimed)
-    for authorisation in _active_authorisations(user=user, on=timezone.localdate()):
-        if authorisation.enterprise_id in scopes and scopes[authorisation.enterprise_id] is None:
+    # One query for every list of a signed-in user: the active authorisations, and the claims as
+    # authorisations for every item. Unordered: the result does not depend on the order.
+    authorised = (
+        _active_authorisations(user=user, on=timezone.localdate())
+        .order_by()
+        .values_list("enterprise_id", "scope", "item_codes")
+    )
+    claimed = (
+        Enterprise.objects.filter(legal_representative_id=user.pk)
+        .order_by()
+        .values_list(
+            "pk", Value(AuthorisationScope.ALL, output_field=CharField()), Value(None, output_field=JSONField())
+        )
+    )
+    scopes: dict[int, frozenset[str] | None] = {}
+    for enterprise_id, scope, item_codes in authorised.union(claimed, all=True):
+        if enterprise_id in scopes and scopes[enterprise_id] is None:
             continue
-        if authorisation.scope == AuthorisationScope.ALL:
-            scopes[authorisation.enterprise_id] = None
+        if scope == AuthorisationScope.ALL:
+            scopes[enterprise_id] = None
         else:
-            known = scopes.get(authorisation.enterprise_id) or frozenset()
-            scopes[authorisation.enterprise_id] = known | frozenset(authorisation.item_codes)
+            scopes[enterprise_id] = (scopes.get(enterprise_id) or frozenset()) | frozenset(item_codes or [])
     return scopes
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+import hmac
+from collections.abc import Collection
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
@@ -64,6 +68,17 @@ def timeline(application: Application) -> list[ApplicationEvent]:
     return list(application.events.select_related("department").order_by("at", "pk"))
 
 
+def timeline_steps(
+    application: Application, *, leaving_out: Collection[str] = ()
+) -> list[tuple[datetime.datetime, str, str | None]]:
+    """(when, action, the acting department's name or None) of each event, oldest first: the timeline without
+    its people and notes, and without the actions in ``leaving_out``."""
+    events = ApplicationEvent.objects.filter(application_id=application.pk)
+    if leaving_out:
+        events = events.exclude(action__in=sorted(leaving_out))
+    return list(events.order_by("at", "pk").values_list("at", "action", "department__name"))
+
+
 def attachment_for_owner(user: AbstractBaseUser | AnonymousUser, *, public_id: str) -> Attachment:
     """A file of one of the user's applications; NotFound otherwise."""
     try:
@@ -88,19 +103,31 @@ def attachment_for_staff(user: AbstractBaseUser | AnonymousUser, *, public_id: s
         raise NotFound(_("No such file.")) from None
 
 
+# What public tracking reads of an application: the password check and what its result shows.
+TRACKED_FIELDS = (
+    "number", "query_password_hash", "status", "due_date",
+    "service", "service__implementation_code", "service__name", "service__version",
+    "department", "department__uscc", "department__name",
+)  # fmt: skip
+
+
 def tracked_application(*, number: str, password: str) -> Application | None:
     """The submitted application with this number and query password, or None (saying nothing of which was wrong)."""
     number = (number or "").strip().upper()
     password = (password or "").strip()
     if not number or not password.isdigit() or len(password) != 6:
         return None
-    application = Application.objects.select_related("service", "department").filter(number=number).first()
-    if application is None:
+    try:
+        # The number is unique: a plain lookup (first() would add an ORDER BY), of what a result shows.
+        application = (
+            Application.objects.select_related("service", "department").only(*TRACKED_FIELDS).get(number=number)
+        )
+    except Application.DoesNotExist:
         return None
-    # Every key still accepted (a rotated key keeps old passwords working).
-    if application.query_password_hash not in crypto.keyed_hashes(
-        f"{number}:{password}", purpose=QUERY_PASSWORD_PURPOSE
-    ):
+    # Every key still accepted (a rotated key keeps old passwords working), each compared in constant time.
+    stored = application.query_password_hash.encode()
+    candidates = crypto.keyed_hashes(f"{number}:{password}", purpose=QUERY_PASSWORD_PURPOSE)
+    if not any([hmac.compare_digest(stored, candidate.encode()) for candidate in candidates]):  # noqa: C419
         return None
     return application
 
