@@ -80,3 +80,46 @@ def test_a_hit_costs_one_round_trip_to_the_cache(guide_url, monkeypatch):
     # then: the generation and the page are read together
     assert hit["X-Page-Cache"] == "hit"
     assert calls == ["get_many"]
+
+
+def test_a_hit_is_answered_without_the_database_and_with_the_page_s_headers(guide_url, django_assert_num_queries):
+    miss = Client().get(guide_url)
+
+    with django_assert_num_queries(0):
+        hit = Client().get(guide_url)
+
+    assert hit["X-Page-Cache"] == "hit"
+    for header in ("Content-Type", "X-Frame-Options", "Content-Security-Policy", "Content-Language"):
+        assert hit[header] == miss[header], header
+    assert "Cookie" in hit["Vary"]
+    assert not hit.cookies
+
+
+def test_a_visitor_with_a_session_cookie_is_not_answered_from_the_cache(guide_url):
+    Client().get(guide_url)
+    client = Client()
+    client.cookies["sessionid"] = "no-such-session"
+
+    response = client.get(guide_url)
+
+    assert "X-Page-Cache" not in response
+
+
+def test_pages_that_are_not_kept_never_ask_the_page_cache(guide_url, monkeypatch):
+    from portal import page_cache
+
+    calls: list[str] = []
+    real_cache = page_cache.cache
+
+    class Counting:
+        def __getattr__(self, name: str) -> object:
+            calls.append(name)
+            return getattr(real_cache, name)
+
+    monkeypatch.setattr(page_cache, "cache", Counting())
+
+    assert Client().get("/services/departments/").status_code == 200
+    assert Client().get("/no-such-page/").status_code == 404
+    assert calls == []
+    Client().get(guide_url)
+    assert calls == ["get_many", "set"]
