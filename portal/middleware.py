@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -53,6 +54,38 @@ class RequestLogMiddleware:
             },
         )
         return response
+
+
+# The session key under which the last renewal of a session's idle timeout is noted.
+SESSION_RENEWED_KEY = "_renewed_at"
+
+
+class SessionRenewalMiddleware:
+    """The idle timeout (``SESSION_COOKIE_AGE``) without a write on every request.
+
+    A session read during the request is saved again, with a new expiry and
+    cookie, when it changed or when it was last renewed ``SESSION_RENEWAL_SECONDS``
+    or more ago; in between, requests only read it. A session therefore ends
+    between ``SESSION_COOKIE_AGE - SESSION_RENEWAL_SECONDS`` and ``SESSION_COOKIE_AGE``
+    after its last request. Placed right after ``SessionMiddleware``, which saves it.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or not session.accessed or session.modified or session.is_empty():
+            return response
+        if int(time.time()) - int(session.get(SESSION_RENEWED_KEY, 0)) >= settings.SESSION_RENEWAL_SECONDS:
+            note_session_renewed(session)
+        return response
+
+
+def note_session_renewed(session: SessionBase) -> None:
+    """Note the renewal in the session, which marks it to be saved (a login notes it too: it saves anyway)."""
+    session[SESSION_RENEWED_KEY] = int(time.time())
 
 
 class SecurityHeadersMiddleware:

@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "portal.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "portal.middleware.SessionRenewalMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # Anonymous pages from the cache: after the language is known, before everything a page for nobody needs.
     "portal.page_cache.PageCacheMiddleware",
@@ -182,7 +183,10 @@ else:
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60, minimum=60)
-SESSION_SAVE_EVERY_REQUEST = True  # idle timeout rather than a fixed lifetime
+# An idle timeout rather than a fixed lifetime: portal.middleware.SessionRenewalMiddleware saves a session
+# again once this often while it is used (not on every request, which would be a database write each).
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_RENEWAL_SECONDS = min(env_int("SESSION_RENEWAL_SECONDS", 60, minimum=1), SESSION_COOKIE_AGE // 2)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

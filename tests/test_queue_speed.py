@@ -20,7 +20,7 @@ from tests.helpers import assert_query_count, get_counting_queries
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
-QUEUE_QUERIES = 12  # tests/approvals/test_workbench.py pins the same, with the services not yet kept
+QUEUE_QUERIES = 9  # tests/approvals/test_workbench.py pins the same, with the services not yet kept
 
 
 @pytest.fixture

@@ -519,7 +519,7 @@ def test_the_bundle_page_has_a_fixed_number_of_queries(bundle, citizen, clerk, o
     url = reverse("bundles:bundle", args=[application.public_id])
     client.get(url)
     _response, queries = get_counting_queries(client, url)
-    assert_query_count(queries, 8)
+    assert_query_count(queries, 5)
 
     # more events on both children: the same queries
     _route()
@@ -527,7 +527,7 @@ def test_the_bundle_page_has_a_fixed_number_of_queries(bundle, citizen, clerk, o
         claim_and_decide(_open_task(child).pk, who, APPROVE)
     _route()
     _response, queries = get_counting_queries(client, url)
-    assert_query_count(queries, 8)
+    assert_query_count(queries, 5)
 
 
 def test_another_citizen_gets_404_on_every_bundle_page(bundle, citizen, other_citizen):

@@ -257,12 +257,12 @@ def test_my_applications_page_has_a_fixed_number_of_queries(item, citizen):
     url = reverse("approvals:mine")
     client.get(url)
     _response, queries = get_counting_queries(client, url)
-    assert_query_count(queries, 10)
+    assert_query_count(queries, 7)
     for _ in range(3):
         submitted(citizen, item)
     actions.application_draft_start(user=citizen, service_code=item.implementation_code)
     _response, queries = get_counting_queries(client, url)
-    assert_query_count(queries, 10)
+    assert_query_count(queries, 7)
 
 
 # --- the counter ----------------------------------------------------------------

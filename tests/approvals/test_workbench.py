@@ -28,7 +28,7 @@ from tests.helpers import assert_query_count, get_counting_queries
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
-QUEUE_QUERIES = 12  # the page's whole cost, whatever the queue's length (pinned below)
+QUEUE_QUERIES = 9  # the page's whole cost, whatever the queue's length (pinned below)
 
 
 @pytest.fixture(autouse=True)

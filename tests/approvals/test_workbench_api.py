@@ -27,7 +27,7 @@ from tests.helpers import assert_query_count, get_counting_queries
 pytestmark = pytest.mark.django_db
 
 TASKS = "/api/v1/workbench/tasks/"
-LIST_QUERIES = 8  # the list's whole cost, whatever the queue's length (pinned below)
+LIST_QUERIES = 5  # the list's whole cost, whatever the queue's length (pinned below)
 
 
 @pytest.fixture(autouse=True)
