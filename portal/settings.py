@@ -341,7 +341,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
+        # DRF's rates and sliding window, kept in a Redis sorted set (one round trip; see portal/api.py).
+        "portal.api.AnonRateThrottle",
         "portal.api.SignedInRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
