@@ -161,6 +161,12 @@ class Application(models.Model):
             models.Index(fields=["acting_for", "-created_at", "-id"], name="approvals_app_enterprise"),
             models.Index(fields=["department", "status"], name="approvals_app_dept_status"),
             models.Index(fields=["draft_expires_at"], name="approvals_app_draft_expiry", condition=Q(status="draft")),
+            # A clerk's counter drafts, the other half of "my applications" (selectors._owner_scope).
+            models.Index(
+                fields=["recorded_by", "-created_at", "-id"],
+                name="approvals_app_counter_drafts",
+                condition=Q(channel="1", status="draft"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
