@@ -341,9 +341,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        # DRF's rates and sliding window, kept in a Redis sorted set (one round trip; see portal/api.py).
-        "portal.api.AnonRateThrottle",
-        "portal.api.SignedInRateThrottle",
+        # DRF's rates and sliding window, kept in a Redis sorted set (one round trip; see portal/throttling.py).
+        "portal.throttling.AnonRateThrottle",
+        "portal.throttling.SignedInRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_ANON_RATE", "120/minute"),
