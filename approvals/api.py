@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -72,13 +73,16 @@ class DepartmentReferenceSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
 
 
-# Shared, unbound: they format as the serializers' own fields do (the current time zone, ISO 8601).
-DATETIME = serializers.DateTimeField()
+# Shared, unbound: it formats as the serializers' own fields do (ISO 8601).
 DATE = serializers.DateField()
 
 
 def _datetime(value: datetime.datetime | None) -> str | None:
-    return None if value is None else DATETIME.to_representation(value)
+    """As DRF's ``DateTimeField`` writes it (ISO 8601 in the current time zone, UTC as "Z"), without its field."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _status_display(status: str) -> str:
