@@ -247,17 +247,7 @@ def application_draft_start(
         application.applicant_id_hash = crypto.keyed_hash(child.id_number, purpose=ID_NUMBER_HASH_PURPOSE)
         application.applicant_id_encrypted = crypto.encrypt(child.id_number)
         application.applicant_id_masked = child.id_number_masked
-        application.save(
-            update_fields=[
-                "is_for_minor",
-                "applicant_name",
-                "applicant_id_type",
-                "applicant_id_hash",
-                "applicant_id_encrypted",
-                "applicant_id_masked",
-                "updated_at",
-            ]
-        )
+        application.save(update_fields=["is_for_minor", *APPLICANT_SNAPSHOT_FIELDS, "updated_at"])
         record_event(
             application,
             Event.CREATED,
@@ -811,11 +801,7 @@ def _application_submit(
             "submitted_at",
             "draft_expires_at",
             "data",
-            "applicant_name",
-            "applicant_id_type",
-            "applicant_id_hash",
-            "applicant_id_encrypted",
-            "applicant_id_masked",
+            *APPLICANT_SNAPSHOT_FIELDS,
             "updated_at",
         ]
     )
@@ -835,6 +821,16 @@ def _application_submit(
             user=user, key=idempotency_key, request_hash=request_hash, application=application, response=response
         )
     return application, response
+
+
+# Who the applicant was when the application was made for them (the snapshot the record keeps).
+APPLICANT_SNAPSHOT_FIELDS = (
+    "applicant_name",
+    "applicant_id_type",
+    "applicant_id_hash",
+    "applicant_id_encrypted",
+    "applicant_id_masked",
+)
 
 
 def _snapshot_applicant(application: Application, user: User) -> None:

@@ -192,15 +192,19 @@ class _Writes:
 # --- where tasks go ----------------------------------------------------------------
 
 
-def _applicant_region(application: Application) -> Region:
-    """The applicant's county: their registered household's, else the implementing department's region."""
+def _household_region_code(application: Application) -> str | None:
+    """The region code of the applicant's registered household, as the form recorded it."""
     for value in application.data.values():
         if isinstance(value, dict) and isinstance(value.get("region"), str):
-            region = Region.objects.filter(code=value["region"]).first()
-            if region is not None:
-                return region
-            break
-    return application.department.region
+            return str(value["region"])
+    return None
+
+
+def _applicant_region(application: Application) -> Region:
+    """The applicant's county: their registered household's, else the implementing department's region."""
+    code = _household_region_code(application)
+    region = Region.objects.filter(code=code).first() if code is not None else None
+    return region if region is not None else application.department.region
 
 
 def _region_at(region: Region, level: int) -> Region | None:
@@ -227,13 +231,6 @@ def resolve_department(application: Application, rule: dict[str, Any]) -> tuple[
         return application.department, ""
     # The catalogue named a department this region does not have: its implementing department takes the task.
     return application.department, _("No department of the named kind here; the implementing department handles it.")
-
-
-def _household_region_code(application: Application) -> str | None:
-    for value in application.data.values():
-        if isinstance(value, dict) and isinstance(value.get("region"), str):
-            return str(value["region"])
-    return None
 
 
 def _resolved(application: Application, rule: dict[str, Any], writes: _Writes) -> tuple[Department, str]:

@@ -127,6 +127,7 @@ def tracked_application(*, number: str, password: str) -> Application | None:
     # Every key still accepted (a rotated key keeps old passwords working), each compared in constant time.
     stored = application.query_password_hash.encode()
     candidates = crypto.keyed_hashes(f"{number}:{password}", purpose=QUERY_PASSWORD_PURPOSE)
+    # A list, not a generator: every key is compared, whichever matches (no early exit to time).
     if not any([hmac.compare_digest(stored, candidate.encode()) for candidate in candidates]):  # noqa: C419
         return None
     return application

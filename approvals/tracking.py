@@ -12,17 +12,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-import redis
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.base import BaseCache
-from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from approvals import selectors
 from approvals.models import Application, ApplicationEvent
+from portal.cache import redis_client
 
 
 @dataclass(frozen=True)
@@ -43,12 +42,12 @@ def _count(key: str, window: int, *, also_read: str = "") -> tuple[int, int]:
     asked for). On Redis this is one round trip, the request's whole share of the guessing limits.
     """
     backend = caches[DEFAULT_CACHE_ALIAS]
-    if not isinstance(backend, RedisCache):  # the embedded setup's in-memory cache
+    # Django's cache API sends one command per call; its Redis client can send several at once.
+    client = redis_client()
+    if client is None:  # the embedded setup's in-memory cache
         other = int(backend.get(also_read) or 0) if also_read else 0
         return _count_with_cache_calls(backend, key, window), other
     counter = backend.make_and_validate_key(key)
-    # Django's cache API sends one command per call; its Redis client can send several at once.
-    client: redis.Redis = backend._cache.get_client(counter, write=True)  # type: ignore[attr-defined]
     # MULTI/EXEC: the counter cannot expire between its start and its increment (it would then never expire).
     pipeline = client.pipeline(transaction=True)
     pipeline.set(counter, 0, ex=window, nx=True)

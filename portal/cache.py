@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
@@ -34,3 +35,15 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = _SharedClients
+
+
+def redis_client(alias: str = DEFAULT_CACHE_ALIAS) -> Any | None:
+    """The redis-py client behind a cache (None when it is not on Redis), shared as the cache's own calls share it.
+
+    For what needs several commands in one round trip, a pipeline or a script; keys
+    are made with the cache's ``make_and_validate_key``.
+    """
+    backend = caches[alias]
+    if not isinstance(backend, DjangoRedisCache):
+        return None
+    return backend._cache.get_client(write=True)  # type: ignore[attr-defined]  # Django's own client, not public

@@ -10,9 +10,10 @@ import secrets
 from typing import Any
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
-from django.core.cache.backends.redis import RedisCache
 from rest_framework import throttling as drf_throttling
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+
+from portal.cache import redis_client
 
 # One round trip, atomic: drop what left the window, count what is in it, and note this request when allowed.
 # Returns {1, 0} when allowed, {0, the oldest request's time} when not (so the caller can say when to retry).
@@ -44,15 +45,14 @@ class _SlidingLogOnRedis(SimpleRateThrottle):
     duration: int
 
     def allow_request(self, request: Any, view: Any) -> bool:
-        backend = caches[DEFAULT_CACHE_ALIAS]
-        if self.rate is None or not isinstance(backend, RedisCache):
+        client = redis_client()
+        if self.rate is None or client is None:
             return bool(super().allow_request(request, view))
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
         self.now = self.timer()
-        key = backend.make_and_validate_key(f"{self.key}:log")
-        client = backend._cache.get_client(key, write=True)  # type: ignore[attr-defined]  # Django's own client
+        key = caches[DEFAULT_CACHE_ALIAS].make_and_validate_key(f"{self.key}:log")
         script = _scripts.get(id(client))
         if script is None:
             script = _scripts[id(client)] = client.register_script(_SLIDING_LOG)

@@ -82,13 +82,10 @@ def search_items(
     nothing and is searched fuzzily; two more for a "did you mean" when that finds
     nothing either; and one more per search when the page is past the end.
     """
-    text = normalise_query(query)
-    if not text or not query_plan([text]).tokens:
+    prepared = _prepared(query, queryset)
+    if prepared is None:
         return _EMPTY
-    base = queryset if queryset is not None else ServiceItem.objects.all()
-    if base.query.is_empty():
-        return _EMPTY
-    readings = [text, *_synonym_readings(text, using=base.db)]
+    text, readings, base = prepared
     return _search(text, readings, base=base, offset=offset, limit=limit)
 
 
@@ -105,16 +102,13 @@ def cached_search_items(
     than the rest of its page. The index changes only with the catalogue (every
     reindex is followed by ``catalogue_changed``), so the key carries the catalogue
     generation; synonyms apply at query time, so they are read on every search
-    and the readings they give are part of the key. Runs the synonyms query only
-    when the results are in the cache.
+    and the readings they give are part of the key. A hit runs the synonyms query
+    only.
     """
-    text = normalise_query(query)
-    if not text or not query_plan([text]).tokens:
+    prepared = _prepared(query, queryset)
+    if prepared is None:
         return _EMPTY
-    base = queryset if queryset is not None else ServiceItem.objects.all()
-    if base.query.is_empty():
-        return _EMPTY
-    readings = [text, *_synonym_readings(text, using=base.db)]
+    text, readings, base = prepared
     within_sql, within_params = base.query.sql_with_params()
     described = repr((readings, base.db, within_sql, within_params, max(offset, 0), max(limit, 0)))
     digest = hashlib.sha256(described.encode()).hexdigest()[:32]
@@ -124,6 +118,19 @@ def cached_search_items(
         results = _search(text, readings, base=base, offset=offset, limit=limit)
         cache.set(key, results, timeout=SEARCH_CACHE_SECONDS)
     return results
+
+
+def _prepared(
+    query: str, queryset: QuerySet[ServiceItem] | None
+) -> tuple[str, list[str], QuerySet[ServiceItem]] | None:
+    """The normalised query, its readings (itself and its synonyms') and the items searched; None: nothing to find."""
+    text = normalise_query(query)
+    if not text or not query_plan([text]).tokens:
+        return None
+    base = queryset if queryset is not None else ServiceItem.objects.all()
+    if base.query.is_empty():
+        return None
+    return text, [text, *_synonym_readings(text, using=base.db)], base
 
 
 def _search(text: str, readings: list[str], *, base: QuerySet[ServiceItem], offset: int, limit: int) -> SearchResults:

@@ -58,23 +58,36 @@ def test_a_signed_in_visitor_never_gets_or_fills_the_shared_page(guide_url):
     assert logout not in anonymous.content.decode()
 
 
-def test_a_hit_costs_one_round_trip_to_the_cache(guide_url, monkeypatch):
-    # given
+class CountingCache:
+    """The cache, noting the name of each call made through it."""
+
+    def __init__(self, cache: object) -> None:
+        self.cache = cache
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        self.calls.append(name)
+        return getattr(self.cache, name)
+
+
+@pytest.fixture
+def counting_cache(monkeypatch) -> CountingCache:
+    """The page cache's calls to the cache, counted."""
     from portal import page_cache
+
+    counting = CountingCache(page_cache.cache)
+    monkeypatch.setattr(page_cache, "cache", counting)
+    return counting
+
+
+def test_a_hit_costs_one_round_trip_to_the_cache(guide_url, counting_cache, monkeypatch):
+    # given
     from services import selectors
 
     Client().get(guide_url)
-    calls: list[str] = []
-    real_cache = page_cache.cache
-
-    class Counting:
-        def __getattr__(self, name: str) -> object:
-            calls.append(name)
-            return getattr(real_cache, name)
-
-    counting = Counting()
-    monkeypatch.setattr(page_cache, "cache", counting)
-    monkeypatch.setattr(selectors, "cache", counting)
+    counting_cache.calls.clear()
+    monkeypatch.setattr(selectors, "cache", counting_cache)  # the catalogue's generation is read with the page
+    calls = counting_cache.calls
     # when
     hit = Client().get(guide_url)
     # then: the generation and the page are read together
@@ -105,18 +118,8 @@ def test_a_visitor_with_a_session_cookie_is_not_answered_from_the_cache(guide_ur
     assert "X-Page-Cache" not in response
 
 
-def test_pages_that_are_not_kept_never_ask_the_page_cache(guide_url, monkeypatch):
-    from portal import page_cache
-
-    calls: list[str] = []
-    real_cache = page_cache.cache
-
-    class Counting:
-        def __getattr__(self, name: str) -> object:
-            calls.append(name)
-            return getattr(real_cache, name)
-
-    monkeypatch.setattr(page_cache, "cache", Counting())
+def test_pages_that_are_not_kept_never_ask_the_page_cache(guide_url, counting_cache):
+    calls = counting_cache.calls
 
     assert Client().get("/services/departments/").status_code == 200
     assert Client().get("/no-such-page/").status_code == 404
