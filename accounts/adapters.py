@@ -13,7 +13,7 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import actions
@@ -21,6 +21,7 @@ from accounts.models import User
 from accounts.sms import get_sms_sender
 from datahub.identity import normalize_phone
 from portal import crypto
+from portal.addresses import client_address
 from portal.errors import DomainError
 
 
@@ -101,6 +102,10 @@ class PhoneField(forms.CharField):
 
 class AccountAdapter(DefaultAccountAdapter):
     """Mobile numbers live on ``User.phone``/``User.phone_verified``; codes go out through the SMS sender."""
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The client's address as every limit of the portal reads it (``TRUSTED_PROXY_COUNT``)."""
+        return client_address(request)
 
     def phone_form_field(self, **kwargs: Any) -> Any:
         return PhoneField(**kwargs)

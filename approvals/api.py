@@ -36,6 +36,7 @@ from approvals import actions, selectors, tracking
 from approvals.materials import material_states
 from approvals.models import Application, ApplicationEvent, Attachment, Channel, WorkflowTask
 from portal import crypto
+from portal.addresses import client_address
 from portal.api import StableCursorPagination
 from portal.errors import DomainError, NotFound
 from services.models import ServiceItem
@@ -615,7 +616,7 @@ class Track(APIView):
         outcome = tracking.track(
             number=serializer.validated_data["number"],
             password=serializer.validated_data["password"],
-            address=tracking.client_address(request),
+            address=client_address(request),
         )
         if outcome.is_limited:
             raise TooManyAttempts(outcome.message, wait=settings.TRACK_LOCKOUT_SECONDS)

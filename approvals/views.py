@@ -29,6 +29,7 @@ from approvals.materials import material_states, wallet
 from approvals.models import Application, Channel, WorkflowTask
 from datahub.identity import IdentityType
 from portal import crypto
+from portal.addresses import client_address
 from portal.errors import DomainError, NotFound, PermissionDenied
 from services.models import Department, ServiceItem
 
@@ -601,7 +602,7 @@ def track(request: HttpRequest) -> HttpResponse:
         number = request.POST.get("number", "").strip().upper()
         password = request.POST.get("password", "").strip()
         context["number"] = number
-        outcome = tracking.track(number=number, password=password, address=tracking.client_address(request))
+        outcome = tracking.track(number=number, password=password, address=client_address(request))
         if outcome.application is None:
             context["problem"] = outcome.message
             status = 429 if outcome.is_limited else 404

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from portal import limits
 from portal.models import WorkerPing
 from portal.queueing import send_task_on_commit
 
@@ -37,3 +38,8 @@ def worker_pings_prune() -> int:
     """Delete pings older than a day; they only matter while a check waits."""
     deleted, _ = WorkerPing.objects.filter(sent_at__lt=timezone.now() - PING_RETENTION).delete()
     return deleted
+
+
+def rate_counters_prune() -> int:
+    """Delete limit counters whose windows ended (only the embedded setup keeps them in the database)."""
+    return limits.sweep_expired()

@@ -37,6 +37,15 @@ def env_required(name: str, reason: str) -> str:
     return value
 
 
+def missing_settings(required: dict[str, str]) -> None:
+    """Stop with one message naming every variable of ``required`` (name: what it is for) that is not set."""
+    missing = [f"{name} ({purpose})" for name, purpose in required.items() if _raw(name) is None]
+    if missing:
+        raise ImproperlyConfigured(
+            "DEBUG is off, and these settings must come from the environment: " + "; ".join(missing) + "."
+        )
+
+
 def env_bool(name: str, default: bool) -> bool:
     """true/false, yes/no, on/off or 1/0, in any case."""
     value = _raw(name)

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 
+from portal.addresses import client_address
 from portal.errors import DomainError, NotFound
 
 request_logger = logging.getLogger("portal.request")
@@ -47,6 +48,7 @@ class RequestLogMiddleware:
             response.status_code,
             extra={
                 "request_id": request_id,
+                "client": client_address(request),
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,

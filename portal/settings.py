@@ -17,13 +17,25 @@ from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
 from portal.crypto import parse_keys
-from portal.env import env_bool, env_choice, env_int, env_list, env_required, env_str, env_url
-from portal.signing_keys import parse_rsa_private_key
+from portal.env import env_bool, env_choice, env_int, env_list, env_required, env_str, env_url, missing_settings
+from portal.signing_keys import development_rsa_key, parse_rsa_private_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
 
 DEBUG = env_bool("DEBUG", False)
+
+# With DEBUG off, these must come from the environment; every missing one is named in one message, so an operator
+# does not find them one start at a time.
+if not DEBUG:
+    missing_settings(
+        {
+            "SECRET_KEY": "signs sessions and tokens",
+            "FIELD_ENCRYPTION_KEY": "encrypts identity numbers and other personal data",
+            "ALLOWED_HOSTS": "the host names the portal answers to",
+            "IDP_OIDC_PRIVATE_KEY": "signs the ID tokens given to departments' systems",
+        }
+    )
 
 if DEBUG:
     # Only for local runs: never a production secret, and refused when DEBUG is off.
@@ -46,15 +58,17 @@ if FIELD_ENCRYPTION_KEY:
     parse_keys(FIELD_ENCRYPTION_KEY)  # a malformed key stops the start, not the first write
 
 # Signs the ID tokens of the OpenID Connect provider (departments' systems log users in through the portal):
-# an RSA private key in PEM ("\n" may stand for the line breaks). Without one in DEBUG, OIDC logins fail.
+# an RSA private key in PEM ("\n" may stand for the line breaks). Without one in DEBUG, a development key is made
+# once under VAR_DIR and kept there, so local OIDC logins work and survive restarts.
 if DEBUG:
     IDP_OIDC_PRIVATE_KEY = (env_str("IDP_OIDC_PRIVATE_KEY", "") or "").replace("\\n", "\n")
+    if not IDP_OIDC_PRIVATE_KEY:
+        IDP_OIDC_PRIVATE_KEY = development_rsa_key(VAR_DIR / "oidc-development-key.pem")
 else:
     IDP_OIDC_PRIVATE_KEY = env_required(
         "IDP_OIDC_PRIVATE_KEY", "it signs the ID tokens given to departments' systems, and DEBUG is off"
     ).replace("\\n", "\n")
-if IDP_OIDC_PRIVATE_KEY:
-    parse_rsa_private_key(IDP_OIDC_PRIVATE_KEY)  # a malformed key stops the start, not the first login
+parse_rsa_private_key(IDP_OIDC_PRIVATE_KEY)  # a malformed key stops the start, not the first login
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -179,9 +193,22 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
+    # The embedded setup runs several processes (web workers, the Celery worker): what one of them caches, counts or
+    # deletes must hold for all, so the cache is a folder under VAR_DIR that all share, and sessions live in the
+    # database alone (a per-process copy would outlive a logout in another process). Limits count in the database
+    # (portal.limits).
+    CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.SharedFileCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "TIMEOUT": 300,
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    # Sessions are read from Redis and kept in the database, so a restart of Redis logs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60, minimum=60)
 # An idle timeout rather than a fixed lifetime: portal.middleware.SessionRenewalMiddleware saves a session
 # again once this often while it is used (not on every request, which would be a database write each).
@@ -316,11 +343,17 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     # Only behind a proxy that sets this header itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+# How many reverse proxies stand between clients and the web server, each appending to X-Forwarded-For: the client's
+# address is the entry the nearest one wrote (portal.addresses). 0 reads the socket and ignores the header, which any
+# client can write. Every limit, lock-out and log line uses this one address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_PROXY else 0, minimum=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT  # allauth's own reading; the account adapter uses ours
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; object-src 'none'"
 )
@@ -341,6 +374,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # the throttles read portal.addresses; this keeps DRF's own reading the same
         # DRF's rates and sliding window, kept in a Redis sorted set (one round trip; see portal/throttling.py).
         "portal.throttling.AnonRateThrottle",
         "portal.throttling.SignedInRateThrottle",
@@ -428,6 +462,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-worker-pings": {
         "task": "portal.tasks.sweep_worker_pings",
+    "sweep-rate-counters": {"task": "portal.tasks.sweep_rate_counters", "schedule": crontab(minute="29")},
         "schedule": crontab(minute="17", hour="3"),
     },
     "sweep-enterprise-representatives": {

@@ -13,6 +13,8 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from rest_framework import throttling as drf_throttling
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
+from portal import limits
+from portal.addresses import client_address
 from portal.cache import redis_client
 
 # One round trip, atomic: drop what left the window, count what is in it, and note this request when allowed.
@@ -36,18 +38,25 @@ class _SlidingLogOnRedis(SimpleRateThrottle):
     """DRF's sliding window (every allowed request's time, for the rate's duration), kept in Redis.
 
     DRF keeps the times as one list in the cache, read and written whole by every
-    request: its cost grows with the rate. On Redis the times are a sorted set that
-    a script trims, counts and adds to in one round trip; elsewhere (the embedded
-    setup's in-memory cache) DRF's own way is used.
+    request: its cost grows with the rate, and two processes at once lose each
+    other's requests. On Redis the times are a sorted set that a script trims,
+    counts and adds to in one round trip; without Redis (the embedded setup) a
+    fixed window is counted in the database (``portal.limits``).
     """
 
     num_requests: int  # set by DRF from the rate
     duration: int
 
+    def get_ident(self, request: Any) -> str:
+        """The client's address as every limit reads it (``TRUSTED_PROXY_COUNT``), not DRF's own reading."""
+        return client_address(request)
+
     def allow_request(self, request: Any, view: Any) -> bool:
+        if self.rate is None:
+            return True
         client = redis_client()
-        if self.rate is None or client is None:
-            return bool(super().allow_request(request, view))
+        if client is None:
+            return self._allow_by_shared_counter(request, view)
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
@@ -60,8 +69,24 @@ class _SlidingLogOnRedis(SimpleRateThrottle):
         self.oldest = None if allowed else float(oldest)
         return bool(allowed)
 
+    def _allow_by_shared_counter(self, request: Any, view: Any) -> bool:
+        """Without Redis: a fixed window counted in the database, which every process of the embedded setup shares.
+
+        (DRF's own way keeps the request times in the cache, read and written whole: two processes at once
+        would each count without the other.)
+        """
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        counted, _ = limits.count(self.key, window=self.duration)
+        self.retry_after: float | None = counted.seconds_left if counted.value > self.num_requests else None
+        return self.retry_after is None
+
     def wait(self) -> float | None:
-        """Seconds until the oldest request in the window leaves it (the ``Retry-After`` of a refusal)."""
+        """Seconds until a request will be allowed again (the ``Retry-After`` of a refusal)."""
+        retry_after: float | None = getattr(self, "retry_after", None)
+        if retry_after is not None:
+            return retry_after
         oldest: float | None = getattr(self, "oldest", None)
         if oldest is None:
             return super().wait()

@@ -67,10 +67,38 @@ def _import_settings(**env: str) -> subprocess.CompletedProcess[str]:
     return run_python("-c", "import portal.settings", **env)
 
 
-def test_settings_refuse_to_start_without_a_secret_when_debug_is_off():
+def test_settings_name_every_missing_production_setting_in_one_message():
     result = _import_settings(DEBUG="false")
+
     assert result.returncode != 0
-    assert "SECRET_KEY must be set" in result.stderr
+    message = result.stderr.strip().splitlines()[-1]
+    assert "DEBUG is off, and these settings must come from the environment:" in message
+    for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "ALLOWED_HOSTS", "IDP_OIDC_PRIVATE_KEY"):
+        assert f"{name} (" in message
+
+
+def test_settings_name_only_what_is_missing():
+    result = _import_settings(DEBUG="false", SECRET_KEY="x" * 60, ALLOWED_HOSTS="zwfw.example.gov.cn")
+
+    message = result.stderr.strip().splitlines()[-1]
+    assert "FIELD_ENCRYPTION_KEY (" in message
+    assert "IDP_OIDC_PRIVATE_KEY (" in message
+    assert "SECRET_KEY (" not in message
+    assert "ALLOWED_HOSTS (" not in message
+
+
+def test_debug_runs_make_an_oidc_key_once_and_keep_it(tmp_path):
+    script = "from django.conf import settings; import portal.settings as s; print(s.IDP_OIDC_PRIVATE_KEY)"
+
+    first = run_python("-c", script, DEBUG="true", VAR_DIR=str(tmp_path))
+    second = run_python("-c", script, DEBUG="true", VAR_DIR=str(tmp_path))
+
+    assert first.returncode == 0, first.stderr
+    assert "BEGIN PRIVATE KEY" in first.stdout
+    assert first.stdout == second.stdout
+    key_file = tmp_path / "oidc-development-key.pem"
+    assert key_file.read_text() == first.stdout.rstrip("\n") + "\n"
+    assert key_file.stat().st_mode & 0o777 == 0o600
 
 
 def test_settings_refuse_a_malformed_database_url():

@@ -206,7 +206,7 @@ def test_production_settings_refuse_to_start_without_a_signing_key():
     result = run_python("manage.py", "check", **env)
 
     assert result.returncode != 0
-    assert "IDP_OIDC_PRIVATE_KEY must be set" in result.stderr
+    assert "IDP_OIDC_PRIVATE_KEY (signs the ID tokens" in result.stderr
 
 
 def test_production_settings_refuse_a_key_that_is_not_rsa():

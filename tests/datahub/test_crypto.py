@@ -143,7 +143,7 @@ def _import_settings(**env: str):
 def test_settings_refuse_to_start_without_an_encryption_key_when_debug_is_off():
     result = _import_settings(FIELD_ENCRYPTION_KEY="")
     assert result.returncode != 0
-    assert "FIELD_ENCRYPTION_KEY must be set" in result.stderr
+    assert "FIELD_ENCRYPTION_KEY (encrypts identity numbers" in result.stderr
 
 
 def test_settings_refuse_to_start_with_a_malformed_encryption_key():
