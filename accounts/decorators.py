@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 
-from accounts.selectors import has_totp, is_staff_member
+from accounts.selectors import has_totp, is_platform_admin, is_staff_member
 
 View = Callable[..., HttpResponseBase]
 
@@ -40,6 +40,23 @@ def staff_member_required_with_mfa(view: View) -> View:
         response = staff_mfa_response(request)
         if response is not None:
             return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def platform_admin_required_with_mfa(view: View) -> View:
+    """Decorate a page for platform admins (superusers) with TOTP; other staff and citizens are told nothing (404)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = staff_mfa_response(request)
+        if response is not None:
+            if request.user.is_authenticated and not is_platform_admin(request.user):
+                raise Http404
+            return response
+        if not is_platform_admin(request.user):
+            raise Http404
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -74,6 +74,18 @@ def has_totp(user: AbstractBaseUser | AnonymousUser) -> bool:
     return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
 
 
+def needs_enrolment_code(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """A staff member without any authenticator yet: their first one needs an enrolment code, not the password alone."""
+    from allauth.mfa.models import Authenticator
+
+    return is_staff_member(user) and not Authenticator.objects.filter(user_id=user.pk).exists()
+
+
+def is_platform_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """A platform administrator (superuser): the Django admin's catalogue, accounts and settings are theirs."""
+    return bool(user.is_authenticated and getattr(user, "is_superuser", False))
+
+
 def user_for_owner(user: AbstractBaseUser | AnonymousUser) -> User:
     """The logged-in user's own row, fresh from the database."""
     if not user.is_authenticated or user.pk is None:

@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from accounts import actions, face_check, selectors
-from accounts.decorators import staff_member_required_with_mfa
+from accounts.decorators import platform_admin_required_with_mfa, staff_member_required_with_mfa
 from accounts.forms import (
     AgentAuthoriseForm,
     AgentRevokeForm,
@@ -66,6 +66,7 @@ def me(request: HttpRequest) -> HttpResponse:
         "has_totp": selectors.has_totp(user),
         "is_staff_member": selectors.is_staff_member(user),
         "enterprises": selectors.enterprises_acting_for(user),
+        "is_platform_admin": selectors.is_platform_admin(user),
         "acting_for": selectors.acting_for(request),
     }
     return render(request, "accounts/me.html", context)
@@ -252,10 +253,13 @@ def privacy_consent(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@staff_member_required_with_mfa
+@platform_admin_required_with_mfa
 @require_http_methods(["GET"])
 def sms_outbox(request: HttpRequest) -> HttpResponse:
-    """The demo SMS outbox: what the demo sender would have texted, numbers masked, codes readable."""
+    """The demo SMS outbox: what the demo sender would have texted, numbers masked, codes readable.
+
+    Platform admins only: the codes in it would let a clerk take over anyone's sign-up or number.
+    """
     messages_sent = [
         {"phone": mask_phone(message.phone), "text": message.text, "sent_at": message.sent_at}
         for message in selectors.sms_outbox_latest()

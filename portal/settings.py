@@ -277,6 +277,8 @@ MFA_ADAPTER = "accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "一网通办"
 # Sessions are recorded at login; tracking every request would cost a write per page view.
+# The demo sender with DEBUG off is an error of `check --deploy` unless allowed here (a demo installation).
+SMS_DEMO_ALLOWED = env_bool("SMS_DEMO_ALLOWED", False)
 USERSESSIONS_TRACK_ACTIVITY = False
 # allauth's headless API (/_allauth/) for the mobile app (session token in X-Session-Token) and single-page
 # front ends; the portal keeps its own HTML pages, so e-mail links keep pointing at them (no FRONTEND_URLS).

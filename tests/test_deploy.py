@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "CSRF_TRUSTED_ORIGINS": "https://zwfw.example.gov.cn",
     "BEHIND_PROXY": "true",
     "IDP_OIDC_PRIVATE_KEY": os.environ["IDP_OIDC_PRIVATE_KEY"],  # the test key of tests/settings.py
+    "SMS_SENDER": "tests.accounts.sms_gateway.GatewaySmsSender",  # a gateway, not the demo outbox
 }
 
 
@@ -31,6 +32,40 @@ def test_check_deploy_complains_when_https_is_switched_off():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV, HTTPS="false")
     assert result.returncode != 0
     assert "security.W008" in result.stderr  # SECURE_SSL_REDIRECT
+
+
+def test_check_deploy_refuses_the_demo_sms_sender():
+    env = {**PRODUCTION_ENV, "SMS_SENDER": "accounts.sms.ConsoleOutboxSmsSender"}
+
+    result = _manage("check", "--deploy", **env)
+
+    assert result.returncode != 0
+    assert "accounts.E001" in result.stderr
+    assert "SMS_SENDER is the demo sender" in result.stderr
+
+
+def test_check_deploy_refuses_the_default_sms_sender_when_none_is_set():
+    env = {name: value for name, value in PRODUCTION_ENV.items() if name != "SMS_SENDER"}
+
+    result = _manage("check", "--deploy", **env)
+
+    assert result.returncode != 0
+    assert "accounts.E001" in result.stderr
+
+
+def test_check_deploy_allows_the_demo_sms_sender_when_told_to():
+    env = {**PRODUCTION_ENV, "SMS_SENDER": "accounts.sms.ConsoleOutboxSmsSender", "SMS_DEMO_ALLOWED": "true"}
+
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **env)
+
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_check_deploy_refuses_an_sms_sender_that_cannot_be_imported():
+    result = _manage("check", "--deploy", **{**PRODUCTION_ENV, "SMS_SENDER": "accounts.sms.NoSuchSender"})
+
+    assert result.returncode != 0
+    assert "accounts.E002" in result.stderr
 
 
 def test_json_logs_are_one_object_per_line():

@@ -156,9 +156,26 @@ def test_the_outbox_is_not_found_for_a_citizen(client, citizen):
     assert client.get("/me/sms-outbox/").status_code == 404
 
 
-def test_the_outbox_asks_staff_without_totp_to_enrol_first(client, department):
-    clerk = staff_member("clerk-no-totp@example.com", department)
+def test_the_outbox_is_not_found_for_a_clerk_even_with_totp(client, department):
+    ConsoleOutboxSmsSender().send(phone=PHONE, text="【一网通办】您的验证码是 123456，10 分钟内有效。")
+    clerk = staff_member("clerk-outbox@example.com", department)
+    enroll_totp(clerk)
     client.force_login(clerk)
+
+    response = client.get("/me/sms-outbox/")
+
+    assert response.status_code == 404
+    assert "123456" not in response.content.decode()
+
+
+def test_the_outbox_is_not_found_for_a_clerk_without_totp(client, department):
+    client.force_login(staff_member("clerk-no-totp@example.com", department))
+
+    assert client.get("/me/sms-outbox/").status_code == 404
+
+
+def test_the_outbox_asks_a_platform_admin_without_totp_to_enrol_first(client):
+    client.force_login(email_user("root@example.com", is_staff=True, is_superuser=True))
 
     response = client.get("/me/sms-outbox/")
 
@@ -166,11 +183,11 @@ def test_the_outbox_asks_staff_without_totp_to_enrol_first(client, department):
     assert response["Location"] == "/accounts/2fa/totp/activate/"
 
 
-def test_staff_with_totp_see_masked_numbers_and_readable_codes(client, department):
+def test_a_platform_admin_with_totp_sees_masked_numbers_and_readable_codes(client):
     ConsoleOutboxSmsSender().send(phone=PHONE, text="【一网通办】您的验证码是 123456，10 分钟内有效。")
-    clerk = staff_member("clerk-outbox@example.com", department)
-    enroll_totp(clerk)
-    client.force_login(clerk)
+    admin = email_user("root@example.com", is_staff=True, is_superuser=True)
+    enroll_totp(admin)
+    client.force_login(admin)
 
     response = client.get("/me/sms-outbox/")
 
