@@ -6,7 +6,10 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from allauth.account.adapter import DefaultAccountAdapter, get_adapter
+from allauth.account.internal.stagekit import clear_login
 from allauth.account.stages import PhoneVerificationStage
+from allauth.core.exceptions import ImmediateHttpResponse, RateLimited
+from allauth.core.ratelimit import respond_429
 from allauth.idp.oidc.adapter import DefaultOIDCAdapter
 from allauth.idp.oidc.models import Client
 from allauth.mfa.adapter import DefaultMFAAdapter
@@ -161,4 +164,13 @@ class SignupPhoneVerificationStage(PhoneVerificationStage):
     def handle(self) -> tuple[HttpResponse | None, bool]:
         if not self.login.signup:
             return None, True
-        return super().handle()
+        try:
+            return super().handle()
+        except RateLimited:
+            # The signup form checks allauth's SMS limit first; a sign-up that raced past it (or came through
+            # the app API) is undone rather than left as an account whose number could get no code.
+            user = self.login.user
+            if user is not None and user.pk is not None:
+                actions.user_delete_unfinished_signup(user_id=user.pk)
+            clear_login(self.request)
+            raise ImmediateHttpResponse(respond_429(self.request)) from None

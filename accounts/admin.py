@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts import actions
-from accounts.models import AgentAuthorisation, Enterprise, EnterpriseEvent, StaffMembership, User
+from accounts import actions, selectors
+from accounts.models import AgentAuthorisation, Enterprise, EnterpriseEvent, StaffEnrolmentCode, StaffMembership, User
+from portal.errors import DomainError
 
 
 class StaffMembershipInline(admin.TabularInline):
@@ -61,6 +63,24 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     inlines = (StaffMembershipInline,)
+    actions = ("issue_enrolment_code",)
+
+    @admin.action(description=_("Issue a TOTP enrolment code"), permissions=["issue_enrolment_code"])
+    def issue_enrolment_code(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """A staff member's first authenticator needs this code; it is shown here once and stored hashed."""
+        for user in queryset:
+            try:
+                code = actions.staff_enrolment_code_issue(user_id=user.pk, actor=request.user)  # type: ignore[arg-type]
+            except DomainError as error:
+                self.message_user(request, f"{user.email}: {error.message}", messages.ERROR)
+            else:
+                text = _(
+                    "Issued to %(email)s: enrolment code %(code)s. It works once, for 72 hours, and is shown only now."
+                )
+                self.message_user(request, text % {"email": user.email, "code": code}, messages.WARNING)
+
+    def has_issue_enrolment_code_permission(self, request: HttpRequest) -> bool:
+        return selectors.is_platform_admin(request.user)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Memberships removed or moved here end through the action, so the work held there returns."""
@@ -146,3 +166,20 @@ class AgentAuthorisationAdmin(ReadOnlyAdmin):
     list_filter = ("scope",)
     search_fields = ("enterprise__uscc", "enterprise__name", "agent__email")
     list_select_related = ("enterprise", "agent")
+
+
+@admin.register(StaffEnrolmentCode)
+class StaffEnrolmentCodeAdmin(admin.ModelAdmin):
+    """Who was issued an enrolment code, by whom, and whether it was used: the codes themselves are never shown."""
+
+    list_display = ("user", "issued_by", "issued_at", "expires_at", "used_at")
+    list_select_related = ("user", "issued_by")
+    search_fields = ("user__email",)
+    fields = ("user", "issued_by", "issued_at", "expires_at", "used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # issued through the action on users, which shows the code once
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -231,6 +231,33 @@ class SmsOutboxMessage(models.Model):
         return f"{self.phone} {self.sent_at:%Y-%m-%d %H:%M}"
 
 
+class StaffEnrolmentCode(models.Model):
+    """A one-time code a platform admin issues to a staff member for their first authenticator (TOTP).
+
+    Without it, a staff account's password alone would be enough to enrol TOTP and become a clerk.
+    Only a keyed hash of the code is kept; the admin sees the code once, when it is issued.
+    """
+
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="enrolment_codes", verbose_name=_("staff member")
+    )
+    code_hash = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("issued by")
+    )
+    issued_at = models.DateTimeField(_("issued at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("enrolment code")
+        verbose_name_plural = _("enrolment codes")
+        ordering = ["-issued_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.issued_at:%Y-%m-%d %H:%M}"
+
+
 class FaceCheck(models.Model):
     """高级实名 by a face-check provider: one attempt, from its start to the provider's signed result.
 

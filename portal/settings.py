@@ -257,6 +257,8 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = False
 ACCOUNT_LOGOUT_ON_GET = False
+# The code page's "resend" mails a new code (twice at most), within the confirm_email rate limit below.
+ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_RESEND = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_SESSION_REMEMBER = False  # sessions end with the idle timeout below, never "remember me"
 ACCOUNT_PREVENT_ENUMERATION = True
@@ -278,6 +280,8 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "一网通办"
 # Sessions are recorded at login; tracking every request would cost a write per page view.
 # The demo sender with DEBUG off is an error of `check --deploy` unless allowed here (a demo installation).
+# A staff member's first authenticator needs a one-time enrolment code from a platform admin.
+MFA_FORMS = {"activate_totp": "accounts.mfa_forms.StaffActivateTOTPForm"}
 SMS_DEMO_ALLOWED = env_bool("SMS_DEMO_ALLOWED", False)
 USERSESSIONS_TRACK_ACTIVITY = False
 # allauth's headless API (/_allauth/) for the mobile app (session token in X-Session-Token) and single-page

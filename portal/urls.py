@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import allauth_urls
 from accounts import views as accounts_views
 from accounts.decorators import admin_login_redirect
 from portal import views
@@ -32,6 +33,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("services/", include("services.urls")),
+    # The portal's rules at some of allauth's paths (accounts/allauth_views.py), before allauth's own.
+    path("", include("accounts.allauth_urls")),
     path("search/", services_views.search, name="search"),
     path("accounts/", include("allauth.urls")),
     path("workbench/", include("approvals.workbench_urls")),
@@ -40,6 +43,7 @@ urlpatterns += i18n_patterns(
     path("me/messages/", include("interaction.urls")),
     path("me/", include("accounts.urls")),
     path("privacy/", accounts_views.privacy_notice, name="privacy_notice"),
+    path("", include(allauth_urls.page_urlpatterns)),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -244,3 +244,19 @@ def test_an_administrator_registers_a_department_system_in_the_admin(client):
     assert registered.get_redirect_uris() == ["https://minzheng.example.gov.cn/callback"]
     assert registered.get_scopes() == ["openid", "profile"]
     assert registered.secret.startswith("md5$")  # stored hashed (tests hash with MD5); shown once to the admin
+
+
+def test_a_failed_redemption_burns_the_code_so_the_right_verifier_fails_after_it(client, citizen, department_system):
+    client.force_login(citizen)
+    verifier, challenge = pkce_pair()
+    code = authorize(client, department_system, scope="openid", challenge=challenge)
+    client.logout()
+
+    wrong = exchange(client, department_system, code, pkce_pair()[0])
+    right = exchange(client, department_system, code, verifier)
+
+    assert wrong.status_code == 400
+    assert wrong.json()["error"] == "invalid_grant"
+    assert right.status_code == 400
+    assert right.json()["error"] == "invalid_grant"
+    assert "access_token" not in right.json()

@@ -197,3 +197,34 @@ def test_a_platform_admin_with_totp_sees_masked_numbers_and_readable_codes(clien
     assert PHONE not in page
     assert "123456" in page
     assert len(response.context["messages_sent"]) == 1
+
+
+def test_a_signup_over_the_sms_limit_shows_the_wait_and_creates_no_account(client):
+    first = _sign_up_with_phone(client, "zhou@example.com", PHONE)
+    assert first["Location"] == "/accounts/phone/verify/"
+    client.logout()
+
+    response = _sign_up_with_phone(client, "qian@example.com", PHONE)
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == ["phone"]
+    assert re.fullmatch(r"短信发送过于频繁，请 (\d+) 秒后再试。", errors["phone"][0])
+    assert 25 <= int(re.search(r"\d+", errors["phone"][0]).group()) <= 30  # allauth's 1 code per number per 30 s
+    assert not User.objects.filter(email="qian@example.com").exists()
+    assert SmsOutboxMessage.objects.count() == 1
+
+
+def test_a_signup_that_races_past_the_forms_check_is_undone(client, monkeypatch):
+    _sign_up_with_phone(client, "zhou@example.com", PHONE)
+    client.logout()
+    # A second sign-up for the number that passed the form's check in the same instant as the first.
+    monkeypatch.setattr("accounts.phone_forms.wait_seconds", lambda *args, **kwargs: 0)
+
+    response = _sign_up_with_phone(client, "qian@example.com", PHONE)
+
+    assert response.status_code == 429
+    assert not User.objects.filter(email="qian@example.com").exists()
+    assert not EmailAddress.objects.filter(email="qian@example.com").exists()
+    assert "_auth_user_id" not in client.session
+    assert SmsOutboxMessage.objects.count() == 1

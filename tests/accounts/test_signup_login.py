@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
@@ -105,3 +108,58 @@ def test_logout_is_a_post_and_ends_the_session(client):
     assert response.status_code == 302
     assert response["Location"] == "/"
     assert client.get("/me/").status_code == 302
+
+
+def _sign_up(client, email: str = "zhou@example.com"):
+    return client.post(
+        "/accounts/signup/",
+        {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "privacy_consent": "on"},
+    )
+
+
+def _later(monkeypatch, seconds: float) -> None:
+    """Move the clock of allauth's rate limits (and of the wait shown) forward."""
+    now = time.time() + seconds
+    monkeypatch.setattr("time.time", lambda: now)
+
+
+def test_the_code_page_offers_a_resend_button_that_posts_the_resend_action(client):
+    _sign_up(client)
+
+    page = client.get("/accounts/confirm-email/").content.decode()
+
+    assert 'name="action" value="resend"' in page
+    assert "重新发送验证码" in page
+
+
+def test_resend_too_soon_shows_the_wait_and_counts_no_failed_attempt(client):
+    _sign_up(client)
+    first_code = last_mailed_code("zhou@example.com")
+
+    for _press in range(3):
+        response = client.post("/accounts/confirm-email/", {"action": "resend"}, follow=True)
+        assert response.redirect_chain[-1][0] == "/accounts/confirm-email/"
+        page = response.content.decode()
+        assert "该字段是必填项" not in page
+        assert re.search(r"请 \d+ 秒后再重新发送验证码", page), page
+
+    assert len(mail.outbox) == 1
+    response = client.post("/accounts/confirm-email/", {"code": first_code})
+    assert response.status_code == 302
+    assert EmailAddress.objects.get(email="zhou@example.com").verified is True
+
+
+def test_resend_after_the_wait_mails_a_new_code_that_verifies(client, monkeypatch):
+    _sign_up(client)
+    first_code = last_mailed_code("zhou@example.com")
+    _later(monkeypatch, 11)
+
+    response = client.post("/accounts/confirm-email/", {"action": "resend"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/confirm-email/"
+    assert len(mail.outbox) == 2
+    second_code = last_mailed_code("zhou@example.com")
+    assert second_code != first_code
+    assert client.post("/accounts/confirm-email/", {"code": second_code}).status_code == 302
+    assert EmailAddress.objects.get(email="zhou@example.com").verified is True
