@@ -47,8 +47,8 @@ from datahub.identity import (
 )
 from datahub.models import ID_NUMBER_HASH_PURPOSE
 from interaction.actions import notify
-from portal import crypto
-from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
+from portal import crypto, limits
+from portal.errors import Conflict, DomainError, NotFound, PermissionDenied, TooManyAttempts
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +56,15 @@ REAL_NAME_BASIC_PURPOSE = "实名认证（初级）"
 
 
 def user_verify_real_name(
-    *, user_id: int, full_name: str, id_type: str, id_number: str, phone: str, actor: AbstractBaseUser
+    *, user_id: int, full_name: str, id_type: str, id_number: str, phone: str, actor: AbstractBaseUser, address: str
 ) -> User:
     """初级实名: the population registry confirms this name, document and phone; the account reaches level 2.
 
     Refused, changing nothing but the registry's access log, when the document is malformed,
     the registry does not match, the document already belongs to another account, or the
-    account is already verified.
+    account is already verified; and before the registry is asked, when the account or the
+    client address (``address``) has used its attempts (each one a registry read: without a
+    limit, a way to test names against identity numbers).
     """
     full_name = (full_name or "").strip()
     number = normalize_identity_number(id_number)
@@ -89,8 +91,16 @@ def user_verify_real_name(
         user = User.objects.select_for_update().get(pk=user_id)
         if user.real_name_level >= RealNameLevel.BASIC:
             raise Conflict(_("This account is already real-name verified."), code="already_verified")
+    _count_real_name_attempt(user_id=user_id, address=address)
     matches = registries.person_verify(
         name=full_name, id_type=id_type, id_number=number, phone=phone, actor=actor, purpose=REAL_NAME_BASIC_PURPOSE
+    )
+    logger.info(
+        "real-name attempt by user %s from %s: %s",
+        user_id,
+        address,
+        "registry confirms" if matches else "registry does not confirm",
+        extra={"user_id": user_id, "client": address, "outcome": "match" if matches else "mismatch"},
     )
     if not matches:
         raise DomainError(
@@ -102,6 +112,40 @@ def user_verify_real_name(
         )
     return _store_verified_identity(
         user_id=user_id, full_name=full_name, id_type=id_type, number=number, number_hash=number_hash, phone=phone
+    )
+
+
+def _count_real_name_attempt(*, user_id: int, address: str) -> None:
+    """Count one registry check for the account and for the address; refuse (and log) past either limit."""
+    window = settings.REAL_NAME_ATTEMPT_WINDOW_SECONDS
+    by_account, _unused = limits.count(f"real-name:user:{user_id}", window=window)
+    by_address, _unused = limits.count(f"real-name:address:{address}", window=window)
+    over = [
+        counted
+        for counted, limit in (
+            (by_account, settings.REAL_NAME_ATTEMPTS_PER_ACCOUNT),
+            (by_address, settings.REAL_NAME_ATTEMPTS_PER_ADDRESS),
+        )
+        if counted.value > limit
+    ]
+    if not over:
+        return
+    wait = max(int(counted.seconds_left) + 1 for counted in over)
+    logger.warning(
+        "real-name attempt by user %s from %s refused: too many attempts (%s by the account, %s from the address)",
+        user_id,
+        address,
+        by_account.value,
+        by_address.value,
+        extra={"user_id": user_id, "client": address, "outcome": "limited"},
+    )
+    raise TooManyAttempts(
+        _(
+            "Too many verification attempts. For your security, please wait %(minutes)d minutes and try again, "
+            "or verify at a service counter with your identity document."
+        )
+        % {"minutes": max(1, -(-wait // 60))},
+        retry_after=wait,
     )
 
 

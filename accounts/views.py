@@ -34,7 +34,8 @@ from accounts.forms import (
 from accounts.models import FaceCheck, RealNameLevel
 from datahub.identity import mask_name, mask_phone
 from portal import crypto
-from portal.errors import DomainError
+from portal.addresses import client_address
+from portal.errors import DomainError, TooManyAttempts
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +66,8 @@ def me(request: HttpRequest) -> HttpResponse:
         "is_verified": user.real_name_level >= RealNameLevel.BASIC,
         "has_totp": selectors.has_totp(user),
         "is_staff_member": selectors.is_staff_member(user),
-        "enterprises": selectors.enterprises_acting_for(user),
         "is_platform_admin": selectors.is_platform_admin(user),
+        "enterprises": selectors.enterprises_acting_for(user),
         "acting_for": selectors.acting_for(request),
     }
     return render(request, "accounts/me.html", context)
@@ -100,6 +101,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/verify_done.html", {"account": user, "next_url": next_url})
     form = RealNameForm(request.POST or None)
     problem = ""
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             actions.user_verify_real_name(
@@ -109,6 +111,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                 id_number=form.cleaned_data["id_number"],
                 phone=form.cleaned_data["phone"],
                 actor=request.user,  # type: ignore[arg-type]
+                address=client_address(request),
             )
         except DomainError as error:
             # Field problems appear next to their field (and in the summary); the rest at the top.
@@ -117,9 +120,12 @@ def verify(request: HttpRequest) -> HttpResponse:
                     form.add_error(field if field in form.fields else None, message)
             if not error.fields:
                 problem = str(error.message)
+            if isinstance(error, TooManyAttempts):
+                status = error.status
         else:
             return HttpResponseRedirect(next_url or reverse("accounts:me"))
-    return render(request, "accounts/verify.html", {"form": form, "problem": problem, "next_url": next_url}, status=200)
+    context = {"form": form, "problem": problem, "next_url": next_url}
+    return render(request, "accounts/verify.html", context, status=status)
 
 
 def _show_domain_error(form: django_forms.Form, error: DomainError) -> str:

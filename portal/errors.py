@@ -39,3 +39,14 @@ class Conflict(DomainError):
 
     code = "conflict"
     status = 409
+
+
+class TooManyAttempts(DomainError):
+    """A limit on attempts was reached; ``retry_after`` says in how many seconds the next one is allowed."""
+
+    code = "too_many_attempts"
+    status = 429
+
+    def __init__(self, message: str | Promise, *, retry_after: int, code: str | None = None):
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

@@ -192,6 +192,8 @@ if REDIS_URL:
             "TIMEOUT": 300,
         }
     }
+    # Sessions are read from Redis and kept in the database, so a restart of Redis logs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # The embedded setup runs several processes (web workers, the Celery worker): what one of them caches, counts or
     # deletes must hold for all, so the cache is a folder under VAR_DIR that all share, and sessions live in the
@@ -206,8 +208,6 @@ else:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
-    # Sessions are read from Redis and kept in the database, so a restart of Redis logs nobody out.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60, minimum=60)
 # An idle timeout rather than a fixed lifetime: portal.middleware.SessionRenewalMiddleware saves a session
@@ -255,10 +255,10 @@ ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
-ACCOUNT_LOGIN_BY_CODE_ENABLED = False
-ACCOUNT_LOGOUT_ON_GET = False
 # The code page's "resend" mails a new code (twice at most), within the confirm_email rate limit below.
 ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_RESEND = True
+ACCOUNT_LOGIN_BY_CODE_ENABLED = False
+ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_SESSION_REMEMBER = False  # sessions end with the idle timeout below, never "remember me"
 ACCOUNT_PREVENT_ENUMERATION = True
@@ -275,14 +275,14 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[一网通办] "
 # Where text messages go: the demo sender keeps them in the staff outbox (/me/sms-outbox/); a gateway's
 # class implements accounts.sms.SmsSender.
 SMS_SENDER = env_str("SMS_SENDER", "accounts.sms.ConsoleOutboxSmsSender") or "accounts.sms.ConsoleOutboxSmsSender"
+# The demo sender with DEBUG off is an error of `check --deploy` unless allowed here (a demo installation).
+SMS_DEMO_ALLOWED = env_bool("SMS_DEMO_ALLOWED", False)
 MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+# A staff member's first authenticator needs a one-time enrolment code from a platform admin.
+MFA_FORMS = {"activate_totp": "accounts.mfa_forms.StaffActivateTOTPForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "一网通办"
 # Sessions are recorded at login; tracking every request would cost a write per page view.
-# The demo sender with DEBUG off is an error of `check --deploy` unless allowed here (a demo installation).
-# A staff member's first authenticator needs a one-time enrolment code from a platform admin.
-MFA_FORMS = {"activate_totp": "accounts.mfa_forms.StaffActivateTOTPForm"}
-SMS_DEMO_ALLOWED = env_bool("SMS_DEMO_ALLOWED", False)
 USERSESSIONS_TRACK_ACTIVITY = False
 # allauth's headless API (/_allauth/) for the mobile app (session token in X-Session-Token) and single-page
 # front ends; the portal keeps its own HTML pages, so e-mail links keep pointing at them (no FRONTEND_URLS).
@@ -353,13 +353,13 @@ BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
 if BEHIND_PROXY:
     # Only behind a proxy that sets this header itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
 # How many reverse proxies stand between clients and the web server, each appending to X-Forwarded-For: the client's
 # address is the entry the nearest one wrote (portal.addresses). 0 reads the socket and ignores the header, which any
 # client can write. Every limit, lock-out and log line uses this one address.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_PROXY else 0, minimum=0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT  # allauth's own reading; the account adapter uses ours
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; object-src 'none'"
 )
@@ -378,9 +378,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.StableCursorPagination",
     "PAGE_SIZE": 20,
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # the throttles read portal.addresses; this keeps DRF's own reading the same
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # the throttles read portal.addresses; this keeps DRF's own reading the same
         # DRF's rates and sliding window, kept in a Redis sorted set (one round trip; see portal/throttling.py).
         "portal.throttling.AnonRateThrottle",
         "portal.throttling.SignedInRateThrottle",
@@ -466,9 +466,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "services.tasks.sweep_scheduled_versions",
         "schedule": crontab(minute="1", hour="0"),
     },
+    "sweep-rate-counters": {"task": "portal.tasks.sweep_rate_counters", "schedule": crontab(minute="29")},
     "sweep-worker-pings": {
         "task": "portal.tasks.sweep_worker_pings",
-    "sweep-rate-counters": {"task": "portal.tasks.sweep_rate_counters", "schedule": crontab(minute="29")},
         "schedule": crontab(minute="17", hour="3"),
     },
     "sweep-enterprise-representatives": {
@@ -520,6 +520,12 @@ FACE_CHECK_PROVIDER = (
 )
 FACE_CHECK_SECRET = env_str("FACE_CHECK_SECRET", "") or ""
 FACE_CHECK_DEMO = env_bool("FACE_CHECK_DEMO", False)
+
+# 初级实名 asks the population registry whether a name, document and phone match: attempts per account and per client
+# address in a window, so that the check cannot be used to test identities one after the other.
+REAL_NAME_ATTEMPTS_PER_ACCOUNT = env_int("REAL_NAME_ATTEMPTS_PER_ACCOUNT", 5, minimum=1)
+REAL_NAME_ATTEMPTS_PER_ADDRESS = env_int("REAL_NAME_ATTEMPTS_PER_ADDRESS", 20, minimum=1)
+REAL_NAME_ATTEMPT_WINDOW_SECONDS = env_int("REAL_NAME_ATTEMPT_WINDOW_SECONDS", 3600, minimum=60)
 
 # --- Applications (approvals) ----------------------------------------------
 

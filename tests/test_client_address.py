@@ -16,10 +16,10 @@ pytestmark = pytest.mark.django_db
 
 
 def request_from(socket: str, forwarded: str | None = None):
-    headers = {"REMOTE_ADDR": socket}
+    request = RequestFactory().get("/", REMOTE_ADDR=socket)
     if forwarded is not None:
-        headers["HTTP_X_FORWARDED_FOR"] = forwarded
-    return RequestFactory().get("/", **headers)
+        request.META["HTTP_X_FORWARDED_FOR"] = forwarded
+    return request
 
 
 @pytest.mark.parametrize(

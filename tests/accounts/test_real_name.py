@@ -11,7 +11,7 @@ from datahub.demo_data import WANG_XIAOMING, ZHOU_XINYU
 from datahub.identity import IdentityType
 from datahub.models import ID_NUMBER_HASH_PURPOSE, AccessResult, DataAccessLog
 from portal import crypto
-from portal.errors import DomainError
+from portal.errors import DomainError, TooManyAttempts
 from tests.factories import email_user, give_identity
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +49,7 @@ def _verify(user: User, **overrides: str) -> User:
         "id_type": RESIDENT_ID,
         "id_number": ZHOU_XINYU.id_number,
         "phone": ZHOU_XINYU.phone,
+        "address": "198.51.100.20",
     } | overrides
     return actions.user_verify_real_name(user_id=user.pk, actor=user, **data)
 
@@ -203,6 +204,56 @@ def test_the_page_says_when_the_registry_does_not_match(client, registries, newc
 
     assert response.status_code == 200
     assert "The population registry does not confirm this name" in response.content.decode()
+
+
+# --- Attempts are limited: the registry check must not become a way to test identities ---
+
+
+def test_an_account_has_five_attempts_an_hour_and_the_sixth_does_not_reach_the_registry(registries, newcomer, caplog):
+    caplog.set_level("INFO", logger="accounts.actions")
+    for _ in range(5):
+        with pytest.raises(DomainError) as refused:
+            _verify(newcomer, full_name="周新")
+        assert refused.value.code == "registry_mismatch"
+    registry_reads = DataAccessLog.objects.count()
+
+    with pytest.raises(TooManyAttempts) as limited:
+        _verify(newcomer)  # even the right answer: the limit comes first
+
+    assert limited.value.status == 429
+    assert 3500 < limited.value.retry_after <= 3601
+    assert "请等待 60 分钟" in str(limited.value.message)
+    assert DataAccessLog.objects.count() == registry_reads
+    assert _identity(newcomer)[0] == RealNameLevel.UNVERIFIED
+    outcomes = [getattr(record, "outcome", None) for record in caplog.records if record.name == "accounts.actions"]
+    assert outcomes == ["mismatch"] * 5 + ["limited"]
+
+
+def test_an_address_is_limited_across_accounts(registries, newcomer, settings):
+    settings.REAL_NAME_ATTEMPTS_PER_ADDRESS = 3
+    others = [email_user(f"probe{number}@example.com") for number in range(4)]
+    for user in others[:3]:
+        with pytest.raises(DomainError, match="人口库未能核验"):
+            _verify(user, full_name="周新")
+
+    with pytest.raises(TooManyAttempts):
+        _verify(others[3], full_name="周新")
+    verified = _verify(newcomer, address="198.51.100.21")  # another address still may
+
+    assert verified.real_name_level == RealNameLevel.BASIC
+
+
+def test_the_page_says_how_long_to_wait(client, registries, newcomer, settings):
+    settings.REAL_NAME_ATTEMPTS_PER_ACCOUNT = 1
+    client.force_login(newcomer)
+    wrong = {"full_name": "周新", "id_type": "111", "id_number": "330302200102200575", "phone": "18857729031"}
+    client.post("/me/verify/", wrong)
+
+    response = client.post("/me/verify/", wrong)
+
+    assert response.status_code == 429
+    assert "验证次数过多" in response.content.decode()
+    assert "60 分钟" in response.content.decode()
 
 
 # --- Who sees the identity whole ---

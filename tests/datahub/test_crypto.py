@@ -136,6 +136,7 @@ def _import_settings(**env: str):
         DEBUG="false",
         SECRET_KEY=PRODUCTION_SECRET,
         IDP_OIDC_PRIVATE_KEY=signing_key,
+        ALLOWED_HOSTS="zwfw.example.gov.cn",
         **env,
     )
 
