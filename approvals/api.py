@@ -37,7 +37,7 @@ from approvals.materials import material_states
 from approvals.models import Application, ApplicationEvent, Attachment, Channel, WorkflowTask
 from portal import crypto
 from portal.addresses import client_address
-from portal.api import StableCursorPagination
+from portal.api import ApiMetadata, ErrorSerializer, StableCursorPagination
 from portal.errors import DomainError, NotFound
 from services.models import ServiceItem
 
@@ -48,19 +48,10 @@ IDEMPOTENCY_KEY_MAX_LENGTH = 100  # IdempotencyRecord.key
 # --- Serializers: what goes out ----------------------------------------------
 
 
-class ErrorSerializer(serializers.Serializer[Any]):
-    """The error body of every /api/v1/ endpoint (documentation only)."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    # Declared fields leave the class body, so this shadows Serializer.fields in the type stubs only.
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
-
-
 class RealNameErrorSerializer(ErrorSerializer):
     """The error body when the account's real-name level is too low, with the page where it can be raised."""
 
-    upgrade_url = serializers.URLField()
+    upgrade_url = serializers.URLField(required=False, help_text="with real_name_level_too_low only")
 
 
 class ServiceReferenceSerializer(serializers.Serializer[ServiceItem]):
@@ -334,7 +325,7 @@ class WithdrawSerializer(serializers.Serializer[Any]):
 
 
 class TrackQuerySerializer(serializers.Serializer[Any]):
-    number = serializers.CharField(max_length=64, help_text="办件编号")
+    number = serializers.RegexField(r"^[0-9A-Za-z]{1,64}$", help_text="办件编号 (letters and digits)")
     password = serializers.CharField(max_length=64, help_text="查询密码 (6 digits)")
 
 
@@ -378,6 +369,8 @@ class ApplicantView(generics.GenericAPIView[Application]):
     """What every endpoint of my applications shares: signed in, scoped to me, the upgrade link on a level refusal."""
 
     permission_classes = [permissions.IsAuthenticated]
+    # OPTIONS describes the body of the endpoints that take one (their serializer_class) and no others.
+    metadata_class = ApiMetadata  # type: ignore[assignment]  # DRF takes the class; the stubs expect an instance
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)
@@ -495,6 +488,8 @@ class ApplicationDetail(ApplicantView):
 class ApplicationAttachments(ApplicantView):
     """A file for a material (or a file field) of a draft, or of a 补正 that asked for it; it replaces the last one."""
 
+    serializer_class = AttachmentUploadSerializer
+
     parser_classes = [MultiPartParser]
 
     @extend_schema(
@@ -549,6 +544,10 @@ class ApplicationSubmit(ApplicantView):
                 % {"limit": IDEMPOTENCY_KEY_MAX_LENGTH},
                 code="idempotency_key_invalid",
             )
+        if not key.isprintable():
+            raise DomainError(
+                _("The Idempotency-Key header may hold only printable characters."), code="idempotency_key_invalid"
+            )
         application = self.get_object()
         _submitted, body = actions.application_submit(
             application_id=application.pk,
@@ -561,6 +560,8 @@ class ApplicationSubmit(ApplicantView):
 
 class ApplicationWithdraw(ApplicantView):
     """Take a submitted application back before it is decided."""
+
+    serializer_class = WithdrawSerializer
 
     @extend_schema(
         request=WithdrawSerializer,
@@ -577,6 +578,8 @@ class ApplicationWithdraw(ApplicantView):
 
 class ApplicationSupplement(ApplicantView):
     """Answer a 补正: change only what the department asked for (upload asked-for materials first)."""
+
+    serializer_class = ApplicationDataSerializer
 
     @extend_schema(
         request=ApplicationDataSerializer,

@@ -2,13 +2,13 @@
 
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import allauth_urls
 from accounts import views as accounts_views
 from accounts.decorators import admin_login_redirect
-from portal import views
+from portal import api, views
 from services import views as services_views
 
 # The admin's own login form would be a way in without MFA: it sends people to the portal login instead.
@@ -18,12 +18,19 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/", include("services.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # GET only: the page's renderer has no template for DRF's OPTIONS description.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=["get", "head"]),
+        name="api-docs",
+    ),
     path("healthz/worker", views.healthz_worker, name="healthz-worker"),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("interaction.api_urls")),
     path("api/v1/", include("approvals.api_urls")),
     path("api/v1/", include("approvals.workbench_api_urls")),
+    # Last of the API: a path no endpoint answers gets the API's 404 body, not the site's page.
+    re_path(r"^api/(?P<path>.*)$", api.not_found),
     # allauth's headless API for the app and single-page front ends, and the OpenID Connect provider
     # (/.well-known/openid-configuration, /identity/o/…): fixed paths that clients are configured with.
     path("_allauth/", include("allauth.headless.urls")),

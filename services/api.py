@@ -6,23 +6,28 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from portal.api import StableCursorPagination
+from portal.api import ErrorSerializer, StableCursorPagination, query_parameters
 from services import search as search_engine
 from services import selectors
-from services.models import Department, Region, ServiceItem, Theme
+from services.codes import RegionLevel
+from services.models import Audience, Department, DepartmentKind, ItemType, Region, Section, ServiceItem, Theme
 
 SEARCH_PAGE_SIZE = 20
 
 
 class RegionSerializer(serializers.ModelSerializer[Region]):
     # "parent" shadows an attribute of DRF's Field in the type stubs, not at run time.
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[assignment,var-annotated]
+    # null for the root of the tree (the nation).
+    parent = serializers.SlugRelatedField(  # type: ignore[assignment,var-annotated]
+        slug_field="code", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Region
@@ -85,16 +90,32 @@ class ServiceGuideSerializer(ServiceSummarySerializer):
 
 FILTER_PARAMETERS = [
     OpenApiParameter("q", OpenApiTypes.STR, description="Search words (Chinese, pinyin or initials); ranks results"),
-    OpenApiParameter("audience", OpenApiTypes.STR, enum=["person", "enterprise"]),
-    OpenApiParameter("theme", OpenApiTypes.STR, description="Theme slug"),
-    OpenApiParameter("department", OpenApiTypes.STR, description="USCC of the implementing department"),
-    OpenApiParameter("region", OpenApiTypes.STR, description="12-digit code; includes the regions above it"),
-    OpenApiParameter("section", OpenApiTypes.STR, enum=["approval", "convenience", "transparency"]),
-    OpenApiParameter("item_type", OpenApiTypes.STR, description="事项类型 code, e.g. 01"),
-    OpenApiParameter("star", OpenApiTypes.INT),
+    OpenApiParameter("audience", OpenApiTypes.STR, enum=Audience.values),
+    OpenApiParameter("theme", OpenApiTypes.STR, pattern=r"^[-\w]*$", description="Theme slug"),
+    OpenApiParameter(
+        "department", OpenApiTypes.STR, pattern=r"^[0-9A-Za-z]{18}$", description="USCC of the implementing department"
+    ),
+    OpenApiParameter(
+        "region",
+        OpenApiTypes.STR,
+        pattern=r"^[0-9]{12}$",
+        description="12-digit code; includes the regions above it",
+    ),
+    OpenApiParameter("section", OpenApiTypes.STR, enum=Section.values),
+    OpenApiParameter("item_type", OpenApiTypes.STR, enum=ItemType.values, description="事项类型 code, e.g. 01"),
+    OpenApiParameter("star", OpenApiTypes.INT, enum=[1, 2, 3, 4, 5]),
     OpenApiParameter("online", OpenApiTypes.STR, enum=["1"], description="Only items that can be done fully online"),
-    OpenApiParameter("page", OpenApiTypes.INT, description="Page number, with q only"),
+    OpenApiParameter("page", OpenApiTypes.INT, description="Page number, with q only (from 1)"),
 ]
+INVALID = OpenApiResponse(ErrorSerializer, description="A filter's value is not valid; `fields` names it")
+
+
+def catalogue_filters(request: Request) -> selectors.CatalogueFilters:
+    """The catalogue's facets from the query; a value that is not one of its codes is a 400 naming the parameter."""
+    filters = selectors.CatalogueFilters.from_query(request.query_params.dict())
+    if filters.ignored:
+        raise exceptions.ValidationError({name: [_("Not a valid value for this filter.")] for name in filters.ignored})
+    return filters
 
 
 class ServiceCursorPagination(StableCursorPagination):
@@ -108,10 +129,9 @@ class ServiceList(generics.ListAPIView[ServiceItem]):
     pagination_class = ServiceCursorPagination
 
     def get_queryset(self) -> QuerySet[ServiceItem]:
-        filters = selectors.CatalogueFilters.from_query(self.request.query_params.dict())
-        return selectors.list_items(filters).order_by("implementation_code")
+        return selectors.list_items(catalogue_filters(self.request)).order_by("implementation_code")
 
-    @extend_schema(parameters=FILTER_PARAMETERS)
+    @extend_schema(parameters=FILTER_PARAMETERS, responses={200: ServiceSummarySerializer(many=True), 400: INVALID})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         query = (request.query_params.get("q") or "").strip()
         if not query:
@@ -119,9 +139,11 @@ class ServiceList(generics.ListAPIView[ServiceItem]):
         return self._search(request, query)
 
     def _search(self, request: Request, query: str) -> Response:
-        page_text = request.query_params.get("page", "1")
-        page = int(page_text) if page_text.isdigit() and int(page_text) > 0 else 1
-        filters = selectors.CatalogueFilters.from_query(request.query_params.dict())
+        page_text = request.query_params.get("page", "") or "1"
+        if not (page_text.isascii() and page_text.isdigit() and int(page_text) > 0):
+            raise exceptions.ValidationError({"page": [_("Give a page number from 1.")]})
+        page = int(page_text)
+        filters = catalogue_filters(request)
         results = search_engine.search_items(
             query,
             queryset=selectors.filter_items(selectors.published_items(), filters),
@@ -156,6 +178,37 @@ class ServiceDetail(generics.RetrieveAPIView[ServiceItem]):
         return selectors.item_by_code(self.kwargs["code"])
 
 
+REGION_CODE = r"^[0-9]{12}$"
+
+
+class RegionFilterSerializer(serializers.Serializer[Any]):
+    """The regions list's filters (query parameters); an empty value is no filter."""
+
+    # "parent" shadows an attribute of DRF's Field in the type stubs, as in RegionSerializer.
+    parent = serializers.RegexField(  # type: ignore[assignment]
+        REGION_CODE, required=False, allow_blank=True, help_text="12-digit code"
+    )
+    level = serializers.ChoiceField(
+        choices=[str(value) for value in RegionLevel.values],
+        required=False,
+        allow_blank=True,
+        help_text="1 国家 2 省 3 市 4 县 5 乡镇 6 村",
+    )
+
+
+class DepartmentFilterSerializer(serializers.Serializer[Any]):
+    """The departments list's filters (query parameters); an empty value is no filter."""
+
+    region = serializers.RegexField(REGION_CODE, required=False, allow_blank=True, help_text="12-digit code")
+    kind = serializers.ChoiceField(choices=DepartmentKind.values, required=False, allow_blank=True)
+
+
+class ThemeFilterSerializer(serializers.Serializer[Any]):
+    """The themes list's filter (query parameter); an empty value is no filter."""
+
+    audience = serializers.ChoiceField(choices=Audience.values, required=False, allow_blank=True)
+
+
 class RegionCursorPagination(StableCursorPagination):
     ordering = "code"
 
@@ -167,18 +220,15 @@ class RegionList(generics.ListAPIView[Region]):
     pagination_class = RegionCursorPagination
 
     def get_queryset(self) -> QuerySet[Region]:
+        query = query_parameters(RegionFilterSerializer, self.request)
         regions = Region.objects.select_related("parent")
-        parent = self.request.query_params.get("parent")
-        level = self.request.query_params.get("level")
-        if parent:
-            regions = regions.filter(parent__code=parent)
-        if level and level.isdigit():
-            regions = regions.filter(level=int(level))
+        if query.get("parent"):
+            regions = regions.filter(parent__code=query["parent"])
+        if query.get("level"):
+            regions = regions.filter(level=int(query["level"]))
         return regions
 
-    @extend_schema(
-        parameters=[OpenApiParameter("parent", OpenApiTypes.STR), OpenApiParameter("level", OpenApiTypes.INT)]
-    )
+    @extend_schema(parameters=[RegionFilterSerializer], responses={200: RegionSerializer(many=True), 400: INVALID})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -194,17 +244,16 @@ class DepartmentList(generics.ListAPIView[Department]):
     pagination_class = DepartmentCursorPagination
 
     def get_queryset(self) -> QuerySet[Department]:
+        query = query_parameters(DepartmentFilterSerializer, self.request)
         departments = Department.objects.select_related("region")
-        region = self.request.query_params.get("region")
-        kind = self.request.query_params.get("kind")
-        if region:
-            departments = departments.filter(region__code=region)
-        if kind:
-            departments = departments.filter(kind=kind)
+        if query.get("region"):
+            departments = departments.filter(region__code=query["region"])
+        if query.get("kind"):
+            departments = departments.filter(kind=query["kind"])
         return departments
 
     @extend_schema(
-        parameters=[OpenApiParameter("region", OpenApiTypes.STR), OpenApiParameter("kind", OpenApiTypes.STR)]
+        parameters=[DepartmentFilterSerializer], responses={200: DepartmentSerializer(many=True), 400: INVALID}
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -221,10 +270,10 @@ class ThemeList(generics.ListAPIView[Theme]):
     pagination_class = ThemeCursorPagination
 
     def get_queryset(self) -> QuerySet[Theme]:
-        audience = self.request.query_params.get("audience")
+        audience = query_parameters(ThemeFilterSerializer, self.request).get("audience")
         themes = Theme.objects.all()
         return themes.filter(audience=audience) if audience else themes
 
-    @extend_schema(parameters=[OpenApiParameter("audience", OpenApiTypes.STR, enum=["person", "enterprise"])])
+    @extend_schema(parameters=[ThemeFilterSerializer], responses={200: ThemeSerializer(many=True), 400: INVALID})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)

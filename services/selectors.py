@@ -78,9 +78,10 @@ class CatalogueFilters:
                 return ""
             return value
 
-        def code(name: str, length: int) -> str:
+        def code(name: str, length: int, *, is_numeric: bool = False) -> str:
             value = (params.get(name) or "").strip()
-            if value and (len(value) != length or not value.isalnum()):
+            is_code = value.isascii() and (value.isdigit() if is_numeric else value.isalnum())
+            if value and (len(value) != length or not is_code):
                 ignored.append(name)
                 return ""
             return value
@@ -90,18 +91,21 @@ class CatalogueFilters:
         if star_text and star is None:
             ignored.append("star")
         theme = (params.get("theme") or "").strip()
-        if theme and not theme.replace("-", "").replace("_", "").isalnum():
+        if theme and not (theme.isascii() and theme.replace("-", "").replace("_", "").isalnum()):
             ignored.append("theme")
             theme = ""
+        online = (params.get("online") or "").strip()
+        if online not in {"", "1"}:
+            ignored.append("online")
         return cls(
             audience=choice("audience", Audience.values),
             theme=theme,
             department=code("department", 18),
-            region=code("region", 12),
+            region=code("region", 12, is_numeric=True),
             section=choice("section", Section.values),
             item_type=choice("item_type", ItemType.values),
             star=star,
-            fully_online=(params.get("online") or "") == "1",
+            fully_online=online == "1",
             ignored=tuple(sorted(ignored)),
         )
 
@@ -170,7 +174,9 @@ def filter_items(queryset: QuerySet[ServiceItem], filters: CatalogueFilters) -> 
     if filters.department:
         queryset = queryset.filter(department__uscc=filters.department)
     if filters.region:
-        queryset = queryset.filter(department__region__code__in=region_chain_codes(filters.region))
+        # An unknown code has no chain: it matches nothing (an empty IN list would not compile into raw search SQL).
+        chain = region_chain_codes(filters.region) or (filters.region,)
+        queryset = queryset.filter(department__region__code__in=chain)
     if filters.section:
         queryset = queryset.filter(section=filters.section)
     if filters.item_type:

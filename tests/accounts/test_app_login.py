@@ -67,11 +67,11 @@ def test_without_a_token_the_api_answers_with_its_error_body(client, citizen):
     }
 
 
-def test_an_unknown_token_is_treated_as_no_token(client, citizen):
+def test_an_unknown_token_is_refused_as_invalid_not_as_missing(client, citizen):
     response = client.get(ME, headers={"X-Session-Token": "not-a-token"})
 
     assert response.status_code == 403
-    assert response.json()["code"] == "not_authenticated"
+    assert response.json()["code"] == "session_token_invalid"
 
 
 def test_the_browser_session_reads_the_user_too(client, citizen):
