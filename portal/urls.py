@@ -33,6 +33,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     re_path(r"^api/(?P<path>.*)$", api.not_found),
     # allauth's headless API for the app and single-page front ends, and the OpenID Connect provider
     # (/.well-known/openid-configuration, /identity/o/…): fixed paths that clients are configured with.
+    # The portal's rules at some of allauth's paths (accounts/allauth_views.py), before allauth's own.
+    path("", include("accounts.allauth_urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("", include("allauth.idp.urls")),
 ]
@@ -40,9 +42,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("services/", include("services.urls")),
-    # The portal's rules at some of allauth's paths (accounts/allauth_views.py), before allauth's own.
-    path("", include("accounts.allauth_urls")),
     path("search/", services_views.search, name="search"),
+    path("", include(allauth_urls.page_urlpatterns)),
     path("accounts/", include("allauth.urls")),
     path("workbench/", include("approvals.workbench_urls")),
     path("", include("approvals.bundle_urls")),
@@ -50,7 +51,6 @@ urlpatterns += i18n_patterns(
     path("me/messages/", include("interaction.urls")),
     path("me/", include("accounts.urls")),
     path("privacy/", accounts_views.privacy_notice, name="privacy_notice"),
-    path("", include(allauth_urls.page_urlpatterns)),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )
