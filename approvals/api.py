@@ -37,7 +37,7 @@ from approvals.materials import material_states
 from approvals.models import Application, ApplicationEvent, Attachment, Channel, WorkflowTask
 from portal import crypto
 from portal.addresses import client_address
-from portal.api import ApiMetadata, ErrorSerializer, StableCursorPagination
+from portal.api import ErrorSerializer, StableCursorPagination
 from portal.errors import DomainError, NotFound
 from services.models import ServiceItem
 
@@ -369,8 +369,6 @@ class ApplicantView(generics.GenericAPIView[Application]):
     """What every endpoint of my applications shares: signed in, scoped to me, the upgrade link on a level refusal."""
 
     permission_classes = [permissions.IsAuthenticated]
-    # OPTIONS describes the body of the endpoints that take one (their serializer_class) and no others.
-    metadata_class = ApiMetadata  # type: ignore[assignment]  # DRF takes the class; the stubs expect an instance
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)

@@ -13,11 +13,9 @@ from django.urls import resolve
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
-from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from portal.errors import DomainError
@@ -93,18 +91,6 @@ def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
         message = _("There is no such API endpoint; the path ends with a slash: %(path)s") % {"path": with_slash}
         return api_error("not_found", message, status=404)
     return api_error("not_found", _("There is no such API endpoint."), status=404)
-
-
-class ApiMetadata(SimpleMetadata):
-    """OPTIONS: describes the request body of views that declare a serializer, and leaves out the others' fields.
-
-    DRF's own asks every generic view for its serializer, and a view that takes no body has none.
-    """
-
-    def determine_actions(self, request: Request, view: APIView) -> dict[str, Any]:
-        if getattr(view, "serializer_class", None) is None:
-            return {}
-        return super().determine_actions(request, view)
 
 
 class StableCursorPagination(CursorPagination):

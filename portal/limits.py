@@ -9,6 +9,7 @@ A window starts at a counter's first count and ends ``window`` seconds later.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -19,6 +20,12 @@ from portal.cache import redis_client
 from portal.models import RateCounter
 
 _TABLE = RateCounter._meta.db_table
+
+
+def stored_name(name: str) -> str:
+    """The name under which a counter is kept: a digest, since names carry what clients sent (any length, any
+    character), and neither a cache key nor the table's column takes that as it is."""
+    return f"limit:{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
 @dataclass(frozen=True)
@@ -36,16 +43,16 @@ def count(name: str, *, window: int, also_read: str = "") -> tuple[Count, int]:
     """
     client = redis_client()
     if client is None:
-        return _count_in_table(name, window), (peek(also_read) if also_read else 0)
+        return _count_in_table(stored_name(name), window), (peek(also_read) if also_read else 0)
     backend = caches[DEFAULT_CACHE_ALIAS]
-    key = backend.make_and_validate_key(f"limit:{name}")
+    key = backend.make_and_validate_key(stored_name(name))
     pipeline = client.pipeline(transaction=True)
     # MULTI/EXEC: the counter cannot expire between its start and its increment (it would then never expire).
     pipeline.set(key, 0, ex=window, nx=True)
     pipeline.incr(key)
     pipeline.pttl(key)
     if also_read:
-        pipeline.get(backend.make_and_validate_key(f"limit:{also_read}"))
+        pipeline.get(backend.make_and_validate_key(stored_name(also_read)))
     replies = pipeline.execute()
     other = int(replies[3] or 0) if also_read else 0
     return Count(int(replies[1]), max(0.0, int(replies[2]) / 1000)), other
@@ -55,29 +62,29 @@ def peek(name: str) -> int:
     """The counter's value in its window, without counting (0 when it has none)."""
     client = redis_client()
     if client is None:
-        row = RateCounter.objects.filter(name=name, expires_at__gt=time.time()).values_list("count", flat=True)
-        return int(row.first() or 0)
+        rows = RateCounter.objects.filter(name=stored_name(name), expires_at__gt=time.time())
+        return int(rows.values_list("count", flat=True).first() or 0)
     backend = caches[DEFAULT_CACHE_ALIAS]
-    return int(client.get(backend.make_and_validate_key(f"limit:{name}")) or 0)
+    return int(client.get(backend.make_and_validate_key(stored_name(name))) or 0)
 
 
 def seconds_left(name: str) -> float:
     """Seconds until the counter's window ends (0 when it has none)."""
     client = redis_client()
     if client is None:
-        expires = RateCounter.objects.filter(name=name).values_list("expires_at", flat=True).first()
+        expires = RateCounter.objects.filter(name=stored_name(name)).values_list("expires_at", flat=True).first()
         return max(0.0, (expires or 0) - time.time())
     backend = caches[DEFAULT_CACHE_ALIAS]
-    return max(0.0, int(client.pttl(backend.make_and_validate_key(f"limit:{name}"))) / 1000)
+    return max(0.0, int(client.pttl(backend.make_and_validate_key(stored_name(name)))) / 1000)
 
 
 def clear(name: str) -> None:
     """Forget the counter (a success may wipe the failures before it)."""
     client = redis_client()
     if client is None:
-        RateCounter.objects.filter(name=name).delete()
+        RateCounter.objects.filter(name=stored_name(name)).delete()
         return
-    client.delete(caches[DEFAULT_CACHE_ALIAS].make_and_validate_key(f"limit:{name}"))
+    client.delete(caches[DEFAULT_CACHE_ALIAS].make_and_validate_key(stored_name(name)))
 
 
 def _count_in_table(name: str, window: int) -> Count:

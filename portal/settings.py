@@ -379,6 +379,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.StableCursorPagination",
+    # OPTIONS describes what it can, never asking a view without a serializer for one.
+    "DEFAULT_METADATA_CLASS": "portal.api_metadata.ApiMetadata",
     "PAGE_SIZE": 20,
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # the throttles read portal.addresses; this keeps DRF's own reading the same
     "EXCEPTION_HANDLER": "portal.api.exception_handler",

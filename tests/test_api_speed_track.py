@@ -20,7 +20,7 @@ from accounts.models import AgentAuthorisation, AuthorisationScope, Enterprise, 
 from approvals import actions, api, tracking
 from approvals.models import Application
 from datahub.demo_data import LI_JIANGUO, YIWANG_TECHNOLOGY
-from portal import crypto
+from portal import crypto, limits
 from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item, make_enterprise_item, submitted
 from tests.datahub.builders import make_wang_household, make_yiwang_technology
@@ -184,12 +184,9 @@ def test_the_counters_end_with_their_window(citizen, item, settings):
 
     backend = caches["default"]
     client = backend._cache.get_client(write=True)
-    address_key = backend.make_and_validate_key(f"limit:track:address:{ADDRESS}")
-    number_key = backend.make_and_validate_key(f"limit:track:number:{application.number}")
-    assert [backend.get(f"limit:track:address:{ADDRESS}"), backend.get(f"limit:track:number:{application.number}")] == [
-        2,
-        1,
-    ]
+    address_key = backend.make_and_validate_key(limits.stored_name(f"track:address:{ADDRESS}"))
+    number_key = backend.make_and_validate_key(limits.stored_name(f"track:number:{application.number}"))
+    assert [client.get(address_key), client.get(number_key)] == [b"2", b"1"]
     assert 0 < client.ttl(address_key) <= 900
     assert 0 < client.ttl(number_key) <= 900
 

@@ -41,6 +41,16 @@ def test_a_counter_counts_within_its_window_and_reads_another(backend):
 
 
 @pytest.mark.both_databases
+@pytest.mark.both_databases
+def test_any_name_is_kept_whatever_the_client_sent(backend):
+    name = "track:number:" + "办件 \x00\ud800" * 100  # spaces, Chinese, control characters, 600 characters
+
+    counted, _ = limits.count(name, window=60)
+
+    assert counted.value == 1
+    assert limits.peek(name) == 1
+
+
 def test_a_counter_starts_again_when_its_window_ended(settings, monkeypatch):
     settings.CACHES = NO_REDIS
     now = [1_800_000_000.0]
@@ -53,7 +63,7 @@ def test_a_counter_starts_again_when_its_window_ended(settings, monkeypatch):
 
     assert again.value == 1
     assert again.seconds_left == 60
-    assert RateCounter.objects.get(name="k").expires_at == now[0] + 60
+    assert RateCounter.objects.get(name=limits.stored_name("k")).expires_at == now[0] + 60
     now[0] += 61
     assert limits.sweep_expired() == 1
     assert not RateCounter.objects.exists()
