@@ -403,6 +403,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation also declares the API's common error answers (portal.api_schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api_schema.declare_common_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "DayUnitEnum": "services.models.DayUnit",
         "ApplicationStatusEnum": "approvals.models.Application.Status",

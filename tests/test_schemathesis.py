@@ -5,7 +5,8 @@ generated requests (a fixed seed: the same requests on every run), through
 Django's WSGI handler in this process, so they see the test's database. Each is
 sent signed out and signed in as the citizen (an app session token). The rate
 limits are raised for the run; the answers it checks are the status codes, the
-content types and the bodies that the schema declares.
+content types and the bodies that the schema declares (every operation's common
+error answers are declared by portal.api_schema).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
+    status_code_conformance,
 )
 
 from accounts.models import User
@@ -37,7 +39,12 @@ from tests.factories import PASSWORD
 
 # Examples per operation and generation mode: enough to reach every parameter, few enough for a minute's run.
 MAX_EXAMPLES = 20
-CHECKS = [schemathesis.checks.not_a_server_error, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 class InTestHandler(WSGIHandler):
@@ -114,3 +121,22 @@ def test_the_root_region_has_a_null_parent_and_the_schema_allows_it(db: None) ->
     assert regions == [{"code": "100000000000", "name": "中华人民共和国", "level": 1, "parent": None}]
     assert schema["components"]["schemas"]["Region"]["properties"]["parent"]["nullable"] is True
     assert Application.objects.count() == 0
+
+
+def test_every_operation_declares_the_common_error_answers(db: None) -> None:
+    paths = Client().get("/api/schema/?format=json").json()["paths"]
+
+    operations = [
+        (path, method, operation)
+        for path, methods in paths.items()
+        if path.startswith("/api/v1/")
+        for method, operation in methods.items()
+    ]
+
+    assert len(operations) > 20
+    for path, method, operation in operations:
+        for status in ("400", "403", "404", "413", "415", "429"):
+            assert status in operation["responses"], (path, method, status)
+    limited = paths["/api/v1/track/"]["post"]["responses"]["429"]["content"]["application/json"]["schema"]
+    assert limited == {"$ref": "#/components/schemas/Error"}
+    assert paths["/api/v1/regions/"]["get"]["responses"]["429"]["content"]["application/json"]["schema"] == limited
