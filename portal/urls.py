@@ -36,6 +36,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # The portal's rules at some of allauth's paths (accounts/allauth_views.py), before allauth's own.
     path("", include("accounts.allauth_urls")),
     path("_allauth/", include("allauth.headless.urls")),
+    re_path(r"^_allauth/(?P<path>.*)$", views.headless_not_found),
     path("", include("allauth.idp.urls")),
 ]
 

@@ -6,10 +6,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal import actions, health, selectors
+from portal import actions, health, input_guards, selectors
 
 # Each round trip writes rows and holds a web worker while it waits: one at a time.
 WORKER_CHECK_INTERVAL_SECONDS = 1
@@ -52,3 +53,9 @@ def healthz_worker(request: HttpRequest) -> JsonResponse:
             queues[ping.queue] = {"status": "ok", "ms": round(elapsed, 1), "worker": ping.answered_by}
     is_ok = all(queue["status"] == "ok" for queue in queues.values())
     return JsonResponse({"queues": queues}, status=200 if is_ok else 503)
+
+
+def headless_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """A path under /_allauth/ that allauth does not answer: a 404 in allauth's error body, not the site's page."""
+    problem = input_guards.BadInput(_("There is no such API endpoint."), code="not_found", status=404)
+    return input_guards.allauth_error(problem, status=404)

@@ -180,6 +180,7 @@ def search(request: HttpRequest) -> HttpResponse:
     page_count = max(1, -(-results.total // PAGE_SIZE))
     context = {
         "query": query,
+        "filters": filters,
         "items": items,
         "total": results.total,
         "suggestion": results.suggestion,

@@ -412,3 +412,11 @@ def test_drfs_and_djangos_null_character_message_reads_right_in_chinese() -> Non
     )
 
     assert response.json()["fields"] == {"number": [NULL_ZH]}
+
+
+def test_an_unknown_allauth_path_answers_in_allauth_format():
+    response = Client().get("/_allauth/app/v1/no/such/thing")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"status": 404, "errors": [{"message": "没有这个 API 接口。", "code": "not_found"}]}

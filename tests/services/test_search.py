@@ -391,3 +391,12 @@ def test_a_cached_search_keeps_pages_and_querysets_apart(catalogue, civil_affair
     assert first_page.total == second_page.total == 4
     assert set(first_page.item_ids).isdisjoint(second_page.item_ids)
     assert sorted(names(of_civil_affairs)) == ["离婚登记", "结婚登记"]
+
+
+def test_the_search_page_says_when_a_filter_in_the_address_was_left_out(client, catalogue):
+    response = client.get("/en/search/", {"q": "结婚", "star": "abc"})
+    plain = client.get("/en/search/", {"q": "结婚", "star": "5"})
+
+    assert response.status_code == 200
+    assert "Some choices in the address were not recognised and have been left out." in response.content.decode()
+    assert "not recognised" not in plain.content.decode()
