@@ -83,7 +83,7 @@ def test_tracking_counts_attempts_per_client_address(settings, proxies):
     client = APIClient()
 
     def attempt(forwarded: str) -> int:
-        body = {"number": "NO-SUCH-NUMBER", "password": "123456"}
+        body = {"number": "NOSUCHNUMBER2026", "password": "123456"}
         return client.post("/api/v1/track/", body, format="json", HTTP_X_FORWARDED_FOR=forwarded).status_code
 
     first = [attempt("198.51.100.1") for _ in range(3)]
