@@ -40,6 +40,9 @@ MULTIPART_OVERHEAD_BYTES = 1024 * 1024
 # Text PostgreSQL cannot store: the null character, and surrogates (the decoder joins pairs, so any left are alone).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
+# What allauth hands out as app session tokens (session keys: lower-case letters and digits), with room to spare.
+_SESSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
 API_PREFIX = "/api/"
 ALLAUTH_PREFIX = "/_allauth/"
 OAUTH_PREFIXES = ("/identity/o/api/", "/.well-known/")
@@ -102,6 +105,14 @@ def check_request(request: HttpRequest) -> None:
     """Raise BadInput for a request no view can handle as sent."""
     if "\x00" in request.path:
         raise BadInput(_("Null characters are not allowed."), code="null_characters_not_allowed")
+    token = request.META.get("HTTP_X_SESSION_TOKEN")
+    if token is not None and not _SESSION_TOKEN.fullmatch(token):
+        # No session was ever given such a token; looking it up would hand the cache a key it cannot take.
+        raise BadInput(
+            _("The session token is not valid or its session has ended: log in again."),
+            code="session_token_invalid",
+            status=401,
+        )
     _check_parameters(request.GET)
     _check_size(request)
     if request.method in {"GET", "HEAD", "OPTIONS"}:

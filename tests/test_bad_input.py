@@ -420,3 +420,15 @@ def test_an_unknown_allauth_path_answers_in_allauth_format():
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"status": 404, "errors": [{"message": "没有这个 API 接口。", "code": "not_found"}]}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/me/", "/_allauth/app/v1/auth/session"])
+def test_a_malformed_session_token_is_an_invalid_one(path):
+    response = Client().get(path, HTTP_X_SESSION_TOKEN="barh =P\u00e9")
+
+    assert response.status_code == 401
+    body = response.json()
+    if path.startswith("/api/"):
+        assert body["code"] == "session_token_invalid"
+    else:
+        assert body["errors"][0]["code"] == "session_token_invalid"

@@ -17,6 +17,7 @@ from accounts.models import StaffMembership, StaffRole, User
 from approvals import routing
 from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
 from interaction.models import Message
+from portal.api_schema import COMMON_ERRORS
 from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item
 from tests.approvals.test_workbench import first_task, queued_task, route, task_in_review
@@ -586,9 +587,9 @@ def test_the_endpoints_are_in_the_schema_with_the_contract_s_shapes(client):
     assert parameters["status"]["schema"]["enum"] == ["pending", "claimed", "done", "cancelled"]
     assert parameters["due_before"]["schema"]["format"] == "date-time"
     decide = paths["/api/v1/workbench/tasks/{task_id}/decide/"]["post"]
-    assert set(decide["responses"]) == {"200", "400", "403", "404", "409"}
+    assert set(decide["responses"]) == {"200", "400", "403", "404", "409", *COMMON_ERRORS}
     reassign = paths["/api/v1/workbench/tasks/{task_id}/reassign/"]["post"]
-    assert set(reassign["responses"]) == {"200", "400", "403", "404", "409"}
+    assert set(reassign["responses"]) == {"200", "400", "403", "404", "409", *COMMON_ERRORS}
 
     task = components["Task"]["properties"]
     assert set(task) == {"id", "application", "department", "name", "status", "assignee", "due_at", "allowed_results"}
