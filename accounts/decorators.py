@@ -50,14 +50,9 @@ def platform_admin_required_with_mfa(view: View) -> View:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        response = staff_mfa_response(request)
-        if response is not None:
-            if request.user.is_authenticated and not is_platform_admin(request.user):
-                raise Http404
-            return response
-        if not is_platform_admin(request.user):
+        if request.user.is_authenticated and not is_platform_admin(request.user):
             raise Http404
-        return view(request, *args, **kwargs)
+        return staff_mfa_response(request) or view(request, *args, **kwargs)
 
     return wrapper
 

@@ -38,7 +38,7 @@ from approvals.models import Application, ApplicationEvent, Attachment, Channel,
 from portal import crypto
 from portal.addresses import client_address
 from portal.api import ErrorSerializer, StableCursorPagination
-from portal.errors import DomainError, NotFound
+from portal.errors import DomainError, NotFound, TooManyAttempts
 from services.models import ServiceItem
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -350,14 +350,6 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
-class TooManyAttempts(exceptions.Throttled):
-    """429 with the tracking limit's own message, and the longest wait as Retry-After."""
-
-    def __init__(self, message: str, *, wait: int) -> None:
-        super().__init__(detail=message)  # without DRF's "Expected available in … seconds." suffix
-        self.wait = wait
-
-
 def upgrade_path(user: Any) -> str:
     """The page where the user raises their real-name level: the registry check first, then the face check."""
     if getattr(user, "real_name_level", RealNameLevel.UNVERIFIED) < RealNameLevel.BASIC:
@@ -620,7 +612,7 @@ class Track(APIView):
             address=client_address(request),
         )
         if outcome.is_limited:
-            raise TooManyAttempts(outcome.message, wait=settings.TRACK_LOCKOUT_SECONDS)
+            raise TooManyAttempts(outcome.message, retry_after=settings.TRACK_LOCKOUT_SECONDS)
         if outcome.application is None:
             raise NotFound(outcome.message)
         return Response(TrackResultSerializer(outcome.application).data)

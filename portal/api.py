@@ -18,8 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from portal.errors import DomainError
-from portal.input_guards import api_error
+from portal.errors import DomainError, TooManyAttempts
+from portal.input_guards import SESSION_TOKEN_INVALID, api_error
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
@@ -51,15 +51,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """Give every API error the one body shape, with a translated message."""
     if isinstance(exc, DomainError):
         body = {"code": exc.code, "message": str(exc.message), "fields": exc.fields}
-        return Response(body, status=exc.status)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+        return Response(body, status=exc.status, headers=headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     request = context.get("request")
     if isinstance(exc, exceptions.NotAuthenticated) and request is not None and request.headers.get("X-Session-Token"):
         # A token was sent, so "not provided" would mislead: it is unknown, or its session has ended.
-        replacement = exceptions.NotAuthenticated(
-            _("The session token is not valid or its session has ended: log in again."), code="session_token_invalid"
-        )
+        replacement = exceptions.NotAuthenticated(str(SESSION_TOKEN_INVALID), code="session_token_invalid")
         replacement.status_code = exc.status_code  # the view has chosen 401 or 403 already
         exc = replacement
     response = drf_exception_handler(exc, context)

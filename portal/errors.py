@@ -42,9 +42,12 @@ class Conflict(DomainError):
 
 
 class TooManyAttempts(DomainError):
-    """A limit on attempts was reached; ``retry_after`` says in how many seconds the next one is allowed."""
+    """A limit on attempts was reached; ``retry_after`` says in how many seconds the next one is allowed.
 
-    code = "too_many_attempts"
+    The API answers it with a ``Retry-After`` header, and with the code DRF gives its own rate limits.
+    """
+
+    code = "throttled"
     status = 429
 
     def __init__(self, message: str | Promise, *, retry_after: int, code: str | None = None):

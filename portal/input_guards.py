@@ -30,6 +30,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -40,6 +41,8 @@ MULTIPART_OVERHEAD_BYTES = 1024 * 1024
 # Text PostgreSQL cannot store: the null character, and surrogates (the decoder joins pairs, so any left are alone).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
+# Said of an X-Session-Token that names no session: malformed here, unknown or ended in portal.api.
+SESSION_TOKEN_INVALID = gettext_lazy("The session token is not valid or its session has ended: log in again.")
 # What allauth hands out as app session tokens (session keys: lower-case letters and digits), with room to spare.
 _SESSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
@@ -108,11 +111,7 @@ def check_request(request: HttpRequest) -> None:
     token = request.META.get("HTTP_X_SESSION_TOKEN")
     if token is not None and not _SESSION_TOKEN.fullmatch(token):
         # No session was ever given such a token; looking it up would hand the cache a key it cannot take.
-        raise BadInput(
-            _("The session token is not valid or its session has ended: log in again."),
-            code="session_token_invalid",
-            status=401,
-        )
+        raise BadInput(str(SESSION_TOKEN_INVALID), code="session_token_invalid", status=401)
     _check_parameters(request.GET)
     _check_size(request)
     if request.method in {"GET", "HEAD", "OPTIONS"}:
