@@ -8,7 +8,6 @@ import re
 import secrets
 import unicodedata
 import uuid
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -36,6 +35,9 @@ from accounts.models import (
     StaffMembership,
     User,
 )
+from core import crypto, limits
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied, TooManyAttempts
+from core.registry import Hooks
 from datahub import registries
 from datahub.identity import (
     mask_id,
@@ -47,8 +49,6 @@ from datahub.identity import (
 )
 from datahub.models import ID_NUMBER_HASH_PURPOSE
 from interaction.actions import notify
-from portal import crypto, limits
-from portal.errors import Conflict, DomainError, NotFound, PermissionDenied, TooManyAttempts
 
 logger = logging.getLogger(__name__)
 
@@ -508,19 +508,13 @@ def enterprises_compare_all() -> int:
 # --- Staff memberships ---
 
 # Called with (user_id, department_id) in the same transaction when someone leaves a department;
-# apps that give staff work (approvals: claimed tasks) register here at start-up.
-STAFF_LEFT_HANDLERS: list[Callable[[int, int], object]] = []
-
-
-def on_staff_left(handler: Callable[[int, int], object]) -> None:
-    if handler not in STAFF_LEFT_HANDLERS:
-        STAFF_LEFT_HANDLERS.append(handler)
+# apps that give staff work (approvals: claimed tasks) connect here at start-up.
+staff_left_hooks: Hooks[[int, int]] = Hooks("accounts.staff_left")
 
 
 def staff_left(*, user_id: int, department_id: int) -> None:
-    """Tell every registered app that the user no longer works for the department (caller's transaction)."""
-    for handler in STAFF_LEFT_HANDLERS:
-        handler(user_id, department_id)
+    """Tell every connected app that the user no longer works for the department (caller's transaction)."""
+    staff_left_hooks.call(user_id, department_id)
 
 
 @transaction.atomic

@@ -22,10 +22,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts import actions
 from accounts.models import User
 from accounts.sms import get_sms_sender
+from core import crypto
+from core.addresses import client_address
+from core.errors import DomainError
 from datahub.identity import normalize_phone
-from portal import crypto
-from portal.addresses import client_address
-from portal.errors import DomainError
 
 
 class MFAAdapter(DefaultMFAAdapter):

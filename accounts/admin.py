@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import actions, selectors
 from accounts.models import AgentAuthorisation, Enterprise, EnterpriseEvent, StaffEnrolmentCode, StaffMembership, User
-from portal.errors import DomainError
+from core.errors import DomainError
 
 
 class StaffMembershipInline(admin.TabularInline):

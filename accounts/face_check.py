@@ -36,7 +36,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import FaceCheck
-from portal.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
 
 DEFAULT_FACE_CHECK_PROVIDER = "accounts.face_check.DemoFaceCheckProvider"
 SIGNATURE_HEADER = "X-Face-Check-Signature"

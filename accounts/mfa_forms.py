@@ -17,7 +17,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts import actions, selectors
-from portal.errors import DomainError
+from core.errors import DomainError
 
 
 class EnrolmentCodeMixin(forms.Form):

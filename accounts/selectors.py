@@ -23,10 +23,10 @@ from accounts.models import (
     StaffMembership,
     User,
 )
+from core import crypto
+from core.errors import NotFound
 from datahub import registries
 from datahub.registries import PersonView
-from portal import crypto
-from portal.errors import NotFound
 
 ACTING_FOR_SESSION_KEY = "acting_for_enterprise_id"
 GUARDIAN_PURPOSE = "监护人代办"

@@ -32,10 +32,10 @@ from accounts.forms import (
     RealNameForm,
 )
 from accounts.models import FaceCheck, RealNameLevel
+from core import crypto
+from core.addresses import client_address
+from core.errors import DomainError, TooManyAttempts
 from datahub.identity import mask_name, mask_phone
-from portal import crypto
-from portal.addresses import client_address
-from portal.errors import DomainError, TooManyAttempts
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from django.utils.translation import override
 
 from accounts import selectors as account_selectors
 from accounts.models import Enterprise, RealNameLevel, User
-from approvals import calendar, forms_engine, uploads
+from approvals import forms_engine, uploads
 from approvals.materials import certificate_type_of, material_problems, materials_of, registry_of, wallet
 from approvals.models import (
     Application,
@@ -38,14 +38,14 @@ from approvals.models import (
     WorkflowTask,
 )
 from approvals.prefill import prefill
+from core import calendar, crypto
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.queueing import send_task_now
 from datahub import registries
 from datahub.identity import mask_id, normalize_identity_number, validate_identity_number
 from datahub.models import ID_NUMBER_HASH_PURPOSE
 from datahub.registries import PersonView
 from interaction.actions import notify
-from portal import crypto
-from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
-from portal.queueing import send_task_now
 from services.models import ItemType, ServiceItem
 
 logger = logging.getLogger(__name__)

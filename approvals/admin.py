@@ -1,19 +1,11 @@
-"""Approvals in the admin: the holiday calendar is edited here; applications and tasks are only looked at."""
+"""Approvals in the admin: applications and tasks are only looked at (the holiday calendar is the kernel's)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from approvals.models import Application, Holiday, WorkflowTask
-
-
-@admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):
-    list_display = ("day", "name", "is_working_day")
-    list_filter = ("is_working_day",)
-    search_fields = ("name",)
-    date_hierarchy = "day"
+from approvals.models import Application, WorkflowTask
 
 
 class ReadOnly(admin.ModelAdmin):

@@ -35,10 +35,10 @@ from accounts.models import Enterprise, RealNameLevel, User
 from approvals import actions, selectors, tracking
 from approvals.materials import material_states
 from approvals.models import Application, ApplicationEvent, Attachment, Channel, WorkflowTask
-from portal import crypto
-from portal.addresses import client_address
-from portal.api import ErrorSerializer, StableCursorPagination
-from portal.errors import DomainError, NotFound, TooManyAttempts
+from core import crypto
+from core.addresses import client_address
+from core.api import ErrorSerializer, StableCursorPagination
+from core.errors import DomainError, NotFound, TooManyAttempts
 from services.models import ServiceItem
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

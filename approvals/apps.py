@@ -7,12 +7,12 @@ class ApprovalsConfig(AppConfig):
     verbose_name = _("Applications and approvals")
 
     def ready(self) -> None:
-        from accounts.actions import on_staff_left
+        from accounts.actions import staff_left_hooks
         from approvals import routing
         from interaction.events import Event, register
 
         # Someone who leaves a department no longer holds its tasks: they return to the queue at once.
-        on_staff_left(
+        staff_left_hooks.connect(
             lambda user_id, department_id: routing.staff_left_department(user_id=user_id, department_id=department_id)
         )
         register(

@@ -21,7 +21,7 @@ from approvals import actions, bundles, forms_engine
 from approvals.materials import wallet
 from approvals.models import Application, BundleApplication
 from approvals.views import _Redirect, _redirecting, _upgrade_url, _user
-from portal.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
 from services import selectors as service_selectors
 from services.models import ServiceItem
 

@@ -39,8 +39,8 @@ from accounts.models import Enterprise, User
 from approvals import actions, forms_engine, uploads
 from approvals.materials import UPLOAD, certificate_type_of, materials_of
 from approvals.models import Application, ApplicationEvent, Attachment, BundleApplication
+from core.errors import Conflict, DomainError, NotFound
 from interaction.actions import notify
-from portal.errors import Conflict, DomainError, NotFound
 from services import selectors as service_selectors
 from services.models import Bundle, Department, ServiceItem
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 
-from approvals.models import Holiday
+from core.models import Holiday
 
 _D = datetime.date
 

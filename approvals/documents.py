@@ -48,10 +48,11 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepTogether, PageTemplate, Paragraph, Spacer
 
 from accounts import selectors as account_selectors
-from approvals import calendar, forms_engine, workflow
+from approvals import forms_engine, workflow
 from approvals.materials import materials_of
 from approvals.models import Application, ApplicationEvent, Outcome
-from portal.errors import NotFound
+from core import calendar
+from core.errors import NotFound
 from services.models import DayUnit, Department, DepartmentKind, ItemType
 
 Event = ApplicationEvent.Action

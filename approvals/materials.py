@@ -1,8 +1,8 @@
 """Which materials an application needs, and how each is satisfied: an upload, the certificate wallet, or a registry.
 
 The certificate wallet belongs to ``certificates/`` (it comes later). Approvals
-speaks to it only through ``CertificateWallet``; until a wallet registers
-itself, nobody holds certificates, and a certificate material is uploaded.
+speaks to it only through ``CertificateWallet``; until a wallet fills
+``wallet_slot`` at start-up, nobody holds certificates, and a certificate material is uploaded.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from django.utils.translation import gettext as _
 
 from approvals.models import Application
+from core.registry import Slot
 from services.models import ServiceItem
 
 UPLOAD = "upload"
@@ -54,17 +55,12 @@ class EmptyWallet:
         return False
 
 
-_wallet: CertificateWallet = EmptyWallet()
-
-
-def register_wallet(wallet: CertificateWallet) -> None:
-    """Called by the certificates app at start-up."""
-    global _wallet
-    _wallet = wallet
+# The certificates app fills this at start-up with its wallet.
+wallet_slot: Slot[CertificateWallet] = Slot("approvals.certificate_wallet", EmptyWallet())
 
 
 def wallet() -> CertificateWallet:
-    return _wallet
+    return wallet_slot.get()
 
 
 def materials_of(item: ServiceItem) -> list[dict[str, Any]]:

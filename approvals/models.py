@@ -371,22 +371,6 @@ class WorkflowTask(models.Model):
         return self.status in self.OPEN
 
 
-class Holiday(models.Model):
-    """A day the working-day calendar treats differently: a public holiday, or a weekend day worked (调休)."""
-
-    day = models.DateField(_("day"), unique=True)
-    is_working_day = models.BooleanField(_("working day"), default=False)
-    name = models.CharField(_("name"), max_length=40, blank=True)
-
-    class Meta:
-        verbose_name = _("holiday or working weekend")
-        verbose_name_plural = _("holiday calendar")
-        ordering = ["day"]
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.name}"
-
-
 class Outbox(models.Model):
     """Work that must happen after a commit (routing an application); the row is the promise, the task the fast path."""
 

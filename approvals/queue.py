@@ -22,11 +22,10 @@ from django.utils.translation import gettext_lazy
 
 from accounts import selectors as account_selectors
 from accounts.models import StaffRole, User
-from approvals import calendar
 from approvals.models import Application, WorkflowTask
+from core import calendar, crypto
+from core.errors import Conflict, DomainError, NotFound
 from datahub import registries
-from portal import crypto
-from portal.errors import Conflict, DomainError, NotFound
 from services.models import Department
 
 PAGE_SIZE = 20

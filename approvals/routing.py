@@ -25,11 +25,12 @@ from django.utils.translation import override
 
 from accounts import selectors as account_selectors
 from accounts.models import StaffRole, User
-from approvals import bundles, calendar, workflow
+from approvals import bundles, workflow
 from approvals.actions import outbox_add, outbox_send, record_event, request_supplement_locked
 from approvals.models import Application, ApplicationEvent, Outbox, Outcome, WorkflowTask
+from core import calendar
+from core.errors import Conflict, DomainError, NotFound
 from interaction.actions import notify
-from portal.errors import Conflict, DomainError, NotFound
 from services.codes import RegionLevel
 from services.models import DayUnit, Department, HandlingType, Region
 

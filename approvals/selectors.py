@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from accounts import selectors as account_selectors
 from approvals.actions import QUERY_PASSWORD_PURPOSE
 from approvals.models import Application, ApplicationEvent, Attachment, Channel
-from portal import crypto
-from portal.errors import NotFound
+from core import crypto
+from core.errors import NotFound
 
 
 def _owner_scope(user: AbstractBaseUser | AnonymousUser) -> Q:

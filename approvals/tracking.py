@@ -2,8 +2,8 @@
 
 A query password has a million values, so guessing is stopped by counting:
 wrong answers per application number (then the number is locked for a while,
-whoever asks) and attempts per client address (``portal.addresses``). Counters
-are ``portal.limits``, shared by every web process. Nothing here says whether a
+whoever asks) and attempts per client address (``core.addresses``). Counters
+are ``core.limits``, shared by every web process. Nothing here says whether a
 number exists.
 """
 
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from approvals import selectors
 from approvals.models import Application, ApplicationEvent
-from portal import limits
+from core import limits
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ when ``CLAMD_ADDRESS`` is set, which refuses what it cannot scan rather than
 accept it unscanned; otherwise ``NoScanner``, which says in the log that
 uploads are not virus-scanned.
 
-``store`` encrypts a checked file with the keys of ``portal.crypto``
+``store`` encrypts a checked file with the keys of ``core.crypto``
 (``FIELD_ENCRYPTION_KEY``: the first key encrypts, every key decrypts, so old
 files stay readable after a rotation) and writes it under ``UPLOAD_ROOT``,
 outside the web root: no web server serves it, and only views that check who
@@ -45,8 +45,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from portal import crypto
-from portal.errors import DomainError
+from core import crypto
+from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

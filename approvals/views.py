@@ -27,10 +27,10 @@ from accounts.models import RealNameLevel, User
 from approvals import actions, bundles, forms_engine, selectors, tracking, uploads
 from approvals.materials import material_states, wallet
 from approvals.models import Application, Channel, WorkflowTask
+from core import crypto
+from core.addresses import client_address
+from core.errors import DomainError, NotFound, PermissionDenied
 from datahub.identity import IdentityType
-from portal import crypto
-from portal.addresses import client_address
-from portal.errors import DomainError, NotFound, PermissionDenied
 from services.models import Department, ServiceItem
 
 SUBMIT_TOKEN_SESSION_KEY = "approvals_submit_tokens"  # noqa: S105  # a session key

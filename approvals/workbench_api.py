@@ -23,8 +23,8 @@ from accounts.models import User
 from approvals import queue, routing, workflow
 from approvals.api import ErrorSerializer
 from approvals.models import Application, WorkflowTask
-from portal.api import StableCursorPagination
-from portal.errors import Conflict, DomainError, PermissionDenied
+from core.api import StableCursorPagination
+from core.errors import Conflict, DomainError, PermissionDenied
 from services.models import Department
 
 # The API's result codes and the workflow results they stand for (approvals.workflow), in the workflow's order.

@@ -28,10 +28,10 @@ from accounts.models import User
 from approvals import actions, documents, forms_engine, queue, routing, selectors, workflow
 from approvals.materials import material_states
 from approvals.models import Application, WorkflowTask
+from core import crypto
+from core.errors import Conflict, DomainError
 from datahub.identity import IdentityType
 from datahub.models import LegalPersonStatus
-from portal import crypto
-from portal.errors import Conflict, DomainError
 
 # The results a task may give, in words; the values are the national ones (同意, 补齐补正 …).
 RESULT_LABELS = {

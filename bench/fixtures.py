@@ -41,9 +41,9 @@ from accounts.models import RealNameLevel, StaffMembership, StaffRole, User
 from approvals import actions
 from approvals.materials import materials_of
 from approvals.models import Application, WorkflowTask
+from core import crypto
 from datahub.identity import IdentityType, mask_id, resident_id_check_character
 from datahub.models import ID_NUMBER_HASH_PURPOSE
-from portal import crypto
 from services.management.commands.seed_scale import (
     DRAFT,
     REVIEWING,

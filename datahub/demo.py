@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from core import crypto
 from datahub.demo_data import (
     ASSOCIATIONS,
     BRANDS,
@@ -62,7 +63,6 @@ from datahub.models import (
     PersonRecord,
     PersonStatus,
 )
-from portal import crypto
 
 RANDOM_SEED = 20260101
 # Ages and dates are counted from this day, so that every run generates the same people.

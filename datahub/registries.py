@@ -26,6 +26,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core import crypto
+from core.errors import DomainError
 from datahub.identity import IdentityType, mask_id, normalize_identity_number, normalize_phone
 from datahub.models import (
     ID_NUMBER_HASH_PURPOSE,
@@ -38,8 +40,6 @@ from datahub.models import (
     PersonRecord,
     PersonStatus,
 )
-from portal import crypto
-from portal.errors import DomainError
 
 ADULT_AGE = 18
 PURPOSE_MAX_LENGTH = DataAccessLog._meta.get_field("purpose").max_length or 200

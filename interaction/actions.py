@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -12,13 +11,14 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
+from core.registry import Hooks
 from interaction import events, selectors
 from interaction.models import Message
 
 # Where e-mail, SMS and the user's preferences plug in: each channel is called with the
 # stored message once the caller's transaction commits. None yet: the inbox itself is the
 # channel. A channel that must not lose a message writes a row and hands its id to a task.
-CHANNELS: list[Callable[[Message], None]] = []
+channels: Hooks[[Message]] = Hooks("interaction.channels")
 
 
 def notify(user: AbstractBaseUser | int, event: str, context: dict[str, Any]) -> Message:
@@ -42,7 +42,7 @@ def notify(user: AbstractBaseUser | int, event: str, context: dict[str, Any]) ->
         raise ValueError(f"the link of {event!r} must be a path on this site, such as /me/")
     recipient_id = user if isinstance(user, int) else user.pk
     message = Message.objects.create(recipient_id=recipient_id, event=event, context=context)
-    for channel in CHANNELS:
+    for channel in channels:
         # robust: a failing channel is logged by Django and neither undoes the message nor stops the others.
         transaction.on_commit(partial(channel, message), robust=True)
     return message

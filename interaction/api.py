@@ -16,9 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import StableCursorPagination
 from interaction import actions, selectors
 from interaction.models import Message
-from portal.api import StableCursorPagination
 
 
 class InRequestedLanguage:

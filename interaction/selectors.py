@@ -7,8 +7,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from core.errors import NotFound
 from interaction.models import Message
-from portal.errors import NotFound
 
 
 def messages_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Message]:

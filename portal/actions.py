@@ -8,9 +8,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from portal import limits
+from core.queueing import send_task_on_commit
 from portal.models import WorkerPing
-from portal.queueing import send_task_on_commit
 
 PING_RETENTION = timedelta(days=1)
 
@@ -38,8 +37,3 @@ def worker_pings_prune() -> int:
     """Delete pings older than a day; they only matter while a check waits."""
     deleted, _ = WorkerPing.objects.filter(sent_at__lt=timezone.now() - PING_RETENTION).delete()
     return deleted
-
-
-def rate_counters_prune() -> int:
-    """Delete limit counters whose windows ended (only the embedded setup keeps them in the database)."""
-    return limits.sweep_expired()

@@ -14,8 +14,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 
-from portal.addresses import client_address
-from portal.errors import DomainError, NotFound
+from core.addresses import client_address
+from core.errors import DomainError, NotFound
 
 request_logger = logging.getLogger("portal.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

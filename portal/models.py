@@ -21,25 +21,3 @@ class WorkerPing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.queue} #{self.pk}"
-
-
-class RateCounter(models.Model):
-    """A counter of attempts in a window, for the limits of a setup without Redis (``portal.limits``).
-
-    Every web and worker process shares it through the database; it is only ever
-    changed by one ``INSERT … ON CONFLICT DO UPDATE SET count = count + 1``, so two
-    processes counting at once both count.
-    """
-
-    name = models.CharField(_("name"), max_length=250, primary_key=True)
-    count = models.PositiveIntegerField(_("count"))
-    # Seconds since the epoch, as the counting statement compares them.
-    expires_at = models.FloatField(_("expires at"))
-
-    class Meta:
-        verbose_name = _("rate counter")
-        verbose_name_plural = _("rate counters")
-        indexes = [models.Index(fields=["expires_at"], name="portal_counter_expires_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.count}"

@@ -16,8 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
-from portal.crypto import parse_keys
-from portal.env import env_bool, env_choice, env_int, env_list, env_required, env_str, env_url, missing_settings
+from core.crypto import parse_keys
+from core.env import env_bool, env_choice, env_int, env_list, env_required, env_str, env_url, missing_settings
 from portal.signing_keys import development_rsa_key, parse_rsa_private_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,8 +45,8 @@ else:
     if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("SECRET_KEY must be a random value of at least 50 characters when DEBUG is off.")
 
-# Encrypts personal data at rest (portal.crypto): comma-separated Fernet keys; the first encrypts, all decrypt,
-# so a key is rotated by putting a new one first. Without one in DEBUG, portal.crypto derives a key from
+# Encrypts personal data at rest (core.crypto): comma-separated Fernet keys; the first encrypts, all decrypt,
+# so a key is rotated by putting a new one first. Without one in DEBUG, core.crypto derives a key from
 # SECRET_KEY: for local runs only.
 if DEBUG:
     FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "") or ""
@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "allauth.headless",
     "allauth.idp.oidc",
+    "core",
     "portal",
     "accounts",
     "services",
@@ -111,7 +112,7 @@ MIDDLEWARE = [
     "portal.middleware.SessionRenewalMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # Anonymous pages from the cache: after the language is known, before everything a page for nobody needs.
-    "portal.page_cache.PageCacheMiddleware",
+    "core.page_cache.PageCacheMiddleware",
     "portal.middleware.ApiLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -119,7 +120,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Unreadable or unstorable input (deep JSON, null characters, oversized bodies) refused in each endpoint's format.
-    "portal.input_guards.BadInputMiddleware",
+    "core.input_guards.BadInputMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.StaffMFAMiddleware",
@@ -188,7 +189,7 @@ REDIS_URL = env_url("REDIS_URL", None, schemes={"redis", "rediss", "unix"})
 if REDIS_URL:
     CACHES: dict[str, dict[str, Any]] = {
         "default": {
-            "BACKEND": "portal.cache.RedisCache",  # Django's, keeping its redis-py client
+            "BACKEND": "core.cache.RedisCache",  # Django's, keeping its redis-py client
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal") or "portal",
             "TIMEOUT": 300,
@@ -200,10 +201,10 @@ else:
     # The embedded setup runs several processes (web workers, the Celery worker): what one of them caches, counts or
     # deletes must hold for all, so the cache is a folder under VAR_DIR that all share, and sessions live in the
     # database alone (a per-process copy would outlive a logout in another process). Limits count in the database
-    # (portal.limits).
+    # (core.limits).
     CACHES = {
         "default": {
-            "BACKEND": "portal.cache.SharedFileCache",
+            "BACKEND": "core.cache.SharedFileCache",
             "LOCATION": str(VAR_DIR / "cache"),
             "TIMEOUT": 300,
             "OPTIONS": {"MAX_ENTRIES": 5000},
@@ -356,7 +357,7 @@ if BEHIND_PROXY:
     # Only behind a proxy that sets this header itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many reverse proxies stand between clients and the web server, each appending to X-Forwarded-For: the client's
-# address is the entry the nearest one wrote (portal.addresses). 0 reads the socket and ignores the header, which any
+# address is the entry the nearest one wrote (core.addresses). 0 reads the socket and ignores the header, which any
 # client can write. Every limit, lock-out and log line uses this one address.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_PROXY else 0, minimum=0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT  # allauth's own reading; the account adapter uses ours
@@ -378,16 +379,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "portal.api.StableCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.StableCursorPagination",
     # OPTIONS describes what it can, never asking a view without a serializer for one.
-    "DEFAULT_METADATA_CLASS": "portal.api_metadata.ApiMetadata",
+    "DEFAULT_METADATA_CLASS": "core.api_metadata.ApiMetadata",
     "PAGE_SIZE": 20,
-    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # the throttles read portal.addresses; this keeps DRF's own reading the same
-    "EXCEPTION_HANDLER": "portal.api.exception_handler",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # the throttles read core.addresses; this keeps DRF's own reading the same
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         # DRF's rates and sliding window, kept in a Redis sorted set (one round trip; see portal/throttling.py).
-        "portal.throttling.AnonRateThrottle",
-        "portal.throttling.SignedInRateThrottle",
+        "core.throttling.AnonRateThrottle",
+        "core.throttling.SignedInRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_ANON_RATE", "120/minute"),
@@ -403,10 +404,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # Every operation also declares the API's common error answers (portal.api_schema).
+    # Every operation also declares the API's common error answers (core.api_schema).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "portal.api_schema.declare_common_errors",
+        "core.api_schema.declare_common_errors",
     ],
     "ENUM_NAME_OVERRIDES": {
         "DayUnitEnum": "services.models.DayUnit",
@@ -475,7 +476,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "services.tasks.sweep_scheduled_versions",
         "schedule": crontab(minute="1", hour="0"),
     },
-    "sweep-rate-counters": {"task": "portal.tasks.sweep_rate_counters", "schedule": crontab(minute="29")},
+    "sweep-rate-counters": {"task": "core.tasks.sweep_rate_counters", "schedule": crontab(minute="29")},
     "sweep-worker-pings": {
         "task": "portal.tasks.sweep_worker_pings",
         "schedule": crontab(minute="17", hour="3"),

@@ -13,8 +13,3 @@ def answer_worker_ping(self, ping_id: int) -> None:  # type: ignore[no-untyped-d
 @shared_task(name="portal.tasks.sweep_worker_pings")
 def sweep_worker_pings() -> None:
     actions.worker_pings_prune()
-
-
-@shared_task(name="portal.tasks.sweep_rate_counters")
-def sweep_rate_counters() -> None:
-    actions.rate_counters_prune()

@@ -8,7 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts import allauth_urls
 from accounts import views as accounts_views
 from accounts.decorators import admin_login_redirect
-from portal import api, views
+from core import api
+from portal import views
 from services import views as services_views
 
 # The admin's own login form would be a way in without MFA: it sends people to the portal login instead.

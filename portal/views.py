@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal import actions, health, input_guards, selectors
+from core import input_guards
+from portal import actions, health, selectors
 
 # Each round trip writes rows and holds a web worker while it waits: one at a time.
 WORKER_CHECK_INTERVAL_SECONDS = 1

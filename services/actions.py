@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from services import search, selectors
 from services.models import ServiceItem
 from services.validation import item_problems, served_party_flags

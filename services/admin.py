@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from portal.errors import DomainError
+from core.errors import DomainError
 from services import actions
 from services.codes import validate_implementation_code
 from services.models import Bundle, Department, Region, ServedParty, ServiceItem, Synonym, Theme

@@ -13,7 +13,7 @@ from rest_framework import exceptions, generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from portal.api import ErrorSerializer, StableCursorPagination, query_parameters
+from core.api import ErrorSerializer, StableCursorPagination, query_parameters
 from services import search as search_engine
 from services import selectors
 from services.codes import RegionLevel

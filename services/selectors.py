@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import get_language
 
-from portal.errors import NotFound
+from core.errors import NotFound
 from services.codes import RegionLevel, region_level_of
 from services.models import (
     Audience,

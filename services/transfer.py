@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
-from portal.errors import DomainError
+from core.errors import DomainError
 from services.actions import EDITABLE_FIELDS, catalogue_updated
 from services.codes import RegionLevel, region_level_of, validate_uscc
 from services.models import Bundle, Department, Region, ServiceItem, Synonym, Theme

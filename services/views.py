@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from portal.page_cache import cache_public_page
+from core.page_cache import cache_public_page
 from services import search as search_engine
 from services import selectors
 from services.models import Audience

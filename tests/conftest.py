@@ -82,7 +82,7 @@ def _fresh_process_state() -> Iterator[None]:
     """Each test starts in the default language and with the broker thought reachable, whatever ran before."""
     from django.utils import translation
 
-    from portal import queueing
+    from core import queueing
 
     translation.activate(settings.LANGUAGE_CODE)
     queueing._broker_down_until = 0.0

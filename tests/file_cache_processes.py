@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.cache import SharedFileCache
+from core.cache import SharedFileCache
 
 
 def shared_cache(folder: str) -> SharedFileCache:

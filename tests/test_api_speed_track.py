@@ -19,8 +19,8 @@ from accounts import selectors as account_selectors
 from accounts.models import AgentAuthorisation, AuthorisationScope, Enterprise, User
 from approvals import actions, api, tracking
 from approvals.models import Application
+from core import crypto, limits
 from datahub.demo_data import LI_JIANGUO, YIWANG_TECHNOLOGY
-from portal import crypto, limits
 from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item, make_enterprise_item, submitted
 from tests.datahub.builders import make_wang_household, make_yiwang_technology

@@ -24,7 +24,7 @@ from django.urls.resolvers import LocalePrefixPattern
 
 from accounts.models import User
 from approvals.models import Application, ApplicationEvent
-from portal.input_guards import MAX_JSON_DEPTH, MULTIPART_OVERHEAD_BYTES
+from core.input_guards import MAX_JSON_DEPTH, MULTIPART_OVERHEAD_BYTES
 from tests.approvals.builders import make_applicable_item, ready_draft
 from tests.datahub.builders import make_wang_household
 

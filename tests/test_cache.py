@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache, caches
 
-from portal.cache import RedisCache
+from core.cache import RedisCache
 
 pytestmark = pytest.mark.postgresql_only  # the embedded default caches in memory
 

@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
-from portal.addresses import client_address
+from core.addresses import client_address
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_choice, env_int, env_list, env_required, env_str, env_url
+from core.env import env_bool, env_choice, env_int, env_list, env_required, env_str, env_url
 from tests.helpers import run_python
 
 

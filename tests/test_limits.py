@@ -9,8 +9,8 @@ import time
 import pytest
 from django.db import connection
 
-from portal import limits
-from portal.models import RateCounter
+from core import limits
+from core.models import RateCounter
 from tests.file_cache_processes import add_once, increment, shared_cache
 
 pytestmark = pytest.mark.django_db

@@ -73,7 +73,7 @@ class CountingCache:
 @pytest.fixture
 def counting_cache(monkeypatch) -> CountingCache:
     """The page cache's calls to the cache, counted."""
-    from portal import page_cache
+    from core import page_cache
 
     counting = CountingCache(page_cache.cache)
     monkeypatch.setattr(page_cache, "cache", counting)

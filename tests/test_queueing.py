@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from portal import queueing
+from core import queueing
 
 
 class FlakyTask:

@@ -6,7 +6,7 @@ Django's WSGI handler in this process, so they see the test's database. Each is
 sent signed out and signed in as the citizen (an app session token). The rate
 limits are raised for the run; the answers it checks are the status codes, the
 content types and the bodies that the schema declares (every operation's common
-error answers are declared by portal.api_schema).
+error answers are declared by core.api_schema).
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from accounts.models import AgentAuthorisation, Enterprise, EnterpriseEvent, RealNameLevel, StaffMembership, User
+from core import crypto
 from datahub.models import LegalPersonRecord, PersonRecord
-from portal import crypto
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from services.models import Department, Region, ServiceItem
 

@@ -10,10 +10,10 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 
+from core.queueing import send_task_now
 from portal import actions
 from portal.celery import app as celery_app
 from portal.models import WorkerPing
-from portal.queueing import send_task_now
 from portal.tasks import answer_worker_ping
 
 QUEUES = ["notifications", "payments", "reports", "routing", "sla"]

@@ -5,8 +5,8 @@ from django.test import Client
 
 from accounts import actions
 from accounts.models import RealNameLevel, User
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from datahub.demo_data import LI_NA, WANG_XIAOMING
-from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
 from tests.factories import email_user, enroll_totp, give_identity
 
 pytestmark = pytest.mark.django_db

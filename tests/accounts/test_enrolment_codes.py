@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts import actions
 from accounts.models import StaffEnrolmentCode
-from portal.errors import DomainError
+from core.errors import DomainError
 from tests.accounts.helpers import totp_code
 from tests.factories import PASSWORD, UserFactory, email_user, enroll_totp
 

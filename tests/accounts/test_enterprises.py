@@ -18,12 +18,12 @@ from accounts.models import (
     User,
 )
 from accounts.tasks import sweep_enterprise_representatives
+from core import crypto
+from core.errors import DomainError, NotFound, PermissionDenied
 from datahub.demo import legal_person_record, seed_registries
 from datahub.demo_data import LI_JIANGUO, WANG_XIAOMING, YIWANG_TECHNOLOGY
 from datahub.models import ID_NUMBER_HASH_PURPOSE, AccessResult, DataAccessLog, LegalPersonRecord
 from interaction.models import Message
-from portal import crypto
-from portal.errors import DomainError, NotFound, PermissionDenied
 from tests.factories import PASSWORD, email_user, give_identity
 
 pytestmark = pytest.mark.django_db

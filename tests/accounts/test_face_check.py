@@ -19,8 +19,8 @@ from django.utils import timezone
 from accounts import actions
 from accounts.face_check import FaceCheckResult, signed_result, verify_signed_result
 from accounts.models import FaceCheck, RealNameLevel, User
+from core.errors import Conflict, DomainError
 from datahub.demo_data import WANG_XIAOMING
-from portal.errors import Conflict, DomainError
 from tests.factories import email_user, give_identity
 
 pytestmark = pytest.mark.django_db

@@ -26,12 +26,12 @@ from approvals.models import (
     Outbox,
 )
 from approvals.tasks import sweep_drafts
+from core import crypto
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.queueing import send_task_now
 from datahub.demo_data import LI_JIANGUO, WANG_XIAOMING, YIWANG_TECHNOLOGY
 from datahub.models import DataAccessLog
 from interaction.models import Message
-from portal import crypto
-from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
-from portal.queueing import send_task_now
 from services import actions as service_actions
 from services.demo_data.fields import form
 from services.models import Department, ServiceItem

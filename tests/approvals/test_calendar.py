@@ -6,8 +6,8 @@ import datetime
 
 import pytest
 
-from approvals import calendar
-from approvals.models import Holiday
+from core import calendar
+from core.models import Holiday
 
 pytestmark = pytest.mark.django_db
 

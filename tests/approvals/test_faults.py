@@ -49,11 +49,11 @@ from approvals import actions, routing
 from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
 from approvals.tasks import route_application, sweep_outbox
 from approvals.workflow import ACCEPT
-from portal import queueing
+from core import queueing
+from core.errors import Conflict
+from core.queueing import send_task_now
 from portal.celery import app as celery_app
-from portal.errors import Conflict
 from portal.models import WorkerPing
-from portal.queueing import send_task_now
 from portal.tasks import answer_worker_ping
 from services.models import Department, ServiceItem
 from tests.approvals.builders import claim_and_decide, make_applicable_item, ready_draft, submitted
@@ -471,7 +471,7 @@ def test_a_submission_while_the_broker_is_down_succeeds_and_the_sweeper_routes_i
     assert (response["status"], response["number"]) == ("submitted", application.number)
     assert application.number.startswith(item.implementation_code)
     assert Application.objects.get(pk=draft.pk).status == "submitted"
-    failures = [record for record in caplog.records if record.name == "portal.queueing"]
+    failures = [record for record in caplog.records if record.name == "core.queueing"]
     assert [record.getMessage() for record in failures] == [f"could not send task {ROUTE_TASK} to the broker"]
     # This process now leaves the broker alone for a while (BROKER_PAUSE_SECONDS); the broker is back: that time passed.
     assert queueing.send_task_now(sweep_outbox) is False

@@ -26,8 +26,8 @@ from approvals import actions, routing, tracking
 from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
 from approvals.tasks import route_application
 from approvals.workflow import ACCEPT, APPROVE, NOT_ACCEPT, REFUSE, RETURN, SUPPLEMENT
+from core.errors import Conflict, DomainError, NotFound
 from interaction.models import Message
-from portal.errors import Conflict, DomainError, NotFound
 from services.models import Department, DepartmentKind, ServiceItem
 from tests.approvals.builders import (
     STANDARD_WORKFLOW,

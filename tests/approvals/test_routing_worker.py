@@ -17,12 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from approvals import actions, calendar
+from approvals import actions
 from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
 from approvals.tasks import sweep_acceptance, sweep_deadlines, sweep_outbox
 from approvals.workflow import ACCEPT
+from core import calendar
+from core.queueing import send_task_now
 from interaction.models import Message
-from portal.queueing import send_task_now
 from services.models import Department, ServiceItem
 from tests.approvals.builders import claim_and_decide, make_applicable_item, submitted
 from tests.datahub.builders import make_wang_household

@@ -21,8 +21,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from approvals import uploads
-from portal.crypto import DecryptionError
-from portal.errors import DomainError
+from core.crypto import DecryptionError
+from core.errors import DomainError
 
 MIB = 1024 * 1024
 KEY_A = Fernet.generate_key().decode()

@@ -16,8 +16,8 @@ from accounts import actions as account_actions
 from accounts.models import StaffMembership, StaffRole, User
 from approvals import routing
 from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
+from core.api_schema import COMMON_ERRORS
 from interaction.models import Message
-from portal.api_schema import COMMON_ERRORS
 from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item
 from tests.approvals.test_workbench import first_task, queued_task, route, task_in_review

@@ -1,4 +1,4 @@
-"""portal.crypto: encryption at rest with key rotation, keyed hashes by purpose, and the key setting."""
+"""core.crypto: encryption at rest with key rotation, keyed hashes by purpose, and the key setting."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from portal import crypto
+from core import crypto
 from tests.helpers import run_python
 
 pytestmark = pytest.mark.both_databases

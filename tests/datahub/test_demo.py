@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from core import crypto
 from datahub import registries
 from datahub.demo import REFERENCE_DATE, generate_registries, registry_counts, seed_registries
 from datahub.demo_data import (
@@ -34,7 +35,6 @@ from datahub.models import (
     PersonRecord,
     PersonStatus,
 )
-from portal import crypto
 
 pytestmark = pytest.mark.both_databases
 

@@ -9,6 +9,8 @@ import pytest
 from cryptography.fernet import Fernet
 from django.db import IntegrityError, transaction
 
+from core import crypto
+from core.errors import DomainError
 from datahub import registries
 from datahub.demo_data import (
     LI_JIANGUO,
@@ -29,8 +31,6 @@ from datahub.models import (
     LegalPersonStatus,
     PersonStatus,
 )
-from portal import crypto
-from portal.errors import DomainError
 from tests.datahub.builders import WANG_JIANHUA, make_person, make_wang_household, make_yiwang_technology
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]

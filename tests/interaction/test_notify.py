@@ -179,10 +179,11 @@ def test_another_app_registers_its_own_event(citizen, monkeypatch):
 
 
 def test_channels_are_called_with_the_message_once_the_transaction_commits(
-    citizen, monkeypatch, django_capture_on_commit_callbacks
+    citizen, request, django_capture_on_commit_callbacks
 ):
     sent: list[int] = []
-    monkeypatch.setattr(actions, "CHANNELS", [lambda message: sent.append(message.pk)])
+    channel = actions.channels.connect(lambda message: sent.append(message.pk))
+    request.addfinalizer(lambda: actions.channels.disconnect(channel))
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         message = actions.notify(citizen, "application_submitted", SUBMITTED)
@@ -194,4 +195,4 @@ def test_channels_are_called_with_the_message_once_the_transaction_commits(
 
 
 def test_no_channel_is_plugged_in_yet():
-    assert actions.CHANNELS == []
+    assert len(actions.channels) == 0

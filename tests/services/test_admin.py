@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from portal.errors import Conflict
+from core.errors import Conflict
 from services import actions
 from services.models import Bundle, Department, Region, ServiceItem, Synonym, Theme
 from tests.factories import UserFactory, enroll_totp

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from portal.errors import Conflict, DomainError, PermissionDenied
+from core.errors import Conflict, DomainError, PermissionDenied
 from services import actions
 from services.models import ServiceItem
 from tests.factories import UserFactory

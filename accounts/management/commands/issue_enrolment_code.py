@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts import actions
 from accounts.models import User
-from portal.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

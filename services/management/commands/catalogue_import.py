@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from accounts.models import User
-from portal.errors import DomainError
+from core.errors import DomainError
 from services import transfer
 
 _T = TypeVar("_T")

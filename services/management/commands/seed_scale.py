@@ -42,12 +42,11 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import RealNameLevel, User
-from approvals import calendar
 from approvals.actions import QUERY_PASSWORD_PURPOSE
 from approvals.models import Application, ApplicationEvent, Attachment, Channel, Outbox, Outcome, WorkflowTask
 from approvals.workflow import ACCEPT, APPROVE, NOT_ACCEPT, REFUSE, SUPPLEMENT, parse
+from core import calendar, crypto
 from datahub.identity import IdentityType
-from portal import crypto
 from services.demo import seed_catalogue, synthetic_item_count, top_up_synthetic_items
 from services.models import Department, HandlingType, ItemType, Region, ServiceItem
 from services.workflow_rules import LEVELS

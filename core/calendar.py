@@ -11,7 +11,7 @@ import datetime
 
 from django.utils import timezone
 
-from approvals.models import Holiday
+from core.models import Holiday
 
 Exceptions = dict[datetime.date, bool]
 

@@ -68,7 +68,7 @@ class SharedFileCache(FileBasedCache):
     (``incr``, which also drops the entry's expiry): two processes can both win an
     ``add``, and an ``incr`` can lose another's. Here both run under one lock file,
     as Redis runs them one at a time, and ``incr`` keeps the expiry it found. (Limits
-    count in ``portal.limits``, which does not use the cache on this setup.)
+    count in ``core.limits``, which does not use the cache on this setup.)
     """
 
     def __init__(self, dir: str, params: dict[str, Any]) -> None:

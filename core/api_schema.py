@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-ERROR_COMPONENT = "Error"  # the name drf-spectacular gives portal.api.ErrorSerializer, the same body
+ERROR_COMPONENT = "Error"  # the name drf-spectacular gives core.api.ErrorSerializer, the same body
 ERROR_SCHEMA = {
     "type": "object",
     "description": "The error body of every /api/v1/ endpoint.",

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.db import connection
 
-from portal.cache import redis_client
-from portal.models import RateCounter
+from core.cache import redis_client
+from core.models import RateCounter
 
 _TABLE = RateCounter._meta.db_table
 

@@ -41,7 +41,7 @@ MULTIPART_OVERHEAD_BYTES = 1024 * 1024
 # Text PostgreSQL cannot store: the null character, and surrogates (the decoder joins pairs, so any left are alone).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
-# Said of an X-Session-Token that names no session: malformed here, unknown or ended in portal.api.
+# Said of an X-Session-Token that names no session: malformed here, unknown or ended in core.api.
 SESSION_TOKEN_INVALID = gettext_lazy("The session token is not valid or its session has ended: log in again.")
 # What allauth hands out as app session tokens (session keys: lower-case letters and digits), with room to spare.
 _SESSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")

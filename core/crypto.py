@@ -33,8 +33,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 SETTING = "FIELD_ENCRYPTION_KEY"
-_HASH_INFO_PREFIX = b"portal.crypto.keyed_hash:"
-_DEVELOPMENT_KEY_PREFIX = b"portal.crypto.development-key:"
+_HASH_INFO_PREFIX = b"core.crypto.keyed_hash:"
+_DEVELOPMENT_KEY_PREFIX = b"core.crypto.development-key:"
 
 
 class DecryptionError(ValueError):

@@ -18,8 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from portal.errors import DomainError, TooManyAttempts
-from portal.input_guards import SESSION_TOKEN_INVALID, api_error
+from core.errors import DomainError, TooManyAttempts
+from core.input_guards import SESSION_TOKEN_INVALID, api_error
 
 
 class ErrorSerializer(serializers.Serializer[Any]):

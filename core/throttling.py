@@ -13,9 +13,9 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from rest_framework import throttling as drf_throttling
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
-from portal import limits
-from portal.addresses import client_address
-from portal.cache import redis_client
+from core import limits
+from core.addresses import client_address
+from core.cache import redis_client
 
 # One round trip, atomic: drop what left the window, count what is in it, and note this request when allowed.
 # Returns {1, 0} when allowed, {0, the oldest request's time} when not (so the caller can say when to retry).
@@ -41,7 +41,7 @@ class _SlidingLogOnRedis(SimpleRateThrottle):
     request: its cost grows with the rate, and two processes at once lose each
     other's requests. On Redis the times are a sorted set that a script trims,
     counts and adds to in one round trip; without Redis (the embedded setup) a
-    fixed window is counted in the database (``portal.limits``).
+    fixed window is counted in the database (``core.limits``).
     """
 
     num_requests: int  # set by DRF from the rate
