@@ -37,6 +37,7 @@ from accounts.models import (
 )
 from core import crypto, limits
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, TooManyAttempts
+from core.notices import notify
 from core.registry import Hooks
 from datahub import registries
 from datahub.identity import (
@@ -48,7 +49,6 @@ from datahub.identity import (
     validate_uscc,
 )
 from datahub.models import ID_NUMBER_HASH_PURPOSE
-from interaction.actions import notify
 
 logger = logging.getLogger(__name__)
 

@@ -17,11 +17,9 @@ PING_RETENTION = timedelta(days=1)
 @transaction.atomic
 def worker_pings_send() -> list[int]:
     """Write one ping per queue and send each to its queue once committed."""
-    from portal.tasks import answer_worker_ping
-
     pings = WorkerPing.objects.bulk_create([WorkerPing(queue=queue) for queue in settings.CELERY_QUEUES])
     for ping in pings:
-        send_task_on_commit(answer_worker_ping, ping.pk, queue=ping.queue)
+        send_task_on_commit("portal.tasks.answer_worker_ping", ping.pk, queue=ping.queue)
     return [ping.pk for ping in pings]
 
 
