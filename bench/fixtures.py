@@ -1,7 +1,7 @@
-"""What the benchmarks need in the database beyond ``seed_scale``, and the in-process measurements.
+"""What the benchmarks need in the database beyond ``bench.scale``, and the in-process measurements.
 
 Called by bench/run.py after ``django.setup()`` with the benchmark's settings. Each
-set of applications here is a set of ``seed_scale``'s writer (its own public_id
+set of applications here is a set of ``bench.scale``'s writer (its own public_id
 range and its own days for 办件编号), topped up, so that a database is reused
 from one run to the next:
 
@@ -41,10 +41,7 @@ from accounts.models import RealNameLevel, StaffMembership, StaffRole, User
 from approvals import actions
 from approvals.materials import materials_of
 from approvals.models import Application, WorkflowTask
-from core import crypto
-from datahub.identity import IdentityType, mask_id, resident_id_check_character
-from datahub.models import ID_NUMBER_HASH_PURPOSE
-from services.management.commands.seed_scale import (
+from bench.scale.plans import (
     DRAFT,
     REVIEWING,
     SCALE,
@@ -56,8 +53,11 @@ from services.management.commands.seed_scale import (
     choose_fate,
     ensure_applicants,
     query_password,
-    write_applications,
 )
+from bench.scale.writer import write_applications
+from core import crypto
+from datahub.identity import IdentityType, mask_id, resident_id_check_character
+from datahub.models import ID_NUMBER_HASH_PURPOSE
 from services.models import Department, ServiceItem
 
 QUEUE = ApplicationSet(code=1, first_day=datetime.date(2022, 1, 1), per_day=9999)
@@ -343,7 +343,7 @@ def track_pairs(count: int, seed: int = 1) -> list[tuple[str, str]]:
     """(办件编号, 查询密码) of ``count`` synthetic applications picked at random over the whole set."""
     total = SCALE.applications().count()
     if total == 0:
-        raise RuntimeError("no synthetic application to track: run seed_scale --applications first")
+        raise RuntimeError("no synthetic application to track: run python -m bench.scale --applications first")
     randomiser = random.Random(seed)  # which applications to ask for
     serials = {randomiser.randrange(SCALE.next_serial()) for _ in range(count)}
     found = Application.objects.filter(public_id__in=[SCALE.public_id(serial) for serial in serials]).values_list(
@@ -367,7 +367,7 @@ def first_synthetic_code() -> str:
         .first()
     )
     if code is None:
-        raise RuntimeError("no synthetic item: run seed_scale --items first")
+        raise RuntimeError("no synthetic item: run python -m bench.scale --items first")
     return code
 
 

@@ -227,6 +227,11 @@ def manage(environment: dict[str, str], *arguments: str) -> None:
     subprocess.run([str(BIN / "python"), "manage.py", *arguments], cwd=ROOT, env=environment, check=True)
 
 
+def seed_scale(environment: dict[str, str], *arguments: str) -> None:
+    """Synthetic items and applications (``python -m bench.scale``), topped up."""
+    subprocess.run([str(BIN / "python"), "-m", "bench.scale", *arguments], cwd=ROOT, env=environment, check=True)
+
+
 @dataclass
 class Server:
     name: str
@@ -436,12 +441,12 @@ class Context:
     profiles: dict[str, str] = field(default_factory=dict)
 
 
-# seed_scale's own applications (its SCALE set): the range of their public ids, to count them without Django.
+# bench.scale's own applications (its SCALE set): the range of their public ids, to count them without Django.
 SCALE_PUBLIC_IDS = (str(uuid.UUID(int=0x5CA1E000 << 96)), str(uuid.UUID(int=(0x5CA1E000 << 96) | ((1 << 64) - 1))))
 
 
 def seeded(database: str) -> tuple[int, int]:
-    """(synthetic items, seed_scale's applications) already in a benchmark database."""
+    """(synthetic items, bench.scale's applications) already in a benchmark database."""
     psycopg2 = importlib.import_module("psycopg2")
     postgres = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
     with psycopg2.connect(f"{postgres}/{database}") as connection, connection.cursor() as cursor:
@@ -472,7 +477,7 @@ def prepare_databases(scale: Scale, *, port: int, run_id: str) -> None:
         create_database(SMALL_DATABASE)
     manage(small, "migrate", "--noinput", "--verbosity", "0")
     if seeded(SMALL_DATABASE)[0] < SMALL_ITEMS:
-        manage(small, "seed_scale", "--items", str(SMALL_ITEMS), "--allow-production")
+        seed_scale(small, "--items", str(SMALL_ITEMS), "--allow-production")
     main = bench_environment(scale.database, port=port, run_id=run_id)
     if not database_exists(scale.database):
         log(f"creating {scale.database} from {SMALL_DATABASE}")
@@ -481,9 +486,8 @@ def prepare_databases(scale: Scale, *, port: int, run_id: str) -> None:
     items, applications = seeded(scale.database)
     if items < scale.items or applications < scale.applications:
         log(f"seeding {scale.database}: {scale.items:,} items, {scale.applications:,} applications (top-up)")
-        manage(
+        seed_scale(
             main,
-            "seed_scale",
             "--items",
             str(scale.items),
             "--applications",

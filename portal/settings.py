@@ -102,6 +102,10 @@ INSTALLED_APPS = [
     "certificates",
     "datahub",
 ]
+# The demo data and its `seed_demo` command. Nothing at run time needs them: a production installation may leave
+# them out (DEMO_APP=false), and `make run` with DEBUG or DEMO_ACCOUNTS needs them in.
+if env_bool("DEMO_APP", True):
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "portal.middleware.RequestLogMiddleware",

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 
 from accounts.models import RealNameLevel, StaffRole, User
-from datahub.demo_data import LI_NA, WANG_XIAOMING, ZHAO_LI
+from demo.registry_data import LI_NA, WANG_XIAOMING, ZHAO_LI
 from services.models import Department
 from tests.factories import email_user, give_identity, staff_member
 from tests.services.factories import DepartmentFactory, region

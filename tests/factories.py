@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from accounts.models import RealNameLevel, StaffMembership, StaffRole, User
 from core import crypto
-from datahub.demo_data import PersonSpec
 from datahub.identity import mask_id, normalize_identity_number
 from datahub.models import ID_NUMBER_HASH_PURPOSE
+from demo.registry_data import PersonSpec
 from services.models import Department
 
 PASSWORD = "correct-horse-battery"

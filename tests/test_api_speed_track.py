@@ -20,7 +20,7 @@ from accounts.models import AgentAuthorisation, AuthorisationScope, Enterprise, 
 from approvals import actions, api, tracking
 from approvals.models import Application
 from core import crypto, limits
-from datahub.demo_data import LI_JIANGUO, YIWANG_TECHNOLOGY
+from demo.registry_data import LI_JIANGUO, YIWANG_TECHNOLOGY
 from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item, make_enterprise_item, submitted
 from tests.datahub.builders import make_wang_household, make_yiwang_technology

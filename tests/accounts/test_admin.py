@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from datahub.demo_data import WANG_XIAOMING
+from demo.registry_data import WANG_XIAOMING
 from tests.factories import UserFactory, enroll_totp
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from accounts.models import RealNameLevel
-from datahub.demo_data import WANG_XIAOMING
+from demo.registry_data import WANG_XIAOMING
 from tests.accounts.helpers import totp_code
 from tests.factories import PASSWORD, TOTP_SECRET, email_user, enroll_totp
 

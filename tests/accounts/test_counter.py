@@ -6,7 +6,7 @@ from django.test import Client
 from accounts import actions
 from accounts.models import RealNameLevel, User
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from datahub.demo_data import LI_NA, WANG_XIAOMING
+from demo.registry_data import LI_NA, WANG_XIAOMING
 from tests.factories import email_user, enroll_totp, give_identity
 
 pytestmark = pytest.mark.django_db

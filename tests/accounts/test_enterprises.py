@@ -20,9 +20,9 @@ from accounts.models import (
 from accounts.tasks import sweep_enterprise_representatives
 from core import crypto
 from core.errors import DomainError, NotFound, PermissionDenied
-from datahub.demo import legal_person_record, seed_registries
-from datahub.demo_data import LI_JIANGUO, WANG_XIAOMING, YIWANG_TECHNOLOGY
 from datahub.models import ID_NUMBER_HASH_PURPOSE, AccessResult, DataAccessLog, LegalPersonRecord
+from demo.registries import legal_person_record, seed_registries
+from demo.registry_data import LI_JIANGUO, WANG_XIAOMING, YIWANG_TECHNOLOGY
 from interaction.models import Message
 from tests.factories import PASSWORD, email_user, give_identity
 

@@ -20,7 +20,7 @@ from accounts import actions
 from accounts.face_check import FaceCheckResult, signed_result, verify_signed_result
 from accounts.models import FaceCheck, RealNameLevel, User
 from core.errors import Conflict, DomainError
-from datahub.demo_data import WANG_XIAOMING
+from demo.registry_data import WANG_XIAOMING
 from tests.factories import email_user, give_identity
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from accounts.models import RealNameLevel
-from datahub.demo_data import WANG_XIAOMING
+from demo.registry_data import WANG_XIAOMING
 from tests.factories import email_user, enroll_totp
 from tests.helpers import run_python
 from tests.test_deploy import PRODUCTION_ENV

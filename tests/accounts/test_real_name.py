@@ -8,10 +8,10 @@ from accounts import actions
 from accounts.models import RealNameLevel, User
 from core import crypto
 from core.errors import DomainError, TooManyAttempts
-from datahub.demo import seed_registries
-from datahub.demo_data import WANG_XIAOMING, ZHOU_XINYU
 from datahub.identity import IdentityType
 from datahub.models import ID_NUMBER_HASH_PURPOSE, AccessResult, DataAccessLog
+from demo.registries import seed_registries
+from demo.registry_data import WANG_XIAOMING, ZHOU_XINYU
 from tests.factories import email_user, give_identity
 
 pytestmark = pytest.mark.django_db

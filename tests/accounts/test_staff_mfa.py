@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from accounts import selectors
 from accounts.decorators import staff_member_required_with_mfa
-from portal.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
+from demo.accounts import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from services.models import Department
 from tests.accounts.helpers import totp_code
 from tests.factories import PASSWORD, TOTP_SECRET, email_user, enroll_totp

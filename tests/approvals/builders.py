@@ -12,8 +12,8 @@ from accounts.models import StaffRole, User
 from approvals import actions, routing
 from approvals.models import Application, WorkflowTask
 from approvals.workflow import ACCEPT, APPROVE, NOT_ACCEPT, REFUSE, RETURN, SUPPLEMENT
+from demo.catalogue_data.fields import form
 from services import actions as service_actions
-from services.demo_data.fields import form
 from services.models import Department, DepartmentKind, Region, ServiceItem
 from tests.factories import staff_member
 from tests.services.builders import make_department, make_item, make_region

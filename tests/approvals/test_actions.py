@@ -29,11 +29,11 @@ from approvals.tasks import sweep_drafts
 from core import crypto
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.queueing import send_task_now
-from datahub.demo_data import LI_JIANGUO, WANG_XIAOMING, YIWANG_TECHNOLOGY
 from datahub.models import DataAccessLog
+from demo.catalogue_data.fields import form
+from demo.registry_data import LI_JIANGUO, WANG_XIAOMING, YIWANG_TECHNOLOGY
 from interaction.models import Message
 from services import actions as service_actions
-from services.demo_data.fields import form
 from services.models import Department, ServiceItem
 from tests.approvals.builders import (
     COUNTY_CODE,

@@ -17,8 +17,8 @@ from accounts.models import Enterprise, RealNameLevel, User
 from approvals import actions
 from approvals.models import Application, ApplicationEvent, Attachment, IdempotencyRecord, NumberSequence, Outbox
 from core import crypto
-from datahub.demo_data import WANG_XIAOMING, WANG_YUTONG, YIWANG_TECHNOLOGY
 from datahub.models import LegalPersonKind
+from demo.registry_data import WANG_XIAOMING, WANG_YUTONG, YIWANG_TECHNOLOGY
 from services.models import ServiceItem
 from tests.approvals.builders import PDF, complete_answers, make_applicable_item, pdf_upload, ready_draft, submitted
 from tests.datahub.builders import make_wang_household

@@ -15,10 +15,10 @@ from accounts.models import RealNameLevel, User
 from approvals import actions, bundles, routing
 from approvals.models import Application, ApplicationEvent, Attachment, BundleApplication, Outbox, WorkflowTask
 from core.errors import DomainError, NotFound
-from datahub.demo_data import WANG_XIAOMING
 from datahub.models import DataAccessLog
+from demo.catalogue_data.fields import form
+from demo.registry_data import WANG_XIAOMING
 from interaction.models import Message
-from services.demo_data.fields import form
 from services.models import Audience, Bundle, Department, ServiceItem
 from tests.approvals.builders import (
     MATERIALS,

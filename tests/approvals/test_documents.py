@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from accounts.models import User
 from approvals import actions, documents, routing
 from approvals.models import Application, Outbox, WorkflowTask
-from datahub.demo_data import WANG_XIAOMING
+from demo.registry_data import WANG_XIAOMING
 from services.models import Department, DepartmentKind, ServiceItem
 from tests.approvals.builders import make_applicable_item, pdf_upload, submitted
 from tests.datahub.builders import make_wang_household

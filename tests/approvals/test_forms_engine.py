@@ -17,8 +17,8 @@ from django.utils.datastructures import MultiValueDict
 from approvals import forms_engine
 from approvals.forms_engine import FieldSpec, Step
 from datahub.identity import resident_id_check_character
-from services.demo_data.fields import form
-from services.demo_data.items import ITEMS
+from demo.catalogue_data.fields import form
+from demo.catalogue_data.items import ITEMS
 from tests.services.factories import region, uscc_for
 
 XIHU = "330106000000"

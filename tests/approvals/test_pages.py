@@ -10,9 +10,9 @@ from django.utils import translation
 from accounts.models import RealNameLevel, User
 from approvals import actions
 from approvals.models import Application, AttachmentView, Channel
-from datahub.demo_data import LIN_XIAOYAN, WANG_XIAOMING, WANG_YUTONG
 from datahub.identity import mask_id
 from datahub.models import DataAccessLog
+from demo.registry_data import LIN_XIAOYAN, WANG_XIAOMING, WANG_YUTONG
 from interaction.models import Message
 from tests.approvals.builders import make_applicable_item, pdf_upload, ready_draft, submitted
 from tests.datahub.builders import make_wang_household

@@ -13,7 +13,7 @@ from django.utils import translation
 from accounts.models import User
 from approvals import actions, tracking
 from approvals.models import Application
-from datahub.demo_data import WANG_XIAOMING
+from demo.registry_data import WANG_XIAOMING
 from services.models import Department
 from tests.approvals.builders import make_applicable_item, ready_draft
 from tests.datahub.builders import make_wang_household

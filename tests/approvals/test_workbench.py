@@ -17,8 +17,8 @@ from accounts import actions as account_actions
 from accounts.models import Enterprise, StaffMembership, StaffRole, User
 from approvals import routing
 from approvals.models import Application, ApplicationEvent, ApplicationView, Outbox, WorkflowTask
-from datahub.demo_data import LI_JIANGUO, WANG_XIAOMING, YIWANG_TECHNOLOGY
 from datahub.models import DataAccessLog, LegalPersonRecord
+from demo.registry_data import LI_JIANGUO, WANG_XIAOMING, YIWANG_TECHNOLOGY
 from interaction.models import Message
 from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item, submitted

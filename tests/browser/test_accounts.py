@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 
 from accounts.models import RealNameLevel, User
-from datahub.demo import seed_registries
-from datahub.demo_data import WANG_XIAOMING
+from demo.registries import seed_registries
+from demo.registry_data import WANG_XIAOMING
 from tests.accounts.helpers import last_mailed_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -1,6 +1,6 @@
 """王小明 applies online for 居民身份证补领 from its guide, then tracks it by number and password in a private window.
 
-The item is the real demo item: the demo catalogue's own loader (services.demo.seed_catalogue)
+The item is the real demo item: the demo catalogue's own loader (demo.catalogue.seed_catalogue)
 run with its item list narrowed to 居民身份证补领 and no bundles, so the item, its department
 (杭州市公安局西湖区分局) and the regions are exactly what ``manage.py seed_demo`` gives, in a fraction of the time.
 Its form has a prefilled name, a conditional postal address (shown only for 邮寄送达) and a
@@ -21,9 +21,9 @@ from django.utils.translation import gettext, pgettext
 from playwright.sync_api import expect
 
 from approvals.models import Application
-from datahub.demo_data import WANG_XIAOMING
-from services import demo
-from services.demo_data.items import ITEMS
+from demo import catalogue
+from demo.catalogue_data.items import ITEMS
+from demo.registry_data import WANG_XIAOMING
 from services.models import ServiceItem
 from tests.datahub.builders import make_wang_household
 from tests.factories import PASSWORD
@@ -46,9 +46,9 @@ def zh(text: str, context: str = "") -> str:
 @pytest.fixture
 def id_card_replacement(monkeypatch: pytest.MonkeyPatch) -> ServiceItem:
     """居民身份证补领 of 西湖区, loaded by the demo catalogue's loader, and 王小明's household in the registry."""
-    monkeypatch.setattr(demo, "ITEMS", tuple(spec for spec in ITEMS if spec.name == SERVICE))
-    monkeypatch.setattr(demo, "BUNDLES", ())  # the bundles name items this narrowed catalogue does not hold
-    demo.seed_catalogue()
+    monkeypatch.setattr(catalogue, "ITEMS", tuple(spec for spec in ITEMS if spec.name == SERVICE))
+    monkeypatch.setattr(catalogue, "BUNDLES", ())  # the bundles name items this narrowed catalogue does not hold
+    catalogue.seed_catalogue()
     make_wang_household()
     return ServiceItem.objects.published().get(name=SERVICE)
 

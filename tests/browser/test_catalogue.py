@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.demo import seed_catalogue
+from demo.catalogue import seed_catalogue
 from services.search import reindex
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

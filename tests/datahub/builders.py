@@ -6,8 +6,10 @@ import dataclasses
 import datetime
 from typing import Any
 
-from datahub.demo import legal_person_record, person_record
-from datahub.demo_data import (
+from datahub.identity import resident_id_check_character
+from datahub.models import HouseholdRelation, LegalPersonRecord, PersonRecord, PersonStatus
+from demo.registries import legal_person_record, person_record
+from demo.registry_data import (
     LI_JIANGUO,
     LI_NA,
     LIN_XIAOYAN,
@@ -17,8 +19,6 @@ from datahub.demo_data import (
     YIWANG_TECHNOLOGY,
     PersonSpec,
 )
-from datahub.identity import resident_id_check_character
-from datahub.models import HouseholdRelation, LegalPersonRecord, PersonRecord, PersonStatus
 
 
 def resident_id(region: str, birth_date: datetime.date, serial: int) -> str:

@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from datahub import registries
-from datahub.demo_data import LI_JIANGUO, LIN_XIAOYAN, WANG_XIAOMING, WANG_XIAOMING_HOUSEHOLD, YIWANG_TECHNOLOGY
 from datahub.identity import IdentityType
 from datahub.models import DataAccessLog, LegalPersonRecord, PersonRecord
+from demo.registry_data import LI_JIANGUO, LIN_XIAOYAN, WANG_XIAOMING, WANG_XIAOMING_HOUSEHOLD, YIWANG_TECHNOLOGY
 from tests.datahub.builders import make_wang_household, make_yiwang_technology
 from tests.factories import UserFactory, enroll_totp
 from tests.helpers import assert_query_count, get_counting_queries

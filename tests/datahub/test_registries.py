@@ -12,15 +12,6 @@ from django.db import IntegrityError, transaction
 from core import crypto
 from core.errors import DomainError
 from datahub import registries
-from datahub.demo_data import (
-    LI_JIANGUO,
-    LI_NA,
-    LIN_XIAOYAN,
-    WANG_XIAOMING,
-    WANG_XIAOMING_HOUSEHOLD,
-    WANG_YUTONG,
-    YIWANG_TECHNOLOGY,
-)
 from datahub.identity import Gender, IdentityType
 from datahub.models import (
     ID_NUMBER_HASH_PURPOSE,
@@ -30,6 +21,15 @@ from datahub.models import (
     LegalPersonKind,
     LegalPersonStatus,
     PersonStatus,
+)
+from demo.registry_data import (
+    LI_JIANGUO,
+    LI_NA,
+    LIN_XIAOYAN,
+    WANG_XIAOMING,
+    WANG_XIAOMING_HOUSEHOLD,
+    WANG_YUTONG,
+    YIWANG_TECHNOLOGY,
 )
 from tests.datahub.builders import WANG_JIANHUA, make_person, make_wang_household, make_yiwang_technology
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.demo_data.regions import HANGZHOU_CODE, XIHU_CODE
+from demo.catalogue_data.regions import HANGZHOU_CODE, XIHU_CODE
 from services.models import Audience
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from approvals import routing, workflow
 from approvals.models import Application
-from services.demo import seed_catalogue
+from demo.catalogue import seed_catalogue
 from services.models import DepartmentKind, ServiceItem
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.demo_data.departments import department_uscc
+from demo.catalogue_data.departments import department_uscc
 from services.models import DayUnit, HandlingType, OnlineDepth, Scope, Section
 
 JsonObject = dict[str, Any]
@@ -211,7 +211,7 @@ def no_workflow() -> JsonObject:
 
 @dataclass(frozen=True)
 class ItemSpec:
-    """One entry of the catalogue, as the demo writes it; ``services.demo`` turns it into rows."""
+    """One entry of the catalogue, as the demo writes it; ``demo.catalogue`` turns it into rows."""
 
     name: str
     kind: str  # DepartmentKind of the implementing department

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from services.demo_data.parts import (
+from demo.catalogue_data.parts import (
     BUILDERS,
     CITY,
     COUNTY,
@@ -39,7 +39,7 @@ from services.demo_data.parts import (
     two_step,
     workflow,
 )
-from services.demo_data.regions import HANGZHOU_CODE, XIHU_CODE
+from demo.catalogue_data.regions import HANGZHOU_CODE, XIHU_CODE
 from services.models import DayUnit, HandlingType, ItemType, OnlineDepth, Scope, Section
 from services.models import DepartmentKind as Kind
 

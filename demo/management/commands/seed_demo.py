@@ -7,10 +7,10 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from approvals.demo import seed_holidays
-from datahub.demo import seed_registries
-from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo_accounts, seed_demo_enterprises
-from services.demo import seed_catalogue
+from demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo_accounts, seed_demo_enterprises
+from demo.catalogue import seed_catalogue
+from demo.holidays import seed_holidays
+from demo.registries import seed_registries
 
 
 class Command(BaseCommand):

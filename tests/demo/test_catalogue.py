@@ -1,4 +1,4 @@
-"""The demo catalogue (services.demo.seed_catalogue) and the scale seeder (manage.py seed_scale).
+"""The demo catalogue (demo.catalogue.seed_catalogue).
 
 Seeding checks every item against the JSON Schema meta-schema, which takes a few
 seconds, so the catalogue is seeded once for this module inside a transaction
@@ -13,12 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.management import CommandError, call_command
-from django.db import connection, transaction
-from django.test import override_settings
+from django.db import transaction
 from jsonschema import Draft202012Validator
 
-from services import demo
+from demo import catalogue
 from services.codes import is_valid_uscc, parent_region_code, region_level_of
 from services.models import (
     Audience,
@@ -58,7 +56,7 @@ LEVEL_NAMES = {"province": RegionLevel.PROVINCE, "city": RegionLevel.CITY, "coun
 @pytest.fixture(scope="module")
 def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, int]]:
     with django_db_blocker.unblock(), transaction.atomic():
-        counts = demo.seed_catalogue()
+        counts = catalogue.seed_catalogue()
         yield counts
         transaction.set_rollback(True)
 
@@ -71,10 +69,6 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
     """Every row of every catalogue table, in a stable order."""
     models: tuple[Any, ...] = (Region, Department, Theme, ServiceItem, ServiceItem.themes.through, Bundle, Synonym)
     return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
-
-
-def synthetic_items() -> Any:
-    return ServiceItem.objects.filter(basic_code__startswith="9")
 
 
 # --- The catalogue ---
@@ -93,7 +87,7 @@ def test_second_seed_changes_nothing(seeded):
     before = snapshot()
 
     # when
-    counts = demo.seed_catalogue()
+    counts = catalogue.seed_catalogue()
 
     # then
     assert counts == EXPECTED_COUNTS
@@ -409,76 +403,3 @@ def test_synonyms_map_what_people_type(seeded):
     assert synonyms["营业执照"].split(",") == ["公司设立登记", "个体工商户设立登记"]
     assert synonyms["生孩子"].split(",") == ["出生医学证明", "出生一件事"]
     assert len(synonyms) >= 20
-
-
-# --- seed_scale ---
-
-
-def test_seed_scale_adds_exactly_the_items_asked_for_and_tops_up(seeded):
-    # given
-    demo_items = ServiceItem.objects.published().count()
-
-    # when
-    with override_settings(DEBUG=True):
-        call_command("seed_scale", items=30, batch_size=7)
-    first = synthetic_items().count()
-    with override_settings(DEBUG=True):
-        call_command("seed_scale", items=45)
-    topped_up = snapshot()
-    with override_settings(DEBUG=True):
-        call_command("seed_scale", items=45)
-        call_command("seed_scale", items=10)
-
-    # then
-    assert first == 30
-    assert synthetic_items().count() == 45
-    assert ServiceItem.objects.published().count() == demo_items + 45
-    assert snapshot() == topped_up
-    assert sorted(synthetic_items().values_list("basic_code", flat=True)) == [f"9{n:011d}" for n in range(1, 46)]
-
-
-def test_synthetic_items_are_valid_and_spread_over_types_audiences_and_departments(seeded):
-    # given
-    with override_settings(DEBUG=True):
-        call_command("seed_scale", items=60)
-
-    # when
-    synthetic = list(synthetic_items().select_related("department__region").prefetch_related("themes"))
-
-    # then
-    assert {item.name: item_problems(item) for item in synthetic if item_problems(item)} == {}
-    assert {item.item_type for item in synthetic} == set(ItemType.values)
-    assert any(item.for_persons for item in synthetic)
-    assert any(item.for_enterprises and not item.for_persons for item in synthetic)
-    assert len({item.department_id for item in synthetic}) == 60
-    assert {item.exercise_level for item in synthetic} >= {RegionLevel.CITY, RegionLevel.COUNTY}
-    for item in synthetic:
-        [theme] = item.themes.all()
-        assert theme.audience == (Audience.PERSON if item.for_persons else Audience.ENTERPRISE)
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is how PostgreSQL loads synthetic items")
-def test_copy_writes_the_same_rows_as_the_orm(seeded):
-    # given
-    department = Department.objects.select_related("region").get(name="杭州市西湖区民政局")
-    templates = {key: demo._synthetic_template(*key) for key in [("01", ("1",))]}
-    numbers = [number for number in range(1, 200) if demo._synthetic_key(number) == ("01", ("1",))][:2]
-
-    # when
-    demo._create_synthetic_items([(numbers[0], department)], templates)
-    demo._copy_synthetic_items([(numbers[1], department)], templates)
-
-    # then
-    created, copied = (ServiceItem.objects.filter(basic_code=f"9{number:011d}").values().get() for number in numbers)
-    differ = {"id", "implementation_code", "basic_code", "name", "created_at", "updated_at"}
-    assert {key: value for key, value in created.items() if key not in differ} == {
-        key: value for key, value in copied.items() if key not in differ
-    }
-    assert copied["implementation_code"] == f"{department.uscc}4{copied['basic_code']}"
-
-
-def test_seed_scale_refuses_production_without_being_told(seeded):
-    with pytest.raises(CommandError, match="DEBUG is off"):
-        call_command("seed_scale", items=10)
-
-    assert synthetic_items().count() == 0

@@ -9,16 +9,6 @@ import pytest
 
 from core import crypto
 from datahub import registries
-from datahub.demo import REFERENCE_DATE, generate_registries, registry_counts, seed_registries
-from datahub.demo_data import (
-    FIXED_PERSONS,
-    LI_JIANGUO,
-    LI_NA,
-    WANG_XIAOMING,
-    YIWANG_TECHNOLOGY,
-    ZHAO_LI,
-    ZHOU_XINYU,
-)
 from datahub.identity import (
     IdentityType,
     birth_date_of,
@@ -34,6 +24,16 @@ from datahub.models import (
     LegalPersonRecord,
     PersonRecord,
     PersonStatus,
+)
+from demo.registries import REFERENCE_DATE, generate_registries, registry_counts, seed_registries
+from demo.registry_data import (
+    FIXED_PERSONS,
+    LI_JIANGUO,
+    LI_NA,
+    WANG_XIAOMING,
+    YIWANG_TECHNOLOGY,
+    ZHAO_LI,
+    ZHOU_XINYU,
 )
 
 pytestmark = pytest.mark.both_databases

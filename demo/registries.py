@@ -18,27 +18,6 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from core import crypto
-from datahub.demo_data import (
-    ASSOCIATIONS,
-    BRANDS,
-    BUILDINGS,
-    COUNTIES,
-    FEMALE_GIVEN,
-    FEMALE_GIVEN_RECENT,
-    FIXED_LEGAL_PERSONS,
-    FIXED_PERSONS,
-    INDUSTRIES,
-    INSTITUTIONS,
-    MALE_GIVEN,
-    MALE_GIVEN_RECENT,
-    ORDINALS,
-    OTHER_ETHNICITIES,
-    PHONE_PREFIXES,
-    SHOPS,
-    SURNAMES,
-    LegalPersonSpec,
-    PersonSpec,
-)
 from datahub.identity import (
     USCC_CHARSET,
     Gender,
@@ -62,6 +41,27 @@ from datahub.models import (
     LegalPersonStatus,
     PersonRecord,
     PersonStatus,
+)
+from demo.registry_data import (
+    ASSOCIATIONS,
+    BRANDS,
+    BUILDINGS,
+    COUNTIES,
+    FEMALE_GIVEN,
+    FEMALE_GIVEN_RECENT,
+    FIXED_LEGAL_PERSONS,
+    FIXED_PERSONS,
+    INDUSTRIES,
+    INSTITUTIONS,
+    MALE_GIVEN,
+    MALE_GIVEN_RECENT,
+    ORDINALS,
+    OTHER_ETHNICITIES,
+    PHONE_PREFIXES,
+    SHOPS,
+    SURNAMES,
+    LegalPersonSpec,
+    PersonSpec,
 )
 
 RANDOM_SEED = 20260101

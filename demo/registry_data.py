@@ -1,6 +1,6 @@
 """The demo registries' fixed people and enterprise, and the pools the generated ones are drawn from.
 
-The fixed records are the ones the demo accounts (``portal.demo``) are checked
+The fixed records are the ones the demo accounts (``demo.accounts``) are checked
 against: their numbers are valid GB 11643 / GB 32100 codes, but invented.
 Later capabilities refer to them by these constants, never by typing a number.
 """

@@ -1,4 +1,4 @@
-"""seed_scale --applications: synthetic 办件 with numbers, timelines and tasks, topped up, on PostgreSQL only."""
+"""python -m bench.scale --applications: synthetic 办件 with numbers, timelines and tasks, topped up (PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
 from approvals import routing, selectors
 from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
-from services.management.commands import seed_scale
-from services.management.commands.seed_scale import SCALE, ApplicationPlan, ApplicationSet, query_password
+from bench.scale import plans, writer
+from bench.scale.command import main
+from bench.scale.plans import SCALE, ApplicationPlan, ApplicationSet, query_password
 from services.models import ServiceItem
 
 pytestmark = pytest.mark.django_db
@@ -26,17 +26,9 @@ OPEN_STATUSES = {Status.SUBMITTED, Status.ACCEPTED, Status.IN_REVIEW}
 
 def seed(applications: int) -> str:
     output = io.StringIO()
-    call_command(
-        "seed_scale",
-        "--items",
-        "40",
-        "--applications",
-        str(applications),
-        "--application-batch-size",
-        "25",
-        "--allow-production",
+    main(
+        ["--items", "40", "--applications", str(applications), "--application-batch-size", "25", "--allow-production"],
         stdout=output,
-        stderr=io.StringIO(),
     )
     return output.getvalue()
 
@@ -108,14 +100,14 @@ def test_running_again_adds_only_what_is_missing():
 
 def test_a_just_submitted_synthetic_application_is_routed_like_a_real_one():
     seed(0)
-    item = next(item for item in seed_scale.applicable_items(synthetic_only=True) if len(item.stages) > 1)
-    applicant_id, applicant_name = seed_scale.ensure_applicants(1)[0]
+    item = next(item for item in plans.applicable_items(synthetic_only=True) if len(item.stages) > 1)
+    applicant_id, applicant_name = plans.ensure_applicants(1)[0]
     fresh = ApplicationSet(code=99, first_day=datetime.date(2020, 1, 1), per_day=10)
     plan = ApplicationPlan(
-        serial=0, item=item, applicant_id=applicant_id, applicant_name=applicant_name, fate=seed_scale.UNROUTED
+        serial=0, item=item, applicant_id=applicant_id, applicant_name=applicant_name, fate=plans.UNROUTED
     )
 
-    written = seed_scale.write_applications([plan], application_set=fresh)
+    written = writer.write_applications([plan], application_set=fresh)
     assert routing.outbox_process(outbox_id=written.outbox_ids[0]) == 1
 
     application = Application.objects.get(pk=written.application_ids[0])
@@ -128,22 +120,22 @@ def test_a_just_submitted_synthetic_application_is_routed_like_a_real_one():
 
 
 def test_it_refuses_to_seed_applications_on_sqlite(monkeypatch):
-    monkeypatch.setattr(seed_scale, "connection", SimpleNamespace(vendor="sqlite"))
+    monkeypatch.setattr(writer, "connection", SimpleNamespace(vendor="sqlite"))
 
-    with pytest.raises(CommandError, match="PostgreSQL"):
-        call_command("seed_scale", "--applications", "10", "--allow-production", stdout=io.StringIO())
+    with pytest.raises(SystemExit, match="PostgreSQL"):
+        main(["--applications", "10", "--allow-production"], stdout=io.StringIO())
     assert not SCALE.applications().exists()
 
 
 def test_numbers_that_would_reach_today_are_refused():
     seed(0)
-    item = seed_scale.applicable_items(synthetic_only=True)[0]
-    applicant_id, applicant_name = seed_scale.ensure_applicants(1)[0]
+    item = plans.applicable_items(synthetic_only=True)[0]
+    applicant_id, applicant_name = plans.ensure_applicants(1)[0]
     late = ApplicationSet(code=98, first_day=timezone.localdate(), per_day=1)
     plan = ApplicationPlan(
-        serial=0, item=item, applicant_id=applicant_id, applicant_name=applicant_name, fate=seed_scale.COMPLETED
+        serial=0, item=item, applicant_id=applicant_id, applicant_name=applicant_name, fate=plans.COMPLETED
     )
 
-    with pytest.raises(CommandError, match="before today"):
-        seed_scale.write_applications([plan], application_set=late)
+    with pytest.raises(plans.ScaleError, match="before today"):
+        writer.write_applications([plan], application_set=late)
     assert not late.applications().exists()

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.codes import uscc_check_character
-from services.demo_data.regions import (
+from demo.catalogue_data.regions import (
     CITY_CODES,
     COUNTY_CODES,
     HANGZHOU_CODE,
@@ -21,6 +20,7 @@ from services.demo_data.regions import (
     XIHU_CODE,
     RegionSpec,
 )
+from services.codes import uscc_check_character
 from services.models import DepartmentKind as Kind
 
 # A stable number per kind, used in the organisation code (never renumber: codes would change).

@@ -12,7 +12,7 @@ from django.test import override_settings
 from accounts.models import AgentAuthorisation, Enterprise, EnterpriseEvent, RealNameLevel, StaffMembership, User
 from core import crypto
 from datahub.models import LegalPersonRecord, PersonRecord
-from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
+from demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from services.models import Department, Region, ServiceItem
 
 CATALOGUE_LINE = (

@@ -30,9 +30,9 @@ from accounts.models import (
     User,
 )
 from core import crypto
-from datahub.demo_data import LI_JIANGUO, LI_NA, WANG_XIAOMING, YIWANG_TECHNOLOGY, PersonSpec
 from datahub.identity import mask_id, normalize_identity_number
 from datahub.models import ID_NUMBER_HASH_PURPOSE
+from demo.registry_data import LI_JIANGUO, LI_NA, WANG_XIAOMING, YIWANG_TECHNOLOGY, PersonSpec
 from services.models import Department
 
 DEMO_PASSWORD = "demo-pass-2026"
