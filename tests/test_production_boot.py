@@ -106,6 +106,7 @@ def test_the_production_like_run_boots_from_the_runtime_requirements_alone(fresh
         "LANG": "C.UTF-8",
         "VENV": RUNTIME_VENV,
         "DEBUG": "false",
+        "DEMO_APP": "false",  # production may leave the demo app out: nothing else needs it
         "SECRET_KEY": Fernet.generate_key().decode() * 2,
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "IDP_OIDC_PRIVATE_KEY": os.environ["IDP_OIDC_PRIVATE_KEY"],  # the test key of tests/settings.py
