@@ -14,6 +14,7 @@ from core import crypto
 from datahub.models import LegalPersonRecord, PersonRecord
 from demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from services.models import Department, Region, ServiceItem
+from tests.helpers import run_python
 
 CATALOGUE_LINE = (
     "Catalogue: 1 province, 11 cities, 26 counties, 183 departments, 23 themes, 366 published items, "
@@ -147,3 +148,18 @@ def test_seed_demo_refuses_production_without_being_told():
 def test_seed_demo_seeds_production_when_told():
     call_command("seed_demo", "--demo-accounts")
     assert User.objects.count() == ACCOUNT_COUNT
+
+
+def test_an_installation_may_leave_the_demo_app_out():
+    # given an embedded installation, with the demo app and without it
+    environment = {"DEBUG": "true", "DATABASE_URL": "sqlite://:memory:"}
+
+    # when
+    with_demo = run_python("manage.py", "help", "seed_demo", **environment)
+    without_demo = run_python("manage.py", "help", "seed_demo", **environment, DEMO_APP="false")
+
+    # then
+    assert with_demo.returncode == 0, with_demo.stderr
+    assert "--demo-accounts" in with_demo.stdout
+    assert without_demo.returncode == 1
+    assert "Unknown command: 'seed_demo'" in without_demo.stderr
