@@ -1,4 +1,4 @@
-"""Demo data of approvals: the working-day calendar for 2026 and 2027.
+"""The demo working-day calendar (core.models.Holiday) for 2026 and 2027.
 
 The dates follow the State Council's arrangement for 2026 (国务院办公厅关于2026年部分节假日安排的通知);
 2027's are provisional, laid out the same way until its notice is published. A province's
