@@ -7,8 +7,8 @@ their cells and the department named by its credit code.
 An import checks every row before it writes anything: one rejected row and
 nothing is written. Imported items are approved by the import itself (a
 platform admin runs it): a new entry becomes version 1, a changed entry a new
-version that retires the one before, as ``services.actions`` publishes them; a
-published version is never modified in place.
+version that retires the one before, published by ``services.actions.version_publish``
+as every version is; a published version is never modified in place.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
 from core.errors import DomainError
-from services.actions import EDITABLE_FIELDS, catalogue_updated
+from services.actions import EDITABLE_FIELDS, catalogue_updated, version_publish
 from services.codes import RegionLevel, region_level_of, validate_uscc
 from services.models import Bundle, Department, Region, ServiceItem, Synonym, Theme
 from services.validation import Problems, item_problems, served_party_flags
@@ -1022,16 +1022,7 @@ class _Import:
         themes = Theme.objects.in_bulk(
             {slug for plan in self.item_plans for slug in plan.theme_slugs}, field_name="slug"
         )
-        now = timezone.now()
         for plan in self.progress(self.item_plans, _("Writing service items")):
-            is_due = plan.effective_from <= self.today
-            if is_due and plan.previous is not None:
-                # As services.actions publishes: the version in force ends the day before the new one starts.
-                previous = plan.previous
-                previous.status = ServiceItem.Status.RETIRED
-                previous.effective_to = plan.effective_from - datetime.timedelta(days=1)
-                previous.save(update_fields=["status", "effective_to", "updated_at"])
-                self.retired_ids.append(previous.pk)
             for_persons, for_enterprises = served_party_flags(list(plan.values["served_parties"]))
             note = plan.values["change_note"]
             if plan.previous is not None and note == plan.previous.change_note:
@@ -1046,14 +1037,16 @@ class _Import:
                 for_persons=for_persons,
                 for_enterprises=for_enterprises,
                 version=plan.version,
-                status=ServiceItem.Status.PUBLISHED if is_due else ServiceItem.Status.SCHEDULED,
+                status=ServiceItem.Status.SCHEDULED,
                 edited_by=self.actor,
                 approved_by=self.actor,
-                published_at=now if is_due else None,
             )
             item.themes.set([themes[slug] for slug in plan.theme_slugs])
-            if is_due:
+            if plan.effective_from <= self.today:
+                version_publish(item, previous=plan.previous)
                 self.published_ids.append(item.pk)
+                if plan.previous is not None:
+                    self.retired_ids.append(plan.previous.pk)
 
     def affected_item_ids(self) -> list[int]:
         """Published items whose department or theme the import renamed: their search entries change."""
