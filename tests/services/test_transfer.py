@@ -13,8 +13,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from services import actions, search, transfer
+from services import actions, search
 from services.models import Bundle, Department, DepartmentKind, Region, ServiceItem, Synonym, Theme
+from services.transfer import checks, export, formats, importing
 from tests.factories import UserFactory
 from tests.services.builders import make_department, make_item, make_region, make_theme, make_uscc
 
@@ -501,9 +502,9 @@ def test_progress_is_hidden_when_stderr_is_not_a_terminal(catalogue, tmp_path):
 
 
 def test_import_functions_work_without_the_command(catalogue):
-    source = transfer.read_document(transfer.document_json(transfer.export_document()))
+    source = formats.read_document(export.document_json(export.export_document()))
 
-    result = transfer.import_catalogue(source, is_dry_run=True)
+    result = importing.import_catalogue(source, is_dry_run=True)
 
     assert (result.row_count, result.rejections, result.is_written) == (11, [], False)
-    assert result.counts["items"] == transfer.Counts(unchanged=2)
+    assert result.counts["items"] == checks.Counts(unchanged=2)
