@@ -16,7 +16,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts import actions
+from accounts import real_name
 from accounts.face_check import FaceCheckResult, signed_result, verify_signed_result
 from accounts.models import FaceCheck, RealNameLevel, User
 from core.errors import Conflict, DomainError
@@ -52,7 +52,7 @@ def _logged_in(user: User) -> Client:
 
 
 def _start(user: User) -> FaceCheck:
-    check, _url = actions.face_check_start(user=user, return_url=RETURN_URL)
+    check, _url = real_name.face_check_start(user=user, return_url=RETURN_URL)
     return check
 
 
