@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from accounts import actions, face_check, real_name, selectors
+from accounts import account_page, actions, face_check, real_name, selectors
 from accounts.decorators import platform_admin_required_with_mfa, staff_member_required_with_mfa
 from accounts.forms import (
     AgentAuthoriseForm,
@@ -69,6 +69,7 @@ def me(request: HttpRequest) -> HttpResponse:
         "is_platform_admin": selectors.is_platform_admin(user),
         "enterprises": selectors.enterprises_acting_for(user),
         "acting_for": selectors.acting_for(request),
+        "sections": account_page.sections_for(request, user),
     }
     return render(request, "accounts/me.html", context)
 
