@@ -60,3 +60,12 @@ def test_a_section_that_has_nothing_to_show_shows_nothing(client, citizen, conne
 
     assert response.status_code == 200
     assert response.content.decode().count('id="messages-link"') == 1
+
+
+def test_the_account_page_shows_the_latest_applications_then_the_messages_link(client, citizen):
+    client.force_login(citizen)
+
+    body = client.get("/me/").content.decode()
+
+    assert body.count('id="my-applications"') == 1
+    assert body.index('id="my-applications"') < body.index('id="messages-link"') < body.index('id="enterprises"')
