@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.utils import translation
 
 from accounts import actions as account_actions
@@ -18,7 +19,7 @@ from datahub.demo_data import LI_JIANGUO, LI_NA, WANG_XIAOMING, YIWANG_TECHNOLOG
 from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item
 from tests.datahub.builders import make_wang_household, make_yiwang_technology
-from tests.factories import email_user, give_identity, staff_member
+from tests.factories import UserFactory, email_user, enroll_totp, give_identity, staff_member
 from tests.services.factories import DepartmentFactory, region
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -101,6 +102,16 @@ def upload_root(settings: Any, tmp_path: Path) -> Path:
     settings.UPLOAD_ROOT = tmp_path / "uploads"
     settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
     return settings.UPLOAD_ROOT
+
+
+@pytest.fixture
+def admin_client_with_mfa(db: None) -> Client:
+    """A platform administrator in the Django admin (staff reach it only with MFA)."""
+    admin = UserFactory.create(username="root", email="root@example.com", is_staff=True, is_superuser=True)
+    enroll_totp(admin)
+    client = Client()
+    client.force_login(admin)
+    return client
 
 
 @pytest.fixture

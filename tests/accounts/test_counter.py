@@ -12,12 +12,6 @@ from tests.factories import email_user, enroll_totp, give_identity
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def wang():
-    """王小明 at level 2, as after the online check."""
-    return give_identity(email_user("wang@example.com"), WANG_XIAOMING, level=RealNameLevel.BASIC)
-
-
 def _confirm(clerk, *, email="wang@example.com", id_number=WANG_XIAOMING.id_number):
     return real_name.user_confirm_at_counter(email=email, id_type="111", id_number=id_number, clerk=clerk)
 

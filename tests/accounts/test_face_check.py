@@ -21,7 +21,7 @@ from accounts.face_check import FaceCheckResult, signed_result, verify_signed_re
 from accounts.models import FaceCheck, RealNameLevel, User
 from core.errors import Conflict, DomainError
 from datahub.demo_data import WANG_XIAOMING
-from tests.factories import email_user, give_identity
+from tests.factories import email_user
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +37,6 @@ def face_settings(settings: Any) -> Any:
     settings.FACE_CHECK_DEMO = True
     settings.DEBUG = False
     return settings
-
-
-@pytest.fixture
-def wang() -> User:
-    """王小明 at level 2, as after the online check."""
-    return give_identity(email_user("wang@example.com"), WANG_XIAOMING, level=RealNameLevel.BASIC)
 
 
 def _logged_in(user: User) -> Client:

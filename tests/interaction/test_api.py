@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from interaction import actions
@@ -23,13 +22,6 @@ def _submitted(user, number: str, *, minutes_ago: int = 0) -> Message:
     )
     Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=minutes_ago))
     return Message.objects.get(pk=message.pk)
-
-
-@pytest.fixture
-def citizen_client(citizen) -> Client:
-    client = Client()
-    client.force_login(citizen)
-    return client
 
 
 def test_my_messages_in_the_default_language(citizen_client, citizen, other_citizen):

@@ -6,7 +6,6 @@ import datetime
 import re
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from interaction import actions
@@ -25,13 +24,6 @@ def _submitted(user, number: str, *, minutes_ago: int = 0) -> Message:
     # Distinct times, so that "newest first" is what the test checks, not the order of the ids.
     Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=minutes_ago))
     return message
-
-
-@pytest.fixture
-def citizen_client(citizen) -> Client:
-    client = Client()
-    client.force_login(citizen)
-    return client
 
 
 def _rows(body: str) -> list[str]:
