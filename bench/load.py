@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.load SPEC.json
 
-The spec (written by bench/harness.py) names a ``host`` (an http://127.x or localhost
+The spec (written by bench/run.py) names a ``host`` (an http://127.x or localhost
 address: anything else is refused) and ``phases`` run one after the other (a
 warm-up, then the repeats), in one process so that starting locust is paid once.
 Each phase is bounded by time and by a number of requests, and stops by itself.
