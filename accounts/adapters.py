@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from accounts import actions
+from accounts import actions, phone_numbers
 from accounts.models import User
 from accounts.sms import get_sms_sender
 from core import crypto
@@ -115,15 +115,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def clean_phone(self, phone: str) -> str:
         try:
-            return actions.clean_mainland_phone(phone)
+            return phone_numbers.clean_mainland_phone(phone)
         except DomainError as error:
             raise ValidationError(str(error.message), code="invalid_phone") from None
 
     def set_phone(self, user: AbstractBaseUser, phone: str, verified: bool) -> None:
         if verified:
-            updated = actions.user_phone_verify(user_id=user.pk, phone=phone)
+            updated = phone_numbers.user_phone_verify(user_id=user.pk, phone=phone)
         else:
-            updated = actions.user_phone_set(user_id=user.pk, phone=phone)
+            updated = phone_numbers.user_phone_set(user_id=user.pk, phone=phone)
         user.phone, user.phone_verified = updated.phone, updated.phone_verified  # type: ignore[attr-defined]
 
     def get_phone(self, user: AbstractBaseUser) -> tuple[str, bool] | None:

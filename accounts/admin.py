@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts import actions, selectors
+from accounts import actions, enrolment, selectors
 from accounts.models import AgentAuthorisation, Enterprise, EnterpriseEvent, StaffEnrolmentCode, StaffMembership, User
 from core.errors import DomainError
 
@@ -70,7 +70,7 @@ class UserAdmin(DjangoUserAdmin):
         """A staff member's first authenticator needs this code; it is shown here once and stored hashed."""
         for user in queryset:
             try:
-                code = actions.staff_enrolment_code_issue(user_id=user.pk, actor=request.user)  # type: ignore[arg-type]
+                code = enrolment.staff_enrolment_code_issue(user_id=user.pk, actor=request.user)  # type: ignore[arg-type]
             except DomainError as error:
                 self.message_user(request, f"{user.email}: {error.message}", messages.ERROR)
             else:

@@ -12,7 +12,7 @@ The path of one check:
 3. the provider POSTs the result to the callback (or the portal fetches it): a JSON body
    ``{"check_id", "result": "pass"|"fail", "score", "reason", "timestamp"}`` with the header
    ``X-Face-Check-Signature: sha256=<hex HMAC-SHA256 of the body under the shared secret>``;
-4. ``parse_result`` checks the signature and the timestamp, ``actions.face_check_complete``
+4. ``parse_result`` checks the signature and the timestamp, ``real_name.face_check_complete``
    the rest (a known, pending check; single use).
 """
 

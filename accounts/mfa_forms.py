@@ -1,7 +1,7 @@
 """allauth's TOTP activation, with a staff member's first authenticator tied to a one-time enrolment code.
 
 A leaked password must not be enough to become a clerk: a staff account without any authenticator
-enrols TOTP only with the code a platform administrator issued to it (``actions.staff_enrolment_code_issue``).
+enrols TOTP only with the code a platform administrator issued to it (``enrolment.staff_enrolment_code_issue``).
 The web page (MFA_FORMS) and the app API (``accounts.allauth_views.StaffManageTOTPView``) both use it.
 """
 
@@ -16,7 +16,7 @@ from allauth.mfa.totp.forms import ActivateTOTPForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts import actions, selectors
+from accounts import enrolment, selectors
 from core.errors import DomainError
 
 
@@ -42,7 +42,7 @@ class EnrolmentCodeMixin(forms.Form):
             # Spent only once everything else holds, and only when activation follows in this request.
             raise_if_reauthentication_required(context.request, app="allauth.mfa")
             try:
-                actions.staff_enrolment_code_use(
+                enrolment.staff_enrolment_code_use(
                     user_id=self.user.pk,  # type: ignore[attr-defined]
                     code=cleaned_data["enrolment_code"],
                 )

@@ -2,7 +2,7 @@
 
 allauth refuses a number another account has verified. Mainland operators give numbers that were
 given up to new subscribers, so the portal lets the new holder verify it; the number then moves
-(``actions.user_phone_verify``) and the former account is told. Kept apart from ``accounts.forms``,
+(``phone_numbers.user_phone_verify``) and the former account is told. Kept apart from ``accounts.forms``,
 which allauth's own forms module imports (ACCOUNT_SIGNUP_FORM_CLASS).
 """
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime
-import json
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, JSONField, Q, QuerySet, Value
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -141,38 +139,35 @@ def enterprises_acting_for(user: AbstractBaseUser | AnonymousUser) -> list[Enter
     )
 
 
-# Every signed-in list and every submission asks this, so it is one statement written out: the ORM's
-# union of two querysets cost more to build than the database took to answer it.
-_SCOPES_SQL = (
-    "SELECT a.enterprise_id, a.scope, a.item_codes FROM {authorisation} a "
-    "JOIN {enterprise} e ON e.id = a.enterprise_id "
-    "WHERE a.agent_id = %s AND a.revoked_at IS NULL AND a.valid_from <= %s "
-    "AND (a.valid_to IS NULL OR a.valid_to >= %s) AND e.legal_representative_id IS NOT NULL "
-    "UNION ALL SELECT id, %s, NULL FROM {enterprise} WHERE legal_representative_id = %s"
-)
-
-
 def enterprise_scopes(user: AbstractBaseUser | AnonymousUser) -> dict[int, frozenset[str] | None]:
     """Enterprise id → the item codes the user may act in today (None: every item), for scoping lists.
 
-    The active authorisations (``_active_authorisations``) and the claims, as authorisations for every item.
+    One query for every list of a signed-in user: the active authorisations (``_active_authorisations``, the
+    one statement of what holds today) and the claims, as authorisations for every item.
     """
     if not user.is_authenticated:
         return {}
-    today = timezone.localdate()
-    sql = _SCOPES_SQL.format(authorisation=AgentAuthorisation._meta.db_table, enterprise=Enterprise._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, today, today, AuthorisationScope.ALL.value, user.pk])
-        rows = cursor.fetchall()
+    # Unordered: the result does not depend on the order.
+    authorised = (
+        _active_authorisations(user=user, on=timezone.localdate())
+        .order_by()
+        .values_list("enterprise_id", "scope", "item_codes")
+    )
+    claimed = (
+        Enterprise.objects.filter(legal_representative_id=user.pk)
+        .order_by()
+        .values_list(
+            "pk", Value(AuthorisationScope.ALL, output_field=CharField()), Value(None, output_field=JSONField())
+        )
+    )
     scopes: dict[int, frozenset[str] | None] = {}
-    for enterprise_id, scope, item_codes in rows:
+    for enterprise_id, scope, item_codes in authorised.union(claimed, all=True):
         if enterprise_id in scopes and scopes[enterprise_id] is None:
             continue
         if scope == AuthorisationScope.ALL:
             scopes[enterprise_id] = None
         else:
-            codes = json.loads(item_codes) if isinstance(item_codes, str) else item_codes  # SQLite gives text
-            scopes[enterprise_id] = (scopes.get(enterprise_id) or frozenset()) | frozenset(codes or [])
+            scopes[enterprise_id] = (scopes.get(enterprise_id) or frozenset()) | frozenset(item_codes or [])
     return scopes
 
 

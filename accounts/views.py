@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from accounts import actions, face_check, selectors
+from accounts import account_page, actions, face_check, real_name, selectors
 from accounts.decorators import platform_admin_required_with_mfa, staff_member_required_with_mfa
 from accounts.forms import (
     AgentAuthoriseForm,
@@ -69,6 +69,7 @@ def me(request: HttpRequest) -> HttpResponse:
         "is_platform_admin": selectors.is_platform_admin(user),
         "enterprises": selectors.enterprises_acting_for(user),
         "acting_for": selectors.acting_for(request),
+        "sections": account_page.sections_for(request, user),
     }
     return render(request, "accounts/me.html", context)
 
@@ -104,7 +105,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            actions.user_verify_real_name(
+            real_name.user_verify_real_name(
                 user_id=user.pk,
                 full_name=form.cleaned_data["full_name"],
                 id_type=form.cleaned_data["id_type"],
@@ -283,7 +284,7 @@ def counter_confirm(request: HttpRequest) -> HttpResponse:
     problem = ""
     if request.method == "POST" and form.is_valid():
         try:
-            person = actions.user_confirm_at_counter(
+            person = real_name.user_confirm_at_counter(
                 email=form.cleaned_data["email"],
                 id_type=form.cleaned_data["id_type"],
                 id_number=form.cleaned_data["id_number"],
@@ -314,7 +315,7 @@ def face_check_page(request: HttpRequest) -> HttpResponse:
         request.session[FACE_CHECK_NEXT_SESSION_KEY] = _safe_next(request)
     if request.method == "POST":
         try:
-            _check, provider_url = actions.face_check_start(
+            _check, provider_url = real_name.face_check_start(
                 user=user, return_url=request.build_absolute_uri(reverse("accounts:face_check_return"))
             )
         except DomainError as error:
@@ -327,7 +328,7 @@ def face_check_page(request: HttpRequest) -> HttpResponse:
 def _take_face_check_result(body: bytes, headers: Mapping[str, str]) -> FaceCheck:
     """A provider's result as it arrives: its signature checked by the provider class, then taken."""
     result = face_check.face_check_provider().parse_result(body, headers)
-    return actions.face_check_complete(result=result)
+    return real_name.face_check_complete(result=result)
 
 
 @csrf_exempt  # the provider's server posts here, signing the body instead

@@ -7,9 +7,16 @@ class ApprovalsConfig(AppConfig):
     verbose_name = _("Applications and approvals")
 
     def ready(self) -> None:
+        from accounts.account_page import AccountSection, account_page_sections
         from accounts.actions import staff_left_hooks
         from approvals import routing
+        from approvals.templatetags.applications import recent_applications
         from interaction.events import Event, register
+
+        # The account page (/me/) shows the owner's latest applications and drafts.
+        account_page_sections.connect(
+            lambda request, user: AccountSection("approvals/_recent.html", recent_applications(user))
+        )
 
         # Someone who leaves a department no longer holds its tasks: they return to the queue at once.
         staff_left_hooks.connect(

@@ -2,7 +2,7 @@
 
 An item version stores ``form_schema`` (JSON Schema draft 2020-12) and ``form_ui``
 (steps, bilingual labels, widgets, options, prefill sources and ``show_when``
-conditions; see ``services.demo_data.fields``). These functions turn the two into
+conditions; see ``demo.catalogue_data.fields``). These functions turn the two into
 what a page shows (``form_steps``), read an HTML form post back into typed values
 (``parse_step``), check an answer with our own translatable messages (``validate``),
 and show the answer again on a "check your answers" page (``display_value``).

@@ -1,4 +1,4 @@
-"""The inbox pages under /me/messages/: the list, one message, mark all read."""
+"""The inbox pages under /me/messages/: the list, one message, mark all read; and the inbox's section of /me/."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from accounts.account_page import AccountSection
+from accounts.models import User
 from interaction import actions, selectors
 
 PAGE_SIZE = 20
@@ -42,3 +44,8 @@ def messages_read_all(request: HttpRequest) -> HttpResponse:
     actions.messages_mark_all_read(user=request.user)
     flash.success(request, _("All your messages are marked as read."))
     return HttpResponseRedirect(reverse("interaction:messages"))
+
+
+def account_page_section(request: HttpRequest, user: User) -> AccountSection:
+    """The account page's link to the inbox, with the unread count (connected in ``InteractionConfig.ready``)."""
+    return AccountSection("interaction/_account_messages.html", {"owner": user})

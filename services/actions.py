@@ -146,12 +146,24 @@ def item_approve(*, item_id: int, actor: User, today: datetime.date | None = Non
 
 
 def _publish(item: ServiceItem) -> None:
-    """Make a scheduled version the published one, retiring its predecessor."""
+    """Publish a scheduled version in place of the one in force, and update the catalogue after the commit."""
     previous = (
         ServiceItem.objects.select_for_update()
         .filter(implementation_code=item.implementation_code, status=ServiceItem.Status.PUBLISHED)
         .first()
     )
+    version_publish(item, previous=previous)
+    transaction.on_commit(
+        lambda: catalogue_updated(published_ids=[item.pk], retired_ids=[previous.pk] if previous else [])
+    )
+
+
+def version_publish(item: ServiceItem, *, previous: ServiceItem | None) -> None:
+    """The one way a version becomes the published one: approval, scheduled publication and import all come here.
+
+    ``previous`` is the version in force (or None), locked by the caller with ``item``: it is retired the day
+    before ``item`` takes effect. The caller calls ``catalogue_updated`` once its transaction commits.
+    """
     assert item.effective_from is not None
     if previous is not None:
         previous.status = ServiceItem.Status.RETIRED
@@ -160,9 +172,6 @@ def _publish(item: ServiceItem) -> None:
     item.status = ServiceItem.Status.PUBLISHED
     item.published_at = timezone.now()
     item.save(update_fields=["status", "published_at", "updated_at"])
-    transaction.on_commit(
-        lambda: catalogue_updated(published_ids=[item.pk], retired_ids=[previous.pk] if previous else [])
-    )
 
 
 def catalogue_updated(*, published_ids: list[int], retired_ids: list[int]) -> None:

@@ -33,7 +33,7 @@ from core.errors import DomainError
 from services import actions
 from services.codes import validate_implementation_code
 from services.models import Bundle, Department, Region, ServedParty, ServiceItem, Synonym, Theme
-from services.transfer import CONTENT_FIELDS
+from services.transfer.formats import CONTENT_FIELDS
 from services.validation import served_party_flags
 
 

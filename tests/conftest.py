@@ -5,15 +5,21 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.test import Client
+from django.utils import translation
 
-from accounts.models import RealNameLevel, StaffRole, User
-from demo.registry_data import LI_NA, WANG_XIAOMING, ZHAO_LI
-from services.models import Department
-from tests.factories import email_user, give_identity, staff_member
+from accounts import actions as account_actions
+from accounts.models import Enterprise, RealNameLevel, StaffRole, User
+from demo.registry_data import LI_JIANGUO, LI_NA, WANG_XIAOMING, YIWANG_TECHNOLOGY, ZHAO_LI
+from services.models import Department, ServiceItem
+from tests.approvals.builders import make_applicable_item
+from tests.datahub.builders import make_wang_household, make_yiwang_technology
+from tests.factories import UserFactory, email_user, enroll_totp, give_identity, staff_member
 from tests.services.factories import DepartmentFactory, region
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -43,6 +49,12 @@ def enterprise_agent(db: None) -> User:
 
 
 @pytest.fixture
+def legal_rep(db: None) -> User:
+    """李建国, the legal representative of 杭州一网科技有限公司 in the registry."""
+    return give_identity(email_user("legalrep@example.com", last_name="李", first_name="建国"), LI_JIANGUO)
+
+
+@pytest.fixture
 def department(db: None) -> Department:
     return DepartmentFactory.create(name="杭州市市场监督管理局")
 
@@ -65,6 +77,48 @@ def other_clerk(other_department: Department) -> User:
 @pytest.fixture
 def supervisor(department: Department) -> User:
     return staff_member("supervisor@example.com", department, StaffRole.SUPERVISOR, last_name="刘", first_name="伟")
+
+
+# --- What many tests start from ---
+
+
+@pytest.fixture
+def enterprise(legal_rep: User) -> Enterprise:
+    """杭州一网科技有限公司, claimed by 李建国, its legal representative in the registry."""
+    make_yiwang_technology()
+    return account_actions.enterprise_claim(uscc=YIWANG_TECHNOLOGY.uscc, actor=legal_rep)
+
+
+@pytest.fixture
+def item(department: Department) -> ServiceItem:
+    """The residence certificate service of the department, with 王小明's household in the population registry."""
+    make_wang_household()
+    return make_applicable_item(department=department)
+
+
+@pytest.fixture
+def upload_root(settings: Any, tmp_path: Path) -> Path:
+    """Uploads kept in the test's own folder, and not scanned (no scanner runs in tests)."""
+    settings.UPLOAD_ROOT = tmp_path / "uploads"
+    settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
+    return settings.UPLOAD_ROOT
+
+
+@pytest.fixture
+def admin_client_with_mfa(db: None) -> Client:
+    """A platform administrator in the Django admin (staff reach it only with MFA)."""
+    admin = UserFactory.create(username="root", email="root@example.com", is_staff=True, is_superuser=True)
+    enroll_totp(admin)
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """English messages, for tests that read them."""
+    with translation.override("en"):
+        yield
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

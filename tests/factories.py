@@ -10,7 +10,16 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import RealNameLevel, StaffMembership, StaffRole, User
+from accounts import actions as account_actions
+from accounts.models import (
+    AgentAuthorisation,
+    AuthorisationScope,
+    Enterprise,
+    RealNameLevel,
+    StaffMembership,
+    StaffRole,
+    User,
+)
 from core import crypto
 from datahub.identity import mask_id, normalize_identity_number
 from datahub.models import ID_NUMBER_HASH_PURPOSE
@@ -72,3 +81,18 @@ def staff_member(email: str, department: Department, role: StaffRole = StaffRole
     user = email_user(email, **fields)
     StaffMembership.objects.create(user=user, department=department, role=role)
     return user
+
+
+def authorise_agent(
+    enterprise: Enterprise, agent: User, legal_rep: User, *, item_codes: list[str]
+) -> AgentAuthorisation:
+    """The legal representative authorises ``agent`` from today: for the listed items, or every item if none."""
+    return account_actions.agent_authorise(
+        enterprise_id=enterprise.pk,
+        agent_email=agent.email,
+        scope=AuthorisationScope.LISTED if item_codes else AuthorisationScope.ALL,
+        item_codes=item_codes,
+        valid_from=timezone.localdate(),
+        valid_to=None,
+        actor=legal_rep,
+    )

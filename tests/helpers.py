@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,17 @@ from typing import Any
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+
+# The clerk's queue page (/workbench/) costs this many queries, whatever the queue's length, with the
+# services to filter by kept or not yet kept (tests/test_queue_services_kept.py, tests/approvals/test_workbench.py).
+QUEUE_QUERIES = 9
+
+
+def free_port() -> int:
+    """A TCP port on the loopback address that nothing listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def get_counting_queries(client: Client, url: str, **extra: Any) -> tuple[Any, list[str]]:

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,19 +22,13 @@ from typing import Any
 import pytest
 import requests
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, free_port
 
 pytestmark = pytest.mark.timeout(300)
 
 PASSWORD = "demo-pass-2026"  # the demo accounts' published password
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 SUBMIT_TOKEN = re.compile(r'name="submit_token" value="([^"]+)"')
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _embedded_environment(var_dir: Path) -> dict[str, str]:
@@ -99,7 +92,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     environment = _embedded_environment(var_dir)
     _manage(environment, "migrate", "--noinput")
     _manage(environment, "seed_demo")
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
     assert gunicorn
     processes = [_web_process(gunicorn, port, environment) for port in ports]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -26,7 +25,7 @@ import pytest
 from cryptography.fernet import Fernet
 from psycopg2 import sql
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, free_port
 
 RUNTIME_VENV = os.environ.get("RUNTIME_VENV", "")
 
@@ -34,12 +33,6 @@ pytestmark = [
     pytest.mark.skipif(not RUNTIME_VENV, reason="make test builds the runtime-only environment (RUNTIME_VENV)"),
     pytest.mark.timeout(420),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -97,7 +90,7 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path, seconds: fl
 
 
 def test_the_production_like_run_boots_from_the_runtime_requirements_alone(fresh_database, tmp_path):
-    port = _free_port()
+    port = free_port()
     redis = urlsplit(os.environ["REDIS_URL"])._replace(path="/13").geturl()  # a database of its own
     subprocess.run(["redis-cli", "-u", redis, "flushdb"], check=True, capture_output=True)  # noqa: S607
     environment = {

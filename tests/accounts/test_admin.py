@@ -1,21 +1,10 @@
 """Accounts in the admin: identity masked, memberships managed, nothing of identity editable."""
 
 import pytest
-from django.test import Client
 
 from demo.registry_data import WANG_XIAOMING
-from tests.factories import UserFactory, enroll_totp
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client_with_mfa() -> Client:
-    admin = UserFactory.create(username="root", email="root@example.com", is_staff=True, is_superuser=True)
-    enroll_totp(admin)  # staff reach the admin only with MFA
-    client = Client()
-    client.force_login(admin)
-    return client
 
 
 def test_a_users_identity_is_shown_masked_and_read_only(admin_client_with_mfa, citizen):

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from accounts import actions
+from accounts import real_name
 from accounts.models import RealNameLevel, User
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from demo.registry_data import LI_NA, WANG_XIAOMING
@@ -12,14 +12,8 @@ from tests.factories import email_user, enroll_totp, give_identity
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def wang():
-    """王小明 at level 2, as after the online check."""
-    return give_identity(email_user("wang@example.com"), WANG_XIAOMING, level=RealNameLevel.BASIC)
-
-
 def _confirm(clerk, *, email="wang@example.com", id_number=WANG_XIAOMING.id_number):
-    return actions.user_confirm_at_counter(email=email, id_type="111", id_number=id_number, clerk=clerk)
+    return real_name.user_confirm_at_counter(email=email, id_type="111", id_number=id_number, clerk=clerk)
 
 
 def test_a_clerk_confirms_the_document_and_the_account_reaches_level_three(wang, clerk):

@@ -14,7 +14,7 @@ from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts import actions
+from accounts import enrolment
 from accounts.models import StaffEnrolmentCode
 from core.errors import DomainError
 from tests.accounts.helpers import totp_code
@@ -60,7 +60,7 @@ def test_a_clerk_without_a_code_cannot_enrol_with_the_password_alone(client, cle
 
 
 def test_a_wrong_code_is_refused(client, clerk, platform_admin):
-    actions.staff_enrolment_code_issue(user_id=clerk.pk, actor=platform_admin)
+    enrolment.staff_enrolment_code_issue(user_id=clerk.pk, actor=platform_admin)
     _log_in(client, "clerk@example.com")
     _page, secret = _activation_page(client)
 
@@ -74,8 +74,8 @@ def test_a_wrong_code_is_refused(client, clerk, platform_admin):
 
 
 def test_the_issued_code_enrols_once_and_is_logged(client, clerk, platform_admin, caplog):
-    caplog.set_level(logging.INFO, logger="accounts.actions")
-    code = actions.staff_enrolment_code_issue(user_id=clerk.pk, actor=platform_admin)
+    caplog.set_level(logging.INFO, logger="accounts.enrolment")
+    code = enrolment.staff_enrolment_code_issue(user_id=clerk.pk, actor=platform_admin)
     assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", code)
     _log_in(client, "clerk@example.com")
     _page, secret = _activation_page(client)
@@ -93,42 +93,42 @@ def test_the_issued_code_enrols_once_and_is_logged(client, clerk, platform_admin
         "staff enrolment code used",
     ]
     with pytest.raises(DomainError):
-        actions.staff_enrolment_code_use(user_id=clerk.pk, code=code)
+        enrolment.staff_enrolment_code_use(user_id=clerk.pk, code=code)
 
 
 def test_an_expired_code_is_refused(clerk, platform_admin):
-    code = actions.staff_enrolment_code_issue(user_id=clerk.pk, actor=platform_admin)
+    code = enrolment.staff_enrolment_code_issue(user_id=clerk.pk, actor=platform_admin)
     StaffEnrolmentCode.objects.filter(user=clerk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
 
     with pytest.raises(DomainError) as refused:
-        actions.staff_enrolment_code_use(user_id=clerk.pk, code=code)
+        enrolment.staff_enrolment_code_use(user_id=clerk.pk, code=code)
 
     assert refused.value.code == "enrolment_code_invalid"
 
 
 def test_codes_expire_after_72_hours_and_a_new_code_voids_the_earlier_one(clerk, platform_admin):
-    first = actions.staff_enrolment_code_issue(user_id=clerk.pk, actor=platform_admin)
+    first = enrolment.staff_enrolment_code_issue(user_id=clerk.pk, actor=platform_admin)
     issued = StaffEnrolmentCode.objects.get(user=clerk)
     assert issued.expires_at - issued.issued_at == datetime.timedelta(hours=72)
 
-    second = actions.staff_enrolment_code_issue(user_id=clerk.pk, actor=platform_admin)
+    second = enrolment.staff_enrolment_code_issue(user_id=clerk.pk, actor=platform_admin)
 
     with pytest.raises(DomainError):
-        actions.staff_enrolment_code_use(user_id=clerk.pk, code=first)
-    actions.staff_enrolment_code_use(user_id=clerk.pk, code=second)
+        enrolment.staff_enrolment_code_use(user_id=clerk.pk, code=first)
+    enrolment.staff_enrolment_code_use(user_id=clerk.pk, code=second)
 
 
 def test_another_staff_members_code_does_not_work(clerk, other_clerk, platform_admin):
-    code = actions.staff_enrolment_code_issue(user_id=other_clerk.pk, actor=platform_admin)
+    code = enrolment.staff_enrolment_code_issue(user_id=other_clerk.pk, actor=platform_admin)
 
     with pytest.raises(DomainError):
-        actions.staff_enrolment_code_use(user_id=clerk.pk, code=code)
+        enrolment.staff_enrolment_code_use(user_id=clerk.pk, code=code)
 
 
 def test_citizens_are_not_issued_codes_and_enrol_without_one(client, platform_admin):
     citizen = email_user("zhou@example.com")
     with pytest.raises(DomainError):
-        actions.staff_enrolment_code_issue(user_id=citizen.pk, actor=platform_admin)
+        enrolment.staff_enrolment_code_issue(user_id=citizen.pk, actor=platform_admin)
     _log_in(client, "zhou@example.com")
     page, secret = _activation_page(client)
     assert 'name="enrolment_code"' not in page.content.decode()
@@ -151,7 +151,7 @@ def test_a_platform_admin_issues_a_code_in_the_admin_and_sees_it_once(client, cl
     page = response.content.decode()
     match = re.search(r"已为 clerk@example.com 签发启用码：([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})", page)
     assert match, page
-    actions.staff_enrolment_code_use(user_id=clerk.pk, code=match.group(1))
+    enrolment.staff_enrolment_code_use(user_id=clerk.pk, code=match.group(1))
     listing = client.get("/admin/accounts/staffenrolmentcode/").content.decode()
     assert match.group(1) not in listing
 
@@ -171,7 +171,7 @@ def test_the_command_issues_a_code(clerk, capsys):
     call_command("issue_enrolment_code", "clerk@example.com")
 
     code = re.search(r"([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})", capsys.readouterr().out).group(1)
-    actions.staff_enrolment_code_use(user_id=clerk.pk, code=code)
+    enrolment.staff_enrolment_code_use(user_id=clerk.pk, code=code)
     assert StaffEnrolmentCode.objects.get(user=clerk).issued_by is None
 
 
@@ -194,7 +194,7 @@ def test_the_app_api_needs_the_code_too(client, clerk, platform_admin):
     assert [error["param"] for error in refused.json()["errors"]] == ["enrolment_code"]
     assert not Authenticator.objects.filter(user=clerk).exists()
 
-    code = actions.staff_enrolment_code_issue(user_id=clerk.pk, actor=platform_admin)
+    code = enrolment.staff_enrolment_code_issue(user_id=clerk.pk, actor=platform_admin)
     enrolled = client.post(
         APP_TOTP,
         {"code": totp_code(secret), "enrolment_code": code},

@@ -22,9 +22,9 @@ from core import crypto
 from core.errors import DomainError, NotFound, PermissionDenied
 from datahub.models import ID_NUMBER_HASH_PURPOSE, AccessResult, DataAccessLog, LegalPersonRecord
 from demo.registries import legal_person_record, seed_registries
-from demo.registry_data import LI_JIANGUO, WANG_XIAOMING, YIWANG_TECHNOLOGY
+from demo.registry_data import WANG_XIAOMING, YIWANG_TECHNOLOGY
 from interaction.models import Message
-from tests.factories import PASSWORD, email_user, give_identity
+from tests.factories import PASSWORD, email_user
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +38,6 @@ def registry(db) -> LegalPersonRecord:
     record = legal_person_record(YIWANG_TECHNOLOGY)
     record.save()
     return record
-
-
-@pytest.fixture
-def legal_rep(db) -> User:
-    return give_identity(email_user("legalrep@example.com", last_name="李", first_name="建国"), LI_JIANGUO)
 
 
 @pytest.fixture

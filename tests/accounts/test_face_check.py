@@ -16,12 +16,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts import actions
+from accounts import real_name
 from accounts.face_check import FaceCheckResult, signed_result, verify_signed_result
 from accounts.models import FaceCheck, RealNameLevel, User
 from core.errors import Conflict, DomainError
 from demo.registry_data import WANG_XIAOMING
-from tests.factories import email_user, give_identity
+from tests.factories import email_user
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +39,6 @@ def face_settings(settings: Any) -> Any:
     return settings
 
 
-@pytest.fixture
-def wang() -> User:
-    """王小明 at level 2, as after the online check."""
-    return give_identity(email_user("wang@example.com"), WANG_XIAOMING, level=RealNameLevel.BASIC)
-
-
 def _logged_in(user: User) -> Client:
     client = Client()
     client.force_login(user)
@@ -52,7 +46,7 @@ def _logged_in(user: User) -> Client:
 
 
 def _start(user: User) -> FaceCheck:
-    check, _url = actions.face_check_start(user=user, return_url=RETURN_URL)
+    check, _url = real_name.face_check_start(user=user, return_url=RETURN_URL)
     return check
 
 

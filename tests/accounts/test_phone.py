@@ -8,7 +8,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 
-from accounts import actions
+from accounts import phone_numbers
 from accounts.models import SmsOutboxMessage, User
 from accounts.sms import ConsoleOutboxSmsSender, get_sms_sender
 from tests.accounts.helpers import last_mailed_code
@@ -134,7 +134,7 @@ def test_after_the_move_the_number_logs_in_to_the_new_holder_only(client):
     former = email_user("former@example.com", phone=PHONE, phone_verified=True)
     new_holder = email_user("newholder@example.com")
 
-    actions.user_phone_verify(user_id=new_holder.pk, phone=PHONE)
+    phone_numbers.user_phone_verify(user_id=new_holder.pk, phone=PHONE)
 
     response = client.post("/accounts/login/", {"login": PHONE, "password": PASSWORD})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts import actions
+from accounts import real_name
 from accounts.models import RealNameLevel, User
 from core import crypto
 from core.errors import DomainError, TooManyAttempts
@@ -51,7 +51,7 @@ def _verify(user: User, **overrides: str) -> User:
         "phone": ZHOU_XINYU.phone,
         "address": "198.51.100.20",
     } | overrides
-    return actions.user_verify_real_name(user_id=user.pk, actor=user, **data)
+    return real_name.user_verify_real_name(user_id=user.pk, actor=user, **data)
 
 
 def test_a_registry_match_raises_the_account_to_level_2_and_stores_the_document_protected(registries, newcomer):
@@ -210,7 +210,7 @@ def test_the_page_says_when_the_registry_does_not_match(client, registries, newc
 
 
 def test_an_account_has_five_attempts_an_hour_and_the_sixth_does_not_reach_the_registry(registries, newcomer, caplog):
-    caplog.set_level("INFO", logger="accounts.actions")
+    caplog.set_level("INFO", logger="accounts.real_name")
     for _ in range(5):
         with pytest.raises(DomainError) as refused:
             _verify(newcomer, full_name="周新")
@@ -225,7 +225,7 @@ def test_an_account_has_five_attempts_an_hour_and_the_sixth_does_not_reach_the_r
     assert "请等待 60 分钟" in str(limited.value.message)
     assert DataAccessLog.objects.count() == registry_reads
     assert _identity(newcomer)[0] == RealNameLevel.UNVERIFIED
-    outcomes = [getattr(record, "outcome", None) for record in caplog.records if record.name == "accounts.actions"]
+    outcomes = [getattr(record, "outcome", None) for record in caplog.records if record.name == "accounts.real_name"]
     assert outcomes == ["mismatch"] * 5 + ["limited"]
 
 

@@ -40,7 +40,12 @@ from tests.datahub.builders import make_wang_household
 from tests.factories import PASSWORD, TOTP_SECRET, enroll_totp, staff_member
 from tests.services.builders import make_department, make_region
 
-pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("upload_root"),
+]
 
 SERVICE = "居住证明开具"
 NOTE = "申请事由写得不够具体，证件照片模糊，请补正。"
@@ -80,13 +85,6 @@ def recorded(task: str, number: str, result: str) -> str:
         "number": number,
         "result": zh_result(result),
     }
-
-
-@pytest.fixture(autouse=True)
-def upload_root(settings: Any, tmp_path: Path) -> Path:
-    settings.UPLOAD_ROOT = tmp_path / "uploads"
-    settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
-    return settings.UPLOAD_ROOT
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
@@ -12,19 +11,9 @@ from datahub.identity import IdentityType
 from datahub.models import DataAccessLog, LegalPersonRecord, PersonRecord
 from demo.registry_data import LI_JIANGUO, LIN_XIAOYAN, WANG_XIAOMING, WANG_XIAOMING_HOUSEHOLD, YIWANG_TECHNOLOGY
 from tests.datahub.builders import make_wang_household, make_yiwang_technology
-from tests.factories import UserFactory, enroll_totp
 from tests.helpers import assert_query_count, get_counting_queries
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client_() -> Client:
-    client = Client()
-    admin = UserFactory.create(username="platform-admin", is_staff=True, is_superuser=True)
-    enroll_totp(admin)  # staff reach the admin only with MFA
-    client.force_login(admin)
-    return client
 
 
 def _url(name: str, *args: object) -> str:
@@ -32,9 +21,9 @@ def _url(name: str, *args: object) -> str:
         return reverse(f"admin:datahub_{name}", args=args)
 
 
-def test_the_population_list_shows_names_numbers_and_phones_masked(admin_client_):
+def test_the_population_list_shows_names_numbers_and_phones_masked(admin_client_with_mfa):
     make_wang_household()
-    response = admin_client_.get(_url("personrecord_changelist"))
+    response = admin_client_with_mfa.get(_url("personrecord_changelist"))
     content = response.content.decode()
     assert response.status_code == 200
     assert "*小明" in content
@@ -43,9 +32,9 @@ def test_the_population_list_shows_names_numbers_and_phones_masked(admin_client_
         assert clear not in content
 
 
-def test_a_person_page_is_read_only_and_masked(admin_client_):
+def test_a_person_page_is_read_only_and_masked(admin_client_with_mfa):
     record = make_wang_household()[0]
-    response = admin_client_.get(_url("personrecord_change", record.pk))
+    response = admin_client_with_mfa.get(_url("personrecord_change", record.pk))
     content = response.content.decode()
     assert response.status_code == 200
     assert "137****9050" in content
@@ -54,35 +43,38 @@ def test_a_person_page_is_read_only_and_masked(admin_client_):
         assert clear not in content
 
 
-def test_persons_are_found_by_household_number(admin_client_):
+def test_persons_are_found_by_household_number(admin_client_with_mfa):
     make_wang_household()
-    response = admin_client_.get(_url("personrecord_changelist") + f"?q={WANG_XIAOMING_HOUSEHOLD}")
+    response = admin_client_with_mfa.get(_url("personrecord_changelist") + f"?q={WANG_XIAOMING_HOUSEHOLD}")
     assert response.context["cl"].result_count == 4
 
 
-def test_nobody_adds_changes_or_deletes_registry_records_here(admin_client_):
+def test_nobody_adds_changes_or_deletes_registry_records_here(admin_client_with_mfa):
     record = make_wang_household()[0]
     legal_person = make_yiwang_technology()
-    assert admin_client_.get(_url("personrecord_add")).status_code == 403
-    assert admin_client_.get(_url("legalpersonrecord_add")).status_code == 403
-    assert admin_client_.get(_url("dataaccesslog_add")).status_code == 403
-    assert admin_client_.post(_url("personrecord_delete", record.pk), {"post": "yes"}).status_code == 403
-    assert admin_client_.post(_url("personrecord_change", record.pk), {"name": "张三"}).status_code == 403
-    assert admin_client_.post(_url("legalpersonrecord_delete", legal_person.pk), {"post": "yes"}).status_code == 403
+    assert admin_client_with_mfa.get(_url("personrecord_add")).status_code == 403
+    assert admin_client_with_mfa.get(_url("legalpersonrecord_add")).status_code == 403
+    assert admin_client_with_mfa.get(_url("dataaccesslog_add")).status_code == 403
+    assert admin_client_with_mfa.post(_url("personrecord_delete", record.pk), {"post": "yes"}).status_code == 403
+    assert admin_client_with_mfa.post(_url("personrecord_change", record.pk), {"name": "张三"}).status_code == 403
+    assert (
+        admin_client_with_mfa.post(_url("legalpersonrecord_delete", legal_person.pk), {"post": "yes"}).status_code
+        == 403
+    )
     assert PersonRecord.objects.filter(name="王小明").count() == 1
     assert LegalPersonRecord.objects.count() == 1
 
 
-def test_the_legal_person_list_shows_the_representatives_number_masked(admin_client_):
+def test_the_legal_person_list_shows_the_representatives_number_masked(admin_client_with_mfa):
     make_yiwang_technology()
-    response = admin_client_.get(_url("legalpersonrecord_changelist") + f"?q={YIWANG_TECHNOLOGY.uscc}")
+    response = admin_client_with_mfa.get(_url("legalpersonrecord_changelist") + f"?q={YIWANG_TECHNOLOGY.uscc}")
     content = response.content.decode()
     assert response.status_code == 200
     assert "杭州一网科技有限公司" in content
     assert LI_JIANGUO.id_number not in content
 
 
-def test_the_access_log_lists_who_read_what_and_why(admin_client_, citizen):
+def test_the_access_log_lists_who_read_what_and_why(admin_client_with_mfa, citizen):
     make_wang_household()
     registries.person_lookup(
         id_type=IdentityType.RESIDENT_ID, id_number=WANG_XIAOMING.id_number, actor=citizen, purpose="初级实名认证"
@@ -95,7 +87,7 @@ def test_the_access_log_lists_who_read_what_and_why(admin_client_, citizen):
         actor_label="nightly-check",
         purpose="夜间核验",
     )
-    response, queries = get_counting_queries(admin_client_, _url("dataaccesslog_changelist"))
+    response, queries = get_counting_queries(admin_client_with_mfa, _url("dataaccesslog_changelist"))
     content = response.content.decode()
     assert response.status_code == 200
     assert "citizen" in content
@@ -107,4 +99,4 @@ def test_the_access_log_lists_who_read_what_and_why(admin_client_, citizen):
     registries.person_lookup(
         id_type=IdentityType.RESIDENT_ID, id_number=WANG_XIAOMING.id_number, actor=citizen, purpose="再查"
     )
-    assert_query_count(get_counting_queries(admin_client_, _url("dataaccesslog_changelist"))[1], len(queries))
+    assert_query_count(get_counting_queries(admin_client_with_mfa, _url("dataaccesslog_changelist"))[1], len(queries))

@@ -33,6 +33,15 @@ pytestmark = pytest.mark.both_databases
 TODAY = datetime.date(2026, 11, 27)
 
 
+def _accepted(id_type: str, number: str) -> tuple[str, datetime.date | None, Gender | None]:
+    """The number as it is stored once accepted, and the birth date and gender it gives (None for other documents).
+
+    A refused number fails the test with its ValidationError.
+    """
+    validate_identity_number(id_type, number, today=TODAY)
+    return (normalize_identity_number(number), *document_birth_date_and_gender(id_type, number))
+
+
 def _refusal(id_type: str, number: str) -> str:
     with pytest.raises(ValidationError) as error:
         validate_identity_number(id_type, number, today=TODAY)
@@ -95,7 +104,10 @@ def test_wrong_resident_id_numbers_are_refused_with_their_reason(number, code):
 
 def test_a_number_born_today_is_accepted():
     first = f"330106{TODAY:%Y%m%d}031"
-    validate_identity_number(IdentityType.RESIDENT_ID, first + resident_id_check_character(first), today=TODAY)
+    number = first + resident_id_check_character(first)
+
+    assert _accepted(IdentityType.RESIDENT_ID, number) == (number, TODAY, Gender.MALE)
+    assert is_valid_resident_id(number, today=TODAY)
 
 
 def test_the_15_digit_refusal_says_to_use_the_18_character_number():
@@ -127,9 +139,19 @@ def test_only_gb11643_style_documents_give_birth_date_and_gender():
 # --- The other documents ---
 
 
-@pytest.mark.parametrize("number", ["E12345678", "EA1234567", "G12345678", "123456789", "P1234", "X" * 16 + "1"])
-def test_passport_numbers_of_5_to_17_letters_and_digits_are_valid(number):
-    validate_identity_number(IdentityType.PASSPORT, number, today=TODAY)
+@pytest.mark.parametrize(
+    ("number", "stored"),
+    [
+        ("E12345678", "E12345678"),
+        ("EA1234567", "EA1234567"),
+        ("G12345678", "G12345678"),
+        ("123456789", "123456789"),
+        ("P1234", "P1234"),
+        ("X" * 16 + "1", "X" * 16 + "1"),
+    ],
+)
+def test_passport_numbers_of_5_to_17_letters_and_digits_are_valid(number, stored):
+    assert _accepted(IdentityType.PASSPORT, number) == (stored, None, None)
 
 
 @pytest.mark.parametrize("number", ["E123", "ABCDEFGH", "E123456789012345678", "E1234-567_8", "护照12345"])
@@ -137,9 +159,17 @@ def test_other_passport_numbers_are_refused(number):
     assert _refusal(IdentityType.PASSPORT, number) == "id_number_shape"
 
 
-@pytest.mark.parametrize("number", ["H12345678", "M12345678", "H1234567890", "m87654321"])
-def test_hong_kong_macao_permits_are_h_or_m_and_8_or_10_digits(number):
-    validate_identity_number(IdentityType.HONG_KONG_MACAO_PERMIT, number, today=TODAY)
+@pytest.mark.parametrize(
+    ("number", "stored"),
+    [
+        ("H12345678", "H12345678"),
+        ("M12345678", "M12345678"),
+        ("H1234567890", "H1234567890"),
+        ("m87654321", "M87654321"),
+    ],
+)
+def test_hong_kong_macao_permits_are_h_or_m_and_8_or_10_digits(number, stored):
+    assert _accepted(IdentityType.HONG_KONG_MACAO_PERMIT, number) == (stored, None, None)
 
 
 @pytest.mark.parametrize("number", ["H1234567", "H123456789", "H12345678901", "C12345678", "12345678", "HA2345678"])
@@ -147,9 +177,18 @@ def test_other_hong_kong_macao_permit_numbers_are_refused(number):
     assert _refusal(IdentityType.HONG_KONG_MACAO_PERMIT, number) == "id_number_shape"
 
 
-@pytest.mark.parametrize("number", ["12345678", "1234567890", "1234567890B", "1234567890(B)", "1234567890（B）"])
-def test_taiwan_permits_are_8_digits_or_the_older_10_digits_with_a_letter(number):
-    validate_identity_number(IdentityType.TAIWAN_PERMIT, number, today=TODAY)
+@pytest.mark.parametrize(
+    ("number", "stored"),
+    [
+        ("12345678", "12345678"),
+        ("1234567890", "1234567890"),
+        ("1234567890B", "1234567890B"),
+        ("1234567890(B)", "1234567890B"),
+        ("1234567890（B）", "1234567890B"),
+    ],
+)
+def test_taiwan_permits_are_8_digits_or_the_older_10_digits_with_a_letter(number, stored):
+    assert _accepted(IdentityType.TAIWAN_PERMIT, number) == (stored, None, None)
 
 
 @pytest.mark.parametrize("number", ["1234567", "123456789", "T1234567", "12345678901", "1234567890BC"])
@@ -157,9 +196,16 @@ def test_other_taiwan_permit_numbers_are_refused(number):
     assert _refusal(IdentityType.TAIWAN_PERMIT, number) == "id_number_shape"
 
 
-@pytest.mark.parametrize("number", ["USA330112345678", "CAN110185061200", "933840198506120010"])
-def test_foreign_permanent_resident_cards_old_and_new_are_valid(number):
-    validate_identity_number(IdentityType.FOREIGN_PERMANENT_RESIDENT, number, today=TODAY)
+@pytest.mark.parametrize(
+    ("number", "says"),
+    [
+        ("USA330112345678", (None, None)),  # the old cards' numbers say nothing of their holder
+        ("CAN110185061200", (None, None)),
+        ("933840198506120010", (datetime.date(1985, 6, 12), Gender.MALE)),
+    ],
+)
+def test_foreign_permanent_resident_cards_old_and_new_are_valid(number, says):
+    assert _accepted(IdentityType.FOREIGN_PERMANENT_RESIDENT, number) == (number, *says)
 
 
 @pytest.mark.parametrize(
@@ -177,9 +223,16 @@ def test_wrong_foreign_permanent_resident_numbers_are_refused(number, code):
     assert _refusal(IdentityType.FOREIGN_PERMANENT_RESIDENT, number) == code
 
 
-@pytest.mark.parametrize("number", ["810000199408230021", "820000198801010030", "830000197505200048"])
-def test_residence_permits_of_hong_kong_macao_and_taiwan_residents_are_valid(number):
-    validate_identity_number(IdentityType.RESIDENCE_PERMIT, number, today=TODAY)
+@pytest.mark.parametrize(
+    ("number", "says"),
+    [
+        ("810000199408230021", (datetime.date(1994, 8, 23), Gender.FEMALE)),
+        ("820000198801010030", (datetime.date(1988, 1, 1), Gender.MALE)),
+        ("830000197505200048", (datetime.date(1975, 5, 20), Gender.FEMALE)),
+    ],
+)
+def test_residence_permits_of_hong_kong_macao_and_taiwan_residents_are_valid(number, says):
+    assert _accepted(IdentityType.RESIDENCE_PERMIT, number) == (number, *says)
 
 
 @pytest.mark.parametrize(

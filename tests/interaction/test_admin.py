@@ -1,21 +1,10 @@
 """Messages in the admin: listed and shown, never added, changed or deleted."""
 
 import pytest
-from django.test import Client
 
 from interaction import actions
-from tests.factories import UserFactory, enroll_totp
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client_with_mfa() -> Client:
-    admin = UserFactory.create(username="root", email="root@example.com", is_staff=True, is_superuser=True)
-    enroll_totp(admin)  # staff reach the admin only with MFA
-    client = Client()
-    client.force_login(admin)
-    return client
 
 
 def test_messages_are_listed_read_only(admin_client_with_mfa, citizen):

@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from interaction import actions
 from interaction.models import Message
 from tests.helpers import assert_query_count, get_counting_queries
+from tests.interaction.builders import submitted_message
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 MESSAGES = "/api/v1/messages/"
 
 
-def _submitted(user, number: str, *, minutes_ago: int = 0) -> Message:
-    message = actions.notify(
-        user, "application_submitted", {"number": number, "service_name": "结婚登记", "url": "/me/"}
-    )
-    Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=minutes_ago))
-    return Message.objects.get(pk=message.pk)
-
-
-@pytest.fixture
-def citizen_client(citizen) -> Client:
-    client = Client()
-    client.force_login(citizen)
-    return client
-
-
 def test_my_messages_in_the_default_language(citizen_client, citizen, other_citizen):
-    message = _submitted(citizen, "A1")
-    _submitted(other_citizen, "B1")
+    message = submitted_message(citizen, "A1")
+    submitted_message(other_citizen, "B1")
 
     response = citizen_client.get(MESSAGES)
 
@@ -57,7 +40,7 @@ def test_my_messages_in_the_default_language(citizen_client, citizen, other_citi
 
 
 def test_my_messages_in_the_language_the_request_asks_for(citizen_client, citizen):
-    _submitted(citizen, "A1")
+    submitted_message(citizen, "A1")
 
     response = citizen_client.get(MESSAGES, HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
 
@@ -69,7 +52,7 @@ def test_my_messages_in_the_language_the_request_asks_for(citizen_client, citize
 
 
 def test_the_list_is_cursor_paginated_newest_first(citizen_client, citizen):
-    messages = [_submitted(citizen, f"A{number}", minutes_ago=number) for number in range(25)]
+    messages = [submitted_message(citizen, f"A{number}", minutes_ago=number) for number in range(25)]
 
     first = citizen_client.get(MESSAGES).json()
     second = citizen_client.get(first["next"]).json()
@@ -83,10 +66,10 @@ def test_the_list_is_cursor_paginated_newest_first(citizen_client, citizen):
 
 
 def test_the_list_runs_the_same_queries_however_many_messages(citizen_client, citizen):
-    _submitted(citizen, "A0")
+    submitted_message(citizen, "A0")
     _response, few = get_counting_queries(citizen_client, MESSAGES)
     for number in range(1, 30):
-        _submitted(citizen, f"A{number}", minutes_ago=number)
+        submitted_message(citizen, f"A{number}", minutes_ago=number)
 
     response, many = get_counting_queries(citizen_client, MESSAGES)
 
@@ -97,8 +80,8 @@ def test_the_list_runs_the_same_queries_however_many_messages(citizen_client, ci
 
 
 def test_the_unread_filter(citizen_client, citizen):
-    read = _submitted(citizen, "A1", minutes_ago=2)
-    unread = _submitted(citizen, "A2", minutes_ago=1)
+    read = submitted_message(citizen, "A1", minutes_ago=2)
+    unread = submitted_message(citizen, "A2", minutes_ago=1)
     actions.message_mark_read(user=citizen, message_id=read.pk)
 
     only_unread = citizen_client.get(MESSAGES + "?unread=true").json()["results"]
@@ -122,7 +105,7 @@ def test_a_bad_unread_value_gets_the_error_body(citizen_client):
 
 
 def test_marking_a_message_read_returns_it_and_is_idempotent(citizen_client, citizen):
-    message = _submitted(citizen, "A1")
+    message = submitted_message(citizen, "A1")
 
     first = citizen_client.post(f"{MESSAGES}{message.pk}/read/")
     read_at = Message.objects.get(pk=message.pk).read_at
@@ -138,7 +121,7 @@ def test_marking_a_message_read_returns_it_and_is_idempotent(citizen_client, cit
 
 
 def test_another_persons_message_is_not_found(citizen_client, other_citizen):
-    theirs = _submitted(other_citizen, "B1")
+    theirs = submitted_message(other_citizen, "B1")
 
     response = citizen_client.post(f"{MESSAGES}{theirs.pk}/read/", HTTP_ACCEPT_LANGUAGE="en")
 

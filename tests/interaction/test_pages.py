@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import datetime
 import re
 
 import pytest
-from django.test import Client
-from django.utils import timezone
 
 from interaction import actions
 from interaction.models import Message
 from tests.helpers import assert_query_count, get_counting_queries
+from tests.interaction.builders import submitted_message
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 LIST = "/me/messages/"
-
-
-def _submitted(user, number: str, *, minutes_ago: int = 0) -> Message:
-    message = actions.notify(
-        user, "application_submitted", {"number": number, "service_name": "结婚登记", "url": "/me/"}
-    )
-    # Distinct times, so that "newest first" is what the test checks, not the order of the ids.
-    Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=minutes_ago))
-    return message
-
-
-@pytest.fixture
-def citizen_client(citizen) -> Client:
-    client = Client()
-    client.force_login(citizen)
-    return client
 
 
 def _rows(body: str) -> list[str]:
@@ -39,10 +21,10 @@ def _rows(body: str) -> list[str]:
 
 
 def test_the_list_shows_only_my_messages_newest_first_with_the_unread_count(citizen_client, citizen, other_citizen):
-    older = _submitted(citizen, "A1", minutes_ago=10)
-    newer = _submitted(citizen, "A2", minutes_ago=5)
+    older = submitted_message(citizen, "A1", minutes_ago=10)
+    newer = submitted_message(citizen, "A2", minutes_ago=5)
     actions.message_mark_read(user=citizen, message_id=older.pk)
-    theirs = _submitted(other_citizen, "B1")
+    theirs = submitted_message(other_citizen, "B1")
 
     response = citizen_client.get(LIST)
 
@@ -61,7 +43,7 @@ def test_the_list_shows_only_my_messages_newest_first_with_the_unread_count(citi
 
 
 def test_the_list_reads_in_english_under_en(citizen_client, citizen):
-    message = _submitted(citizen, "A1")
+    message = submitted_message(citizen, "A1")
 
     body = citizen_client.get("/en" + LIST).content.decode()
 
@@ -78,7 +60,7 @@ def test_an_empty_inbox_says_so_and_offers_nothing_to_mark(citizen_client):
 
 
 def test_the_list_is_paginated_twenty_to_a_page(citizen_client, citizen):
-    messages = [_submitted(citizen, f"A{number}", minutes_ago=number) for number in range(25)]
+    messages = [submitted_message(citizen, f"A{number}", minutes_ago=number) for number in range(25)]
 
     first = citizen_client.get(LIST).content.decode()
     second = citizen_client.get(LIST + "?page=2").content.decode()
@@ -89,10 +71,10 @@ def test_the_list_is_paginated_twenty_to_a_page(citizen_client, citizen):
 
 
 def test_the_list_runs_the_same_queries_however_many_messages(citizen_client, citizen):
-    _submitted(citizen, "A0")
+    submitted_message(citizen, "A0")
     _response, few = get_counting_queries(citizen_client, LIST)
     for number in range(1, 30):
-        _submitted(citizen, f"A{number}", minutes_ago=number)
+        submitted_message(citizen, f"A{number}", minutes_ago=number)
 
     response, many = get_counting_queries(citizen_client, LIST)
 
@@ -103,7 +85,7 @@ def test_the_list_runs_the_same_queries_however_many_messages(citizen_client, ci
 
 
 def test_opening_a_message_shows_it_and_marks_it_read(citizen_client, citizen):
-    message = _submitted(citizen, "A1")
+    message = submitted_message(citizen, "A1")
 
     response = citizen_client.get(f"{LIST}{message.pk}/")
 
@@ -117,7 +99,7 @@ def test_opening_a_message_shows_it_and_marks_it_read(citizen_client, citizen):
 
 
 def test_opening_a_message_in_english_links_to_the_english_page(citizen_client, citizen):
-    message = _submitted(citizen, "A1")
+    message = submitted_message(citizen, "A1")
 
     body = citizen_client.get(f"/en{LIST}{message.pk}/").content.decode()
 
@@ -126,7 +108,7 @@ def test_opening_a_message_in_english_links_to_the_english_page(citizen_client, 
 
 
 def test_opening_a_message_again_keeps_the_time_it_was_first_read(citizen_client, citizen):
-    message = _submitted(citizen, "A1")
+    message = submitted_message(citizen, "A1")
     citizen_client.get(f"{LIST}{message.pk}/")
     first_read = Message.objects.get(pk=message.pk).read_at
 
@@ -136,7 +118,7 @@ def test_opening_a_message_again_keeps_the_time_it_was_first_read(citizen_client
 
 
 def test_another_persons_message_is_not_found_and_stays_unread(citizen_client, other_citizen):
-    theirs = _submitted(other_citizen, "B1")
+    theirs = submitted_message(other_citizen, "B1")
 
     response = citizen_client.get(f"{LIST}{theirs.pk}/")
 
@@ -151,8 +133,8 @@ def test_a_message_that_does_not_exist_is_not_found(citizen_client, message_id):
 
 
 def test_mark_all_read_marks_only_mine(citizen_client, citizen, other_citizen):
-    mine = [_submitted(citizen, "A1"), _submitted(citizen, "A2")]
-    theirs = _submitted(other_citizen, "B1")
+    mine = [submitted_message(citizen, "A1"), submitted_message(citizen, "A2")]
+    theirs = submitted_message(other_citizen, "B1")
 
     response = citizen_client.post(LIST + "read-all/")
 
@@ -166,7 +148,7 @@ def test_mark_all_read_marks_only_mine(citizen_client, citizen, other_citizen):
 
 
 def test_mark_all_read_is_a_post_only(citizen_client, citizen):
-    _submitted(citizen, "A1")
+    submitted_message(citizen, "A1")
 
     assert citizen_client.get(LIST + "read-all/").status_code == 405
     assert Message.objects.filter(read_at__isnull=True).count() == 1
@@ -181,7 +163,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, url):
 
 
 def test_anonymous_visitors_cannot_mark_all_read(client, citizen):
-    _submitted(citizen, "A1")
+    submitted_message(citizen, "A1")
 
     response = client.post(LIST + "read-all/")
 
@@ -190,8 +172,8 @@ def test_anonymous_visitors_cannot_mark_all_read(client, citizen):
 
 
 def test_the_header_shows_the_unread_count_to_eyes_and_to_screen_readers(citizen_client, citizen):
-    _submitted(citizen, "A1")
-    _submitted(citizen, "A2")
+    submitted_message(citizen, "A1")
+    submitted_message(citizen, "A2")
 
     chinese = citizen_client.get("/").content.decode()
     english = citizen_client.get("/en/").content.decode()
@@ -220,7 +202,7 @@ def test_anonymous_pages_have_no_inbox_link_and_no_query(client):
 
 
 def test_my_account_page_links_to_the_inbox_with_the_unread_count(citizen_client, citizen):
-    _submitted(citizen, "A1")
+    submitted_message(citizen, "A1")
 
     response, queries = get_counting_queries(citizen_client, "/me/")
 

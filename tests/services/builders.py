@@ -141,3 +141,8 @@ def make_item(
     if themes:
         item.themes.set(themes)
     return item
+
+
+def version_columns(item: ServiceItem) -> dict[str, Any]:
+    """Every column of a version, to compare it before and after: a published version never changes."""
+    return {field.name: getattr(item, field.name) for field in ServiceItem._meta.concrete_fields}

@@ -16,7 +16,7 @@ from services import actions
 from services.models import Bundle, Department, Region, ServiceItem, Synonym, Theme
 from tests.factories import UserFactory, enroll_totp
 from tests.helpers import assert_query_count, get_counting_queries
-from tests.services.builders import make_department, make_item, make_theme
+from tests.services.builders import make_department, make_item, make_theme, version_columns
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def _messages(response) -> list[str]:
 
 def _fields(item: ServiceItem) -> dict[str, Any]:
     item.refresh_from_db()
-    return {field.name: getattr(item, field.name) for field in ServiceItem._meta.concrete_fields}
+    return version_columns(item)
 
 
 def _form_data(response) -> dict[str, Any]:

@@ -13,10 +13,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from services import actions, search, transfer
+from services import actions, search
 from services.models import Bundle, Department, DepartmentKind, Region, ServiceItem, Synonym, Theme
+from services.transfer import checks, export, formats, importing
 from tests.factories import UserFactory
-from tests.services.builders import make_department, make_item, make_region, make_theme, make_uscc
+from tests.services.builders import make_department, make_item, make_region, make_theme, make_uscc, version_columns
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]  # the same on the embedded SQLite default
 
@@ -93,10 +94,6 @@ def _empty_the_catalogue() -> None:
     for level in (6, 5, 4, 3, 2, 1):
         Region.objects.filter(level=level).delete()
     Theme.objects.all().delete()
-
-
-def _fields(item: ServiceItem) -> dict[str, Any]:
-    return {field.name: getattr(item, field.name) for field in ServiceItem._meta.concrete_fields}
 
 
 # --- Round trips ---
@@ -207,7 +204,7 @@ def test_a_changed_item_becomes_a_new_published_version_and_the_old_one_is_retir
     wedding["name"] = "结婚登记（内地居民）"
     wedding["fees"][0]["standard"] = "每对9元"
     old = catalogue["wedding"]
-    before = _fields(old)
+    before = version_columns(old)
     admin = UserFactory.create(username="platform-admin", is_staff=True)
     indexed = []
     monkeypatch.setattr(search, "reindex", lambda ids: indexed.append(("reindex", list(ids))))
@@ -231,7 +228,7 @@ def test_a_changed_item_becomes_a_new_published_version_and_the_old_one_is_retir
     assert new.change_note == "Imported from catalogue.json."
     assert list(new.themes.values_list("slug", flat=True)) == ["marriage"]
     assert (old.status, old.effective_to) == ("retired", today - datetime.timedelta(days=1))
-    after = _fields(old)
+    after = version_columns(old)
     changed = {name for name in before if before[name] != after[name]}
     assert changed == {"status", "effective_to", "updated_at"}
     assert {name: after[name] for name in before if name not in changed} == {
@@ -501,9 +498,9 @@ def test_progress_is_hidden_when_stderr_is_not_a_terminal(catalogue, tmp_path):
 
 
 def test_import_functions_work_without_the_command(catalogue):
-    source = transfer.read_document(transfer.document_json(transfer.export_document()))
+    source = formats.read_document(export.document_json(export.export_document()))
 
-    result = transfer.import_catalogue(source, is_dry_run=True)
+    result = importing.import_catalogue(source, is_dry_run=True)
 
     assert (result.row_count, result.rejections, result.is_written) == (11, [], False)
-    assert result.counts["items"] == transfer.Counts(unchanged=2)
+    assert result.counts["items"] == checks.Counts(unchanged=2)

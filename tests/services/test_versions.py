@@ -8,6 +8,7 @@ from core.errors import Conflict, DomainError, PermissionDenied
 from services import actions
 from services.models import ServiceItem
 from tests.factories import UserFactory
+from tests.services.builders import version_columns
 from tests.services.factories import ServiceItemFactory, ThemeFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,12 +31,8 @@ def published():
     return ServiceItemFactory.create(name="结婚登记", themes=[ThemeFactory.create(slug="marriage")])
 
 
-def _fields(item):
-    return {field.name: getattr(item, field.name) for field in ServiceItem._meta.concrete_fields}
-
-
 def test_editing_starts_a_new_draft_version_and_leaves_the_published_one_alone(published, editor):
-    before = _fields(published)
+    before = version_columns(published)
 
     draft = actions.item_draft_start(implementation_code=published.implementation_code, actor=editor)
     actions.item_draft_update(
@@ -44,7 +41,7 @@ def test_editing_starts_a_new_draft_version_and_leaves_the_published_one_alone(p
 
     published.refresh_from_db()
     draft.refresh_from_db()
-    assert _fields(published) == before
+    assert version_columns(published) == before
     assert (draft.version, draft.status, draft.name, draft.promised_limit) == (2, "draft", "结婚登记（内地居民）", 1)
     assert draft.implementation_code == published.implementation_code
     assert list(draft.themes.values_list("slug", flat=True)) == ["marriage"]

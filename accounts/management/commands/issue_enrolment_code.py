@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts import actions
+from accounts import enrolment
 from accounts.models import User
 from core.errors import DomainError
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No account has the e-mail address {options['email']}.")
         try:
-            code = actions.staff_enrolment_code_issue(user_id=user.pk, actor=None)
+            code = enrolment.staff_enrolment_code_issue(user_id=user.pk, actor=None)
         except DomainError as error:
             raise CommandError(str(error.message)) from None
         self.stdout.write(f"{user.email}: {code} (once, for 72 hours; hand it over in person or by a second channel)")

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
-from services import transfer
+from services.transfer import export, formats
 
 
 class Command(BaseCommand):
@@ -21,22 +21,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--output", "-o", help="The file to write (default: standard output).")
         parser.add_argument(
-            "--format", choices=transfer.FORMATS, help="json or csv (default: by the output's extension, else json)."
+            "--format", choices=formats.FORMATS, help="json or csv (default: by the output's extension, else json)."
         )
         parser.add_argument("--all-versions", action="store_true", help="Every version of every item.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         output = options["output"]
         try:
-            file_format = transfer.file_format(output, options["format"]) if output else options["format"] or "json"
+            file_format = formats.file_format(output, options["format"]) if output else options["format"] or "json"
         except DomainError as error:
             raise CommandError(str(error.message)) from None
         if file_format == "json":
-            document = transfer.export_document(all_versions=options["all_versions"])
-            text, item_count = transfer.document_json(document), len(document["items"])
+            document = export.export_document(all_versions=options["all_versions"])
+            text, item_count = export.document_json(document), len(document["items"])
         else:
-            rows = transfer.item_rows(all_versions=options["all_versions"])
-            text, item_count = transfer.items_csv(rows), len(rows)
+            rows = export.item_rows(all_versions=options["all_versions"])
+            text, item_count = export.items_csv(rows), len(rows)
         if not output:
             self.stdout.write(text, ending="")
             return

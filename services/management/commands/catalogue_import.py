@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from accounts.models import User
 from core.errors import DomainError
-from services import transfer
+from services.transfer import formats, importing
 
 _T = TypeVar("_T")
 
@@ -29,9 +29,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="The file to import.")
-        parser.add_argument(
-            "--format", choices=transfer.FORMATS, help="json or csv (default: by the file's extension)."
-        )
+        parser.add_argument("--format", choices=formats.FORMATS, help="json or csv (default: by the file's extension).")
         parser.add_argument("--dry-run", action="store_true", help="Check and report only; write nothing.")
         parser.add_argument(
             "--user", help="Username recorded as editor and approver of the imported versions (a platform admin)."
@@ -59,7 +57,7 @@ class Command(BaseCommand):
 
         try:
             source = self.read(path, options["format"])
-            result = transfer.import_catalogue(
+            result = importing.import_catalogue(
                 source,
                 actor=actor,
                 is_dry_run=options["dry_run"],
@@ -73,7 +71,7 @@ class Command(BaseCommand):
                 _("The database refused the import; nothing was written: %(error)s") % {"error": error}
             ) from None
         if result.rejections:
-            for line in transfer.rejection_report(result.rejections):
+            for line in importing.rejection_report(result.rejections):
                 self.stderr.write(line)
             raise CommandError(
                 _("%(rejected)s of %(rows)s rows were rejected; nothing was written.")
@@ -81,13 +79,13 @@ class Command(BaseCommand):
             )
         if options["dry_run"]:
             self.stdout.write(_("Dry run: every row is valid; nothing was written. The import would make:"))
-        for line in transfer.count_lines(result.counts):
+        for line in importing.count_lines(result.counts):
             self.stdout.write(line)
 
-    def read(self, path: Path, chosen_format: str | None) -> transfer.CatalogueFile:
-        file_format = transfer.file_format(str(path), chosen_format)
+    def read(self, path: Path, chosen_format: str | None) -> formats.CatalogueFile:
+        file_format = formats.file_format(str(path), chosen_format)
         try:
-            text = transfer.decode(path.read_bytes())
+            text = formats.decode(path.read_bytes())
         except OSError as error:
             raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": path, "error": error.strerror}) from None
-        return transfer.read_document(text) if file_format == "json" else transfer.read_items_csv(text)
+        return formats.read_document(text) if file_format == "json" else formats.read_items_csv(text)

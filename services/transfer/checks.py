@@ -1,318 +1,38 @@
-"""Import and export of the catalogue: regions, departments, themes, items, bundles, synonyms.
+"""The checks of an import: every row against its model's field rules, the rest of the file and the database.
 
-Two formats. JSON holds the whole catalogue in one document; CSV holds service
-items only, one row per version, with list and object values as JSON text in
-their cells and the department named by its credit code.
-
-An import checks every row before it writes anything: one rejected row and
-nothing is written. Imported items are approved by the import itself (a
-platform admin runs it): a new entry becomes version 1, a changed entry a new
-version that retires the one before, as ``services.actions`` publishes them; a
-published version is never modified in place.
+Nothing is written here; what a valid row would do is planned (``Candidate``, ``ItemPlan``) for the import to write.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.db.models import Q
-from django.utils import timezone
-from django.utils.functional import Promise
+from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
-from accounts.models import User
-from core.errors import DomainError
-from services.actions import EDITABLE_FIELDS, catalogue_updated
 from services.codes import RegionLevel, region_level_of, validate_uscc
-from services.models import Bundle, Department, Region, ServiceItem, Synonym, Theme
-from services.validation import Problems, item_problems, served_party_flags
-
-FORMAT_NAME = "yiwangtongban-catalogue"
-FORMAT_VERSION = 1
-FORMATS = ("json", "csv")
-SECTIONS = ("regions", "departments", "themes", "items", "bundles", "synonyms")
-SECTION_LABELS: dict[str, str | Promise] = {
-    "regions": gettext_lazy("Regions"),
-    "departments": gettext_lazy("Departments"),
-    "themes": gettext_lazy("Themes"),
-    "items": gettext_lazy("Service items"),
-    "bundles": gettext_lazy("Bundles"),
-    "synonyms": gettext_lazy("Search synonyms"),
-}
-
-# What makes two versions of an entry the same: everything an editor can change,
-# except the dates and the note, which describe the version rather than the service.
-CONTENT_FIELDS = tuple(sorted(EDITABLE_FIELDS - {"effective_from", "effective_to", "change_note"}))
-ITEM_VALUE_FIELDS = ("implementation_code", "basic_code", "exercise_level", *sorted(EDITABLE_FIELDS))
-ITEM_COLUMNS = (
-    "implementation_code", "basic_code", "department", "exercise_level", "version", "status",
-    "effective_from", "effective_to", "name", "aliases", "summary", "item_type", "served_parties",
-    "handling_type", "legal_limit", "legal_limit_unit", "promised_limit", "promised_limit_unit", "visits",
-    "star_level", "online_depth", "min_real_name_level", "scope", "section", "conditions", "legal_basis",
-    "consult_phone",
-    "supervise_phone", "location", "hours", "materials", "fees", "faqs", "process", "form_schema", "form_ui",
-    "workflow", "themes", "change_note",
-)  # fmt: skip
-JSON_COLUMNS = frozenset(
-    {"served_parties", "materials", "fees", "faqs", "process", "form_schema", "form_ui", "workflow", "themes"}
+from services.models import Department, Region, ServiceItem, Theme
+from services.transfer.formats import (
+    CONTENT_FIELDS,
+    ITEM_COLUMNS,
+    ITEM_VALUE_FIELDS,
+    KEYED,
+    OBJECT_FIELDS,
+    SECTIONS,
+    CatalogueFile,
+    Progress,
+    SourceRow,
+    WrongLength,
 )
-REQUIRED_CSV_COLUMNS = ("implementation_code", "basic_code", "department", "exercise_level", "name")
-OBJECT_FIELDS = ("form_schema", "form_ui", "workflow")
+from services.validation import Problems, item_problems
+
 _OPEN_STATUSES = (ServiceItem.Status.DRAFT, ServiceItem.Status.IN_REVIEW, ServiceItem.Status.SCHEDULED)
 _LOOKUP_CHUNK = 2000
-
-_T = TypeVar("_T")
-
-
-class Progress(Protocol):
-    """Wraps the rows of one step to show how far it has come (a tqdm bar, or nothing)."""
-
-    def __call__(self, rows: Sequence[_T], description: str) -> Iterable[_T]: ...
-
-
-def no_progress(rows: Sequence[_T], description: str) -> Iterable[_T]:
-    return rows
-
-
-@dataclass(frozen=True)
-class _Keyed:
-    """A section whose rows are created or updated by a natural key."""
-
-    model: type[models.Model]
-    key: str
-    fields: tuple[str, ...]
-    relation: str | None = None  # a foreign key, named in the file by the related row's natural key
-    related_section: str | None = None
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.key, *self.fields, *((self.relation,) if self.relation else ()))
-
-
-KEYED = {
-    "regions": _Keyed(Region, "code", ("name", "level"), "parent", "regions"),
-    "departments": _Keyed(
-        Department, "uscc", ("name", "short_name", "kind", "phone", "address", "description"), "region", "regions"
-    ),
-    "themes": _Keyed(Theme, "slug", ("name", "audience", "description", "position")),
-    "bundles": _Keyed(
-        Bundle, "slug", ("name", "audience", "description", "item_codes", "is_active"), "theme", "themes"
-    ),
-    "synonyms": _Keyed(Synonym, "term", ("expansions",)),
-}
-
-
-# --- Export ---------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime.date) else value
-
-
-def _keyed_rows(section: str) -> list[dict[str, Any]]:
-    spec = KEYED[section]
-    queryset = spec.model._default_manager.order_by(spec.key)
-    if spec.relation:
-        queryset = queryset.select_related(spec.relation)
-    rows = []
-    for obj in queryset:
-        row = {name: _plain(getattr(obj, name)) for name in (spec.key, *spec.fields)}
-        if spec.relation:
-            related = getattr(obj, spec.relation)
-            row[spec.relation] = getattr(related, KEYED[cast(str, spec.related_section)].key) if related else None
-        rows.append(row)
-    return rows
-
-
-def item_rows(*, all_versions: bool = False) -> list[dict[str, Any]]:
-    """The items as rows of the file: the published versions, or every version."""
-    queryset = ServiceItem.objects.select_related("department").prefetch_related("themes")
-    if not all_versions:
-        queryset = queryset.published()
-    rows = []
-    for item in queryset.order_by("implementation_code", "version"):
-        row: dict[str, Any] = {name: _plain(getattr(item, name)) for name in ITEM_VALUE_FIELDS}
-        row.update(
-            department=item.department.uscc,
-            version=item.version,
-            status=item.status,
-            themes=sorted(theme.slug for theme in item.themes.all()),
-        )
-        rows.append({column: row[column] for column in ITEM_COLUMNS})
-    return rows
-
-
-def export_document(*, all_versions: bool = False) -> dict[str, Any]:
-    """The whole catalogue as one JSON-ready document, in a stable order."""
-    document: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
-    for section in SECTIONS:
-        document[section] = item_rows(all_versions=all_versions) if section == "items" else _keyed_rows(section)
-    return document
-
-
-def document_json(document: dict[str, Any]) -> str:
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-
-
-def items_csv(rows: list[dict[str, Any]]) -> str:
-    """Item rows as CSV text, starting with a byte-order mark so that Excel reads it as UTF-8."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(ITEM_COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(column, row[column]) for column in ITEM_COLUMNS])
-    return "\ufeff" + buffer.getvalue()
-
-
-def _cell(column: str, value: Any) -> str:
-    if column in JSON_COLUMNS:
-        return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else str(value)
-
-
-# --- Reading files --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SourceRow:
-    """One row of an import file and where it stands, to name it in the report."""
-
-    section: str
-    values: Any  # a dict for a well-formed row
-    line: int | None = None  # CSV: the line of the file the row starts on
-    record: int | None = None  # CSV: its row in a spreadsheet (differs from the line after a cell of several lines)
-    index: int | None = None  # JSON: its index in the section's list
-    is_text: bool = False  # CSV: every value is text, JSON values are in their cells as text
-
-    def where(self) -> str:
-        if self.line is not None:
-            if self.record is not None and self.record != self.line:
-                return _("line %(line)s (spreadsheet row %(row)s)") % {"line": self.line, "row": self.record}
-            return _("line %(line)s") % {"line": self.line}
-        return f"{self.section}[{self.index}]"
-
-
-@dataclass
-class CatalogueFile:
-    sections: dict[str, list[SourceRow]] = field(default_factory=dict)
-
-    def rows(self, section: str) -> list[SourceRow]:
-        return self.sections.get(section, [])
-
-    @property
-    def row_count(self) -> int:
-        return sum(len(rows) for rows in self.sections.values())
-
-
-def file_format(path: str, chosen: str | None = None) -> str:
-    """``json`` or ``csv``: as chosen, else by the file's extension."""
-    if chosen:
-        return chosen
-    suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix in FORMATS:
-        return suffix
-    raise DomainError(_("Cannot tell the format from the file name; choose it with --format json or --format csv."))
-
-
-def decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DomainError(
-            _("The file is not UTF-8 text. Save it as “CSV UTF-8” (or as UTF-8 JSON) and try again."),
-            code="bad_file",
-        ) from None
-
-
-def read_document(text: str) -> CatalogueFile:
-    """The rows of a JSON catalogue document."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DomainError(_("The file is not valid JSON: %(error)s") % {"error": error}, code="bad_file") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
-        raise DomainError(
-            _("This is not a catalogue file: its “format” must be “%(name)s”.") % {"name": FORMAT_NAME},
-            code="bad_file",
-        )
-    if document.get("version") != FORMAT_VERSION:
-        raise DomainError(
-            _("This catalogue file has version %(found)s; this portal reads version %(version)s.")
-            % {"found": document.get("version"), "version": FORMAT_VERSION},
-            code="bad_file",
-        )
-    unknown = sorted(set(document) - {"format", "version", *SECTIONS})
-    if unknown:
-        raise DomainError(_("Unknown sections in the file: %(names)s") % {"names": ", ".join(unknown)}, code="bad_file")
-    source = CatalogueFile()
-    for section in SECTIONS:
-        entries = document.get(section, [])
-        if not isinstance(entries, list):
-            raise DomainError(_("The section “%(section)s” must be a list.") % {"section": section}, code="bad_file")
-        source.sections[section] = [SourceRow(section, values, index=index) for index, values in enumerate(entries)]
-    return source
-
-
-def read_items_csv(text: str) -> CatalogueFile:
-    """The item rows of a CSV file; the first line names the columns."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    try:
-        header = [name.strip() for name in next(reader)]
-    except StopIteration:
-        raise DomainError(_("The file is empty."), code="bad_file") from None
-    except csv.Error as error:
-        raise DomainError(_("The file is not valid CSV: %(error)s") % {"error": error}, code="bad_file") from None
-    problems = []
-    unknown = [name for name in header if name not in ITEM_COLUMNS]
-    if unknown:
-        problems.append(_("Unknown columns: %(names)s") % {"names": ", ".join(unknown)})
-    missing = [name for name in REQUIRED_CSV_COLUMNS if name not in header]
-    if missing:
-        problems.append(_("Missing columns: %(names)s") % {"names": ", ".join(missing)})
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        problems.append(_("Columns named twice: %(names)s") % {"names": ", ".join(repeated)})
-    if problems:
-        raise DomainError(" ".join(problems), code="bad_file")
-    rows = []
-    end_of_previous = reader.line_num
-    try:
-        for record, cells in enumerate(reader, start=2):
-            line, end_of_previous = end_of_previous + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue  # spreadsheets leave empty lines at the end
-            values: Any = dict(zip(header, cells, strict=False))
-            if len(cells) != len(header):
-                values = _WrongLength(len(cells), len(header))
-            elif len(values.get("item_type", "")) == 1:
-                # Spreadsheets drop the leading zero of 01 … 09.
-                values["item_type"] = values["item_type"].zfill(2)
-            rows.append(SourceRow("items", values, line=line, record=record, is_text=True))
-    except csv.Error as error:
-        raise DomainError(
-            _("The file is not valid CSV near line %(line)s: %(error)s") % {"line": reader.line_num, "error": error},
-            code="bad_file",
-        ) from None
-    return CatalogueFile(sections={"items": rows})
-
-
-@dataclass(frozen=True)
-class _WrongLength:
-    cells: int
-    expected: int
-
-
-# --- Import ---------------------------------------------------------------
 
 
 @dataclass
@@ -328,83 +48,6 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0  # item rows of versions that are not published
-
-
-@dataclass
-class ImportResult:
-    row_count: int
-    rejections: list[Rejection]
-    counts: dict[str, Counts]
-    is_written: bool
-    published_ids: list[int] = field(default_factory=list)
-    retired_ids: list[int] = field(default_factory=list)
-
-
-def import_catalogue(
-    source: CatalogueFile,
-    *,
-    actor: User | None = None,
-    is_dry_run: bool = False,
-    today: datetime.date | None = None,
-    note: str = "",
-    progress: Progress = no_progress,
-) -> ImportResult:
-    """Check every row of ``source``; write them all in one transaction only if none is rejected."""
-    with transaction.atomic():
-        run = _Import(source, actor=actor, today=today or timezone.localdate(), note=note, progress=progress)
-        run.check()
-        result = ImportResult(
-            row_count=source.row_count, rejections=run.rejections, counts=run.counts, is_written=False
-        )
-        if run.rejections or is_dry_run:
-            return result
-        run.write()
-        result.is_written = True
-        result.published_ids, result.retired_ids = run.published_ids, run.retired_ids
-        to_reindex = sorted({*run.published_ids, *run.affected_item_ids()} - set(run.retired_ids))
-        retired = list(run.retired_ids)
-        transaction.on_commit(lambda: catalogue_updated(published_ids=to_reindex, retired_ids=retired))
-    return result
-
-
-def rejection_report(rejections: list[Rejection]) -> list[str]:
-    """The report for people: each rejected row, where it is, and every reason."""
-    lines = []
-    for rejection in rejections:
-        lines.append(
-            _("%(section)s, %(where)s (%(label)s):")
-            % {
-                "section": SECTION_LABELS[rejection.row.section],
-                "where": rejection.row.where(),
-                "label": rejection.label or "—",
-            }
-        )
-        for column, messages in rejection.reasons.items():
-            for message in messages:
-                lines.append(f"  - {column}: {message}" if column else f"  - {message}")
-    return lines
-
-
-def count_lines(counts: dict[str, Counts]) -> list[str]:
-    lines = []
-    for section in SECTIONS:
-        if section not in counts:
-            continue
-        numbers = counts[section]
-        line = _("%(section)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.") % {
-            "section": SECTION_LABELS[section],
-            "created": numbers.created,
-            "updated": numbers.updated,
-            "unchanged": numbers.unchanged,
-        }
-        if numbers.skipped:
-            line += " " + ngettext(
-                "%(skipped)s row of a version that is not published was skipped.",
-                "%(skipped)s rows of versions that are not published were skipped.",
-                numbers.skipped,
-            ) % {"skipped": numbers.skipped}
-        lines.append(line)
-    return lines
 
 
 def _add(problems: Problems, column: str, message: str) -> None:
@@ -471,7 +114,7 @@ def _text(value: Any) -> str:
 
 
 @dataclass
-class _Candidate:
+class Candidate:
     """A row of a keyed section after its own checks, before those that need other rows."""
 
     row: SourceRow
@@ -484,7 +127,7 @@ class _Candidate:
 
 
 @dataclass
-class _ItemPlan:
+class ItemPlan:
     row: SourceRow
     values: dict[str, Any]
     department_uscc: str
@@ -494,7 +137,7 @@ class _ItemPlan:
     previous: ServiceItem | None  # the published version this one takes over from
 
 
-def _lookup(queryset: models.QuerySet[Any], field_name: str, keys: Iterable[str]) -> list[Any]:
+def lookup(queryset: models.QuerySet[Any], field_name: str, keys: Iterable[str]) -> list[Any]:
     keys = sorted(set(keys))
     found: list[Any] = []
     for start in range(0, len(keys), _LOOKUP_CHUNK):
@@ -502,28 +145,18 @@ def _lookup(queryset: models.QuerySet[Any], field_name: str, keys: Iterable[str]
     return found
 
 
-class _Import:
-    """One import: the checks of every row against the file and the database, then the writes."""
+class ImportCheck:
+    """The checks of every row of one import against the file and the database, and the plan of its writes."""
 
-    def __init__(
-        self, source: CatalogueFile, *, actor: User | None, today: datetime.date, note: str, progress: Progress
-    ) -> None:
+    def __init__(self, source: CatalogueFile, *, today: datetime.date, progress: Progress) -> None:
         self.source = source
-        self.actor = actor
         self.today = today
-        self.note = note
         self.progress = progress
         self.rejections: list[Rejection] = []
         self.counts = {section: Counts() for section in SECTIONS if source.rows(section)}
-        self.candidates: dict[str, list[_Candidate]] = {}
+        self.candidates: dict[str, list[Candidate]] = {}
         self.region_levels: dict[str, int | None] = {}  # every region named or referred to, after the import
-        self.item_plans: list[_ItemPlan] = []
-        self.published_ids: list[int] = []
-        self.retired_ids: list[int] = []
-        self.updated_department_ids: list[int] = []
-        self.updated_theme_ids: list[int] = []
-
-    # --- checks ---
+        self.item_plans: list[ItemPlan] = []
 
     def check(self) -> None:
         for section in KEYED:
@@ -552,7 +185,7 @@ class _Import:
 
     def _unknown_columns(self, row: SourceRow, columns: Iterable[str], problems: Problems) -> bool:
         """Whether the row can be read at all; notes what is wrong with its shape."""
-        if isinstance(row.values, _WrongLength):
+        if isinstance(row.values, WrongLength):
             _add(
                 problems,
                 "",
@@ -567,11 +200,11 @@ class _Import:
             _add(problems, str(name), _("Unknown field."))
         return True
 
-    def _clean_keyed(self, section: str, row: SourceRow) -> _Candidate:
+    def _clean_keyed(self, section: str, row: SourceRow) -> Candidate:
         spec = KEYED[section]
         problems: Problems = {}
         if not self._unknown_columns(row, spec.columns, problems):
-            return _Candidate(row, "", {}, None, problems)
+            return Candidate(row, "", {}, None, problems)
         names = [name for name in (spec.key, *spec.fields) if not (section == "regions" and name == "level")]
         values = _clean(spec.model, row, names, problems)
         related_key = None
@@ -582,10 +215,10 @@ class _Import:
             elif not _is_empty(raw):
                 related_key = raw.strip()
         key = values.get(spec.key) or ""
-        return _Candidate(row, key, values, related_key, problems)
+        return Candidate(row, key, values, related_key, problems)
 
-    def _mark_duplicates(self, candidates: list[_Candidate]) -> None:
-        first: dict[str, _Candidate] = {}
+    def _mark_duplicates(self, candidates: list[Candidate]) -> None:
+        first: dict[str, Candidate] = {}
         for candidate in candidates:
             if not candidate.key:
                 continue
@@ -603,11 +236,11 @@ class _Import:
         if spec.relation:
             queryset = queryset.select_related(spec.relation)
         keys = [candidate.key for candidate in self.candidates[section] if candidate.key]
-        existing = {getattr(obj, spec.key): obj for obj in _lookup(queryset, spec.key, keys)}
+        existing = {getattr(obj, spec.key): obj for obj in lookup(queryset, spec.key, keys)}
         for candidate in self.candidates[section]:
             candidate.existing = existing.get(candidate.key)
 
-    def _plan_keyed(self, section: str, candidate: _Candidate) -> None:
+    def _plan_keyed(self, section: str, candidate: Candidate) -> None:
         """Which fields of the existing row the file changes."""
         spec = KEYED[section]
         if candidate.existing is None:
@@ -621,7 +254,7 @@ class _Import:
             if related_key != candidate.related_key:
                 candidate.changed.append(spec.relation)
 
-    def _count_keyed(self, section: str, candidate: _Candidate) -> None:
+    def _count_keyed(self, section: str, candidate: Candidate) -> None:
         counts = self.counts[section]
         if candidate.existing is None:
             counts.created += 1
@@ -650,7 +283,7 @@ class _Import:
             for candidate in self.candidates[section]
             if candidate.related_key
         } - set(levels)
-        for code, level in _lookup(Region.objects.values_list("code", "level"), "code", referred):
+        for code, level in lookup(Region.objects.values_list("code", "level"), "code", referred):
             levels[code] = level
         return levels
 
@@ -717,13 +350,13 @@ class _Import:
             self._plan_keyed("departments", candidate)
         self._check_one_kind_per_region(candidates)
 
-    def _check_one_kind_per_region(self, candidates: list[_Candidate]) -> None:
+    def _check_one_kind_per_region(self, candidates: list[Candidate]) -> None:
         """The departments after the import may not have two of one kind in one region."""
         in_file = [candidate for candidate in candidates if candidate.key and candidate.related_key]
         regions = {candidate.related_key for candidate in in_file}
         final: dict[str, tuple[str | None, str, str]] = {
             uscc: (region_code, kind, name)
-            for uscc, region_code, kind, name in _lookup(
+            for uscc, region_code, kind, name in lookup(
                 Department.objects.values_list("uscc", "region__code", "kind", "name"),
                 "region__code",
                 cast(set[str], regions),
@@ -755,7 +388,7 @@ class _Import:
         file_themes = {candidate.key for candidate in self.candidates["themes"] if candidate.key}
         referred_themes = {candidate.related_key for candidate in candidates if candidate.related_key}
         known_themes = file_themes | set(
-            _lookup(Theme.objects.values_list("slug", flat=True), "slug", referred_themes - file_themes)
+            lookup(Theme.objects.values_list("slug", flat=True), "slug", referred_themes - file_themes)
         )
         file_codes = {
             row.values.get("implementation_code") for row in self.source.rows("items") if isinstance(row.values, dict)
@@ -768,7 +401,7 @@ class _Import:
             if isinstance(code, str)
         }
         known_codes = file_codes | set(
-            _lookup(
+            lookup(
                 ServiceItem.objects.values_list("implementation_code", flat=True).distinct(),
                 "implementation_code",
                 referred_codes - file_codes,
@@ -791,7 +424,7 @@ class _Import:
         for candidate in self.candidates["departments"]:
             if candidate.key and candidate.related_key:
                 levels[candidate.key] = self.region_levels.get(candidate.related_key)
-        rows = _lookup(Department.objects.values_list("uscc", "region__level"), "uscc", usccs - set(levels))
+        rows = lookup(Department.objects.values_list("uscc", "region__level"), "uscc", usccs - set(levels))
         levels.update(dict(rows))
         return levels
 
@@ -806,7 +439,7 @@ class _Import:
         codes = {_text(values.get("implementation_code")) for values in dicts} - {""}
         versions: dict[str, list[ServiceItem]] = {}
         locked = ServiceItem.objects.select_for_update().prefetch_related("themes").order_by("version")
-        for item in _lookup(locked, "implementation_code", codes):
+        for item in lookup(locked, "implementation_code", codes):
             versions.setdefault(item.implementation_code, []).append(item)
         first_row: dict[str, SourceRow] = {}
         for row in self.progress(rows, _("Checking service items")):
@@ -841,7 +474,7 @@ class _Import:
         departments: dict[str, int | None],
         known_themes: set[str],
         versions: dict[str, list[ServiceItem]],
-    ) -> _ItemPlan | None:
+    ) -> ItemPlan | None:
         """Every check of one item row; its plan when it is to be written."""
         values = _clean(ServiceItem, row, ITEM_VALUE_FIELDS, problems)
         for name in OBJECT_FIELDS:
@@ -912,7 +545,7 @@ class _Import:
         theme_slugs: list[str],
         versions: list[ServiceItem],
         problems: Problems,
-    ) -> _ItemPlan | None:
+    ) -> ItemPlan | None:
         """What the import does with a valid item row: create it, make a new version, or nothing."""
         published = next((version for version in versions if version.is_published), None)
         open_version = next((version for version in versions if version.status in _OPEN_STATUSES), None)
@@ -960,7 +593,7 @@ class _Import:
             counts.updated += 1
         else:
             counts.created += 1
-        return _ItemPlan(
+        return ItemPlan(
             row=row,
             values=values,
             department_uscc=uscc,
@@ -970,100 +603,8 @@ class _Import:
             previous=published,
         )
 
-    # --- writes ---
 
-    def write(self) -> None:
-        self._write_regions()
-        self._write_keyed("departments", self._related(Region, "code", "departments"))
-        self._write_keyed("themes", {})
-        self._write_items()
-        self._write_keyed("bundles", self._related(Theme, "slug", "bundles"))
-        self._write_keyed("synonyms", {})
-
-    def _related(self, model: type[models.Model], key: str, section: str) -> dict[str, models.Model]:
-        keys = {candidate.related_key for candidate in self.candidates[section] if candidate.related_key}
-        return {getattr(obj, key): obj for obj in _lookup(model._default_manager.all(), key, keys)}
-
-    def _write_regions(self) -> None:
-        candidates = sorted(
-            self.candidates["regions"], key=lambda candidate: (candidate.values["level"], candidate.key)
-        )
-        written: dict[str, models.Model] = self._related(Region, "code", "regions")
-        for candidate in self.progress(candidates, _("Writing regions")):
-            written[candidate.key] = self._write_one("regions", candidate, written)
-
-    def _write_keyed(self, section: str, related: dict[str, models.Model]) -> None:
-        description = _("Writing: %(section)s") % {"section": SECTION_LABELS[section]}
-        for candidate in self.progress(self.candidates[section], description):
-            obj = self._write_one(section, candidate, related)
-            if candidate.existing is not None and candidate.changed:
-                if section == "departments":
-                    self.updated_department_ids.append(obj.pk)
-                elif section == "themes":
-                    self.updated_theme_ids.append(obj.pk)
-
-    def _write_one(self, section: str, candidate: _Candidate, related: dict[str, models.Model]) -> models.Model:
-        spec = KEYED[section]
-        fields = dict(candidate.values)
-        if spec.relation:
-            fields[spec.relation] = related[candidate.related_key] if candidate.related_key else None
-        if candidate.existing is None:
-            return spec.model._default_manager.create(**fields)
-        if candidate.changed:
-            for name in candidate.changed:
-                setattr(candidate.existing, name, fields[name])
-            candidate.existing.save(update_fields=candidate.changed)
-        return candidate.existing
-
-    def _write_items(self) -> None:
-        if not self.item_plans:
-            return
-        departments = Department.objects.in_bulk({plan.department_uscc for plan in self.item_plans}, field_name="uscc")
-        themes = Theme.objects.in_bulk(
-            {slug for plan in self.item_plans for slug in plan.theme_slugs}, field_name="slug"
-        )
-        now = timezone.now()
-        for plan in self.progress(self.item_plans, _("Writing service items")):
-            is_due = plan.effective_from <= self.today
-            if is_due and plan.previous is not None:
-                # As services.actions publishes: the version in force ends the day before the new one starts.
-                previous = plan.previous
-                previous.status = ServiceItem.Status.RETIRED
-                previous.effective_to = plan.effective_from - datetime.timedelta(days=1)
-                previous.save(update_fields=["status", "effective_to", "updated_at"])
-                self.retired_ids.append(previous.pk)
-            for_persons, for_enterprises = served_party_flags(list(plan.values["served_parties"]))
-            note = plan.values["change_note"]
-            if plan.previous is not None and note == plan.previous.change_note:
-                note = ""  # the note of the version in force, left as it was exported
-            item = ServiceItem.objects.create(
-                **{
-                    **plan.values,
-                    "effective_from": plan.effective_from,
-                    "change_note": note or self.note,
-                },
-                department=departments[plan.department_uscc],
-                for_persons=for_persons,
-                for_enterprises=for_enterprises,
-                version=plan.version,
-                status=ServiceItem.Status.PUBLISHED if is_due else ServiceItem.Status.SCHEDULED,
-                edited_by=self.actor,
-                approved_by=self.actor,
-                published_at=now if is_due else None,
-            )
-            item.themes.set([themes[slug] for slug in plan.theme_slugs])
-            if is_due:
-                self.published_ids.append(item.pk)
-
-    def affected_item_ids(self) -> list[int]:
-        """Published items whose department or theme the import renamed: their search entries change."""
-        if not self.updated_department_ids and not self.updated_theme_ids:
-            return []
-        query = Q(department__in=self.updated_department_ids) | Q(themes__in=self.updated_theme_ids)
-        return sorted(set(ServiceItem.objects.published().filter(query).values_list("pk", flat=True)))
-
-
-def _check_bundle_items(candidate: _Candidate, known_codes: set[Any]) -> None:
+def _check_bundle_items(candidate: Candidate, known_codes: set[Any]) -> None:
     codes = candidate.values.get("item_codes")
     if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
         _add(candidate.problems, "item_codes", _("Expected a list of implementation codes."))

@@ -12,20 +12,13 @@ from django.utils import timezone
 from accounts.models import StaffMembership, StaffRole
 from approvals import routing
 from approvals.models import WorkflowTask
-from services.models import Department, ServiceItem
+from services.models import ServiceItem
 from tests.approvals.builders import make_applicable_item
 from tests.approvals.test_workbench import client_of, en, queued_task, rows
 from tests.factories import staff_member
-from tests.helpers import assert_query_count, get_counting_queries
+from tests.helpers import QUEUE_QUERIES, assert_query_count, get_counting_queries
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
-
-QUEUE_QUERIES = 9  # tests/approvals/test_workbench.py pins the same, with the services not yet kept
-
-
-@pytest.fixture
-def item(department: Department) -> ServiceItem:
-    return make_applicable_item(department=department)
 
 
 def counts(page: str) -> dict[str, int]:
