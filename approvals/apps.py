@@ -8,13 +8,19 @@ class ApprovalsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.actions import staff_left_hooks
-        from approvals import routing
+        from approvals.bundles.actions import child_finished
+        from approvals.routing.engine import bundle_child_finished
+        from approvals.workbench import actions as workbench_actions
         from interaction.events import Event, register
 
         # Someone who leaves a department no longer holds its tasks: they return to the queue at once.
         staff_left_hooks.connect(
-            lambda user_id, department_id: routing.staff_left_department(user_id=user_id, department_id=department_id)
+            lambda user_id, department_id: workbench_actions.staff_left_department(
+                user_id=user_id, department_id=department_id
+            )
         )
+        # A bundle is complete when its last child ends: routing (and a withdrawal) tell it through this hook.
+        bundle_child_finished.connect(child_finished)
         register(
             "task_overdue",
             Event(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from approvals import workbench_views
+from approvals.workbench import views as workbench_views
 
 app_name = "workbench"
 

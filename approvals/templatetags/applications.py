@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.contrib.auth.base_user import AbstractBaseUser
 
-from approvals import selectors
+from approvals.applications import selectors
 from approvals.models import Application
 
 register = template.Library()

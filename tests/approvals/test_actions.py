@@ -15,7 +15,8 @@ from django.utils import timezone, translation
 
 from accounts import actions as account_actions
 from accounts.models import AgentAuthorisation, AuthorisationScope, Enterprise, User
-from approvals import actions, selectors
+from approvals import journal
+from approvals.applications import actions, numbering, selectors, submission
 from approvals.materials import material_states
 from approvals.models import (
     Application,
@@ -302,7 +303,7 @@ def test_someone_the_registry_does_not_know_gets_an_empty_form_and_must_upload_t
         ("population", other_citizen.pk, "not_found")
     ]
     assert events_of(draft) == ["created"]
-    assert "material.household_record" in actions.submission_problems(draft)
+    assert "material.household_record" in submission.submission_problems(draft)
 
 
 def test_acting_for_an_enterprise_prefills_its_fields_from_the_legal_person_registry(
@@ -401,9 +402,9 @@ def test_a_missing_required_upload_is_the_only_problem_and_submission_is_refused
     draft = start(citizen, item)
     actions.application_draft_update(application_id=draft.pk, user=citizen, data=complete_answers())
 
-    problems = actions.submission_problems(Application.objects.get(pk=draft.pk))
+    problems = submission.submission_problems(Application.objects.get(pk=draft.pk))
     with pytest.raises(DomainError) as raised:
-        actions.application_submit(application_id=draft.pk, user=citizen)
+        submission.application_submit(application_id=draft.pk, user=citizen)
 
     assert problems == {"material.photo": ["Provide this material: 证件照片."]}
     assert (raised.value.code, raised.value.fields) == ("validation_error", problems)
@@ -427,7 +428,7 @@ def test_a_replaced_upload_leaves_one_current_attachment(item, citizen, upload_r
     draft.refresh_from_db()
     photo = next(state for state in material_states(draft) if state.code == "photo")
     assert (photo.satisfied_by, photo.file_name, photo.attachment_id) == ("upload", "new.pdf", str(newer.public_id))
-    assert actions.submission_problems(draft) == {}
+    assert submission.submission_problems(draft) == {}
     assert len(stored_files(upload_root)) == 2  # the replaced file stays: the timeline refers to it
 
 
@@ -463,8 +464,8 @@ def test_a_file_refused_for_its_content_is_not_kept(item, citizen, upload_root):
 
 
 def test_the_number_is_the_code_the_shanghai_date_and_a_daily_sequence(item, citizen, clock):
-    first, _response = actions.application_submit(application_id=ready_draft(citizen, item).pk, user=citizen)
-    second, _response = actions.application_submit(application_id=ready_draft(citizen, item).pk, user=citizen)
+    first, _response = submission.application_submit(application_id=ready_draft(citizen, item).pk, user=citizen)
+    second, _response = submission.application_submit(application_id=ready_draft(citizen, item).pk, user=citizen)
 
     assert first.number == f"{item.implementation_code}202603100001"
     assert second.number == f"{item.implementation_code}202603100002"
@@ -477,14 +478,14 @@ def test_the_number_is_the_code_the_shanghai_date_and_a_daily_sequence(item, cit
 
 
 def test_the_query_password_is_six_digits_kept_hashed_and_encrypted(item, citizen):
-    application, response = actions.application_submit(application_id=ready_draft(citizen, item).pk, user=citizen)
+    application, response = submission.application_submit(application_id=ready_draft(citizen, item).pk, user=citizen)
 
     password = response["query_password"]
     stored = row(application)
     assert len(password) == 6
     assert password.isdigit()
     assert stored["query_password_hash"] not in ("", password)
-    assert stored["query_password_hash"] == actions.query_password_hash(application.number, password)
+    assert stored["query_password_hash"] == numbering.query_password_hash(application.number, password)
     assert password not in stored["query_password_encrypted"]
     assert crypto.decrypt(stored["query_password_encrypted"]) == password
     assert response == {
@@ -498,7 +499,7 @@ def test_the_query_password_is_six_digits_kept_hashed_and_encrypted(item, citize
 def test_submitting_records_the_event_the_routing_promise_the_message_and_the_applicant(item, citizen):
     draft = ready_draft(citizen, item)
 
-    application, _response = actions.application_submit(application_id=draft.pk, user=citizen)
+    application, _response = submission.application_submit(application_id=draft.pk, user=citizen)
 
     stored = row(application)
     assert (stored["status"], stored["applicant_name"], stored["applicant_id_masked"]) == (
@@ -534,9 +535,9 @@ def test_the_number_the_routing_promise_and_the_message_commit_together_or_not_a
     def inbox_down(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("inbox unavailable")
 
-    monkeypatch.setattr(actions, "notify", inbox_down)
+    monkeypatch.setattr(journal, "notify", inbox_down)
     with pytest.raises(RuntimeError):
-        actions.application_submit(application_id=draft.pk, user=citizen)
+        submission.application_submit(application_id=draft.pk, user=citizen)
 
     assert row(draft) == before
     assert Outbox.objects.count() == 0
@@ -545,10 +546,10 @@ def test_the_number_the_routing_promise_and_the_message_commit_together_or_not_a
 
 
 def test_submitting_again_without_a_key_gives_the_same_answer_and_creates_nothing(item, citizen):
-    application, first = actions.application_submit(application_id=ready_draft(citizen, item).pk, user=citizen)
+    application, first = submission.application_submit(application_id=ready_draft(citizen, item).pk, user=citizen)
     counts = (Outbox.objects.count(), ApplicationEvent.objects.count(), Message.objects.count())
 
-    again, second = actions.application_submit(application_id=application.pk, user=citizen)
+    again, second = submission.application_submit(application_id=application.pk, user=citizen)
 
     assert second == first
     assert again.pk == application.pk
@@ -559,20 +560,20 @@ def test_submitting_again_without_a_key_gives_the_same_answer_and_creates_nothin
 def test_a_repeated_key_gives_the_first_answer_and_the_same_key_for_another_request_is_refused(item, citizen):
     draft = ready_draft(citizen, item)
     other = ready_draft(citizen, item)
-    fingerprint = actions.request_fingerprint({"id": str(draft.public_id)})
+    fingerprint = submission.request_fingerprint({"id": str(draft.public_id)})
 
-    _application, first = actions.application_submit(
+    _application, first = submission.application_submit(
         application_id=draft.pk, user=citizen, idempotency_key="key-1", request_hash=fingerprint
     )
-    _application, repeated = actions.application_submit(
+    _application, repeated = submission.application_submit(
         application_id=draft.pk, user=citizen, idempotency_key="key-1", request_hash=fingerprint
     )
     with pytest.raises(Conflict) as raised:
-        actions.application_submit(
+        submission.application_submit(
             application_id=other.pk,
             user=citizen,
             idempotency_key="key-1",
-            request_hash=actions.request_fingerprint({"id": str(other.public_id)}),
+            request_hash=submission.request_fingerprint({"id": str(other.public_id)}),
         )
 
     assert repeated == first
@@ -587,13 +588,16 @@ def test_past_9999_numbers_a_day_submission_is_refused_logged_and_rolled_back(it
     NumberSequence.objects.create(implementation_code=item.implementation_code, day=SHANGHAI_DAY, last=9999)
     before = row(draft)
 
-    with caplog.at_level(logging.CRITICAL, logger="approvals.actions"), pytest.raises(DomainError) as raised:
-        actions.application_submit(application_id=draft.pk, user=citizen)
+    with (
+        caplog.at_level(logging.CRITICAL, logger="approvals.applications.numbering"),
+        pytest.raises(DomainError) as raised,
+    ):
+        submission.application_submit(application_id=draft.pk, user=citizen)
 
     assert raised.value.code == "numbers_exhausted"
     critical = [record for record in caplog.records if record.levelno == logging.CRITICAL]
     assert [(record.name, record.getMessage()) for record in critical] == [
-        ("approvals.actions", "application numbers exhausted")
+        ("approvals.applications.numbering", "application numbers exhausted")
     ]
     assert (critical[0].implementation_code, critical[0].day) == (item.implementation_code, "2026-03-10")
     assert row(draft) == before
@@ -608,7 +612,7 @@ def test_a_draft_whose_version_was_retired_in_between_is_not_submitted(item, cit
     service_actions.item_retire(implementation_code=item.implementation_code, actor=UserFactory.create())
 
     with pytest.raises(Conflict) as raised:
-        actions.application_submit(application_id=draft.pk, user=citizen)
+        submission.application_submit(application_id=draft.pk, user=citizen)
 
     assert raised.value.code == "service_version_changed"
     assert raised.value.message == "This service has changed since you started. Open your draft again to continue."
@@ -645,7 +649,7 @@ DRAFT_ACTIONS: dict[str, Callable[[Application, User], Any]] = {
     "remove file": lambda draft, user: actions.attachment_remove(
         application_id=draft.pk, user=user, attachment_public_id=str(draft.attachments.get().public_id)
     ),
-    "submit": lambda draft, user: actions.application_submit(application_id=draft.pk, user=user),
+    "submit": lambda draft, user: submission.application_submit(application_id=draft.pk, user=user),
     "delete": lambda draft, user: actions.application_draft_delete(application_id=draft.pk, user=user),
 }
 
@@ -662,8 +666,8 @@ def test_another_citizen_cannot_touch_the_draft(action, item, citizen, other_cit
 
 
 SUBMITTED_ACTIONS: dict[str, Callable[[Application, User], Any]] = {
-    "withdraw": lambda application, user: actions.application_withdraw(application_id=application.pk, user=user),
-    "supplement": lambda application, user: actions.application_supplement(
+    "withdraw": lambda application, user: submission.application_withdraw(application_id=application.pk, user=user),
+    "supplement": lambda application, user: submission.application_supplement(
         application_id=application.pk, user=user, data={"reason": "别人的事由"}
     ),
 }
@@ -692,7 +696,7 @@ def test_a_clerk_of_the_department_sees_the_files_once_submitted_and_a_clerk_els
 
     with pytest.raises(NotFound):
         selectors.attachment_for_staff(clerk, public_id=public_id)
-    actions.application_submit(application_id=draft.pk, user=citizen)
+    submission.application_submit(application_id=draft.pk, user=citizen)
 
     assert str(selectors.attachment_for_staff(clerk, public_id=public_id).public_id) == public_id
     with pytest.raises(NotFound):
@@ -707,9 +711,9 @@ def test_a_clerk_of_the_department_sees_the_files_once_submitted_and_a_clerk_els
 def test_a_submitted_application_is_withdrawn_once(item, citizen):
     application = submitted(citizen, item)
 
-    actions.application_withdraw(application_id=application.pk, user=citizen, reason="不再需要")
+    submission.application_withdraw(application_id=application.pk, user=citizen, reason="不再需要")
     with pytest.raises(Conflict) as raised:
-        actions.application_withdraw(application_id=application.pk, user=citizen)
+        submission.application_withdraw(application_id=application.pk, user=citizen)
 
     assert raised.value.code == "wrong_status"
     assert raised.value.message == "This cannot be done now: the application is Withdrawn."
@@ -727,7 +731,7 @@ def test_a_draft_cannot_be_withdrawn(item, citizen):
     draft = ready_draft(citizen, item)
 
     with pytest.raises(Conflict) as raised:
-        actions.application_withdraw(application_id=draft.pk, user=citizen)
+        submission.application_withdraw(application_id=draft.pk, user=citizen)
 
     assert raised.value.code == "wrong_status"
     assert row(draft)["status"] == "draft"
@@ -737,7 +741,7 @@ def test_a_draft_cannot_be_withdrawn(item, citizen):
 
 
 def request_supplement(application: Application, clerk: User, department: Department) -> Application:
-    return actions.application_request_supplement(
+    return submission.application_request_supplement(
         application_id=application.pk,
         actor=clerk,
         department_id=department.pk,
@@ -808,7 +812,7 @@ def test_the_applicant_cannot_change_what_was_not_asked_for(awaiting_supplement,
     before = (row(awaiting_supplement), stored_files(upload_root), Attachment.objects.count())
 
     with pytest.raises(DomainError) as answer:
-        actions.application_supplement(
+        submission.application_supplement(
             application_id=awaiting_supplement.pk,
             user=citizen,
             data={"reason": "新的事由：办理入学。", "phone": "13900001111"},
@@ -828,7 +832,7 @@ def test_answering_without_a_new_file_for_the_requested_material_is_refused(awai
     before = row(awaiting_supplement)
 
     with pytest.raises(DomainError) as raised:
-        actions.application_supplement(
+        submission.application_supplement(
             application_id=awaiting_supplement.pk, user=citizen, data={"reason": "新的事由：办理入学。"}
         )
 
@@ -845,7 +849,7 @@ def test_with_a_new_file_and_a_new_answer_the_application_goes_back_to_where_it_
     new_photo = actions.attachment_add(
         application_id=awaiting_supplement.pk, user=citizen, upload=pdf_upload("new.pdf"), material_code="photo"
     )
-    actions.application_supplement(
+    submission.application_supplement(
         application_id=awaiting_supplement.pk, user=citizen, data={"reason": "新的事由：办理入学。"}
     )
 
@@ -914,7 +918,7 @@ def test_a_draft_moves_to_the_new_version_keeping_the_answers_it_still_accepts(i
         "portal",
         {"from": 1, "to": 2, "dropped": ["reason"], "invalid": ["delivery"], "added": ["case_summary"]},
     )
-    assert set(actions.submission_problems(Application.objects.get(pk=draft.pk))) == {"case_summary", "delivery"}
+    assert set(submission.submission_problems(Application.objects.get(pk=draft.pk))) == {"case_summary", "delivery"}
 
 
 def test_a_draft_of_a_service_no_longer_offered_stays_and_says_to_start_again(item, citizen, editors):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Enterprise, RealNameLevel, User
-from approvals import actions
+from approvals.applications import actions, submission
 from approvals.models import Application, ApplicationEvent, Attachment, IdempotencyRecord, NumberSequence, Outbox
 from core import crypto
 from datahub.demo_data import WANG_XIAOMING, WANG_YUTONG, YIWANG_TECHNOLOGY
@@ -596,7 +596,7 @@ def test_withdraw_then_withdraw_again(citizen, item, citizen_api):
 
 def test_the_supplement_flow(citizen, clerk, item, citizen_api):
     application = submitted(citizen, item)
-    actions.application_request_supplement(
+    submission.application_request_supplement(
         application_id=application.pk,
         actor=clerk,
         department_id=item.department_id,

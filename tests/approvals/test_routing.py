@@ -22,9 +22,12 @@ from django.utils import timezone, translation
 
 from accounts import actions as account_actions
 from accounts.models import StaffMembership, StaffRole, User
-from approvals import actions, routing, tracking
+from approvals import outbox
+from approvals.applications import submission, tracking
 from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
+from approvals.routing import deadlines, engine
 from approvals.tasks import route_application
+from approvals.workbench import actions as workbench_actions
 from approvals.workflow import ACCEPT, APPROVE, NOT_ACCEPT, REFUSE, RETURN, SUPPLEMENT
 from core.errors import Conflict, DomainError, NotFound
 from interaction.models import Message
@@ -103,7 +106,7 @@ def department(db: None) -> Department:
 def unsent(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Routing promises are kept in their rows only: nothing goes to the broker (the tests process the rows)."""
     sent: list[int] = []
-    monkeypatch.setattr(actions, "outbox_send", sent.append)
+    monkeypatch.setattr(outbox, "outbox_send", sent.append)
     return sent
 
 
@@ -123,7 +126,7 @@ def item(department: Department) -> ServiceItem:
 def route() -> int:
     """Process every routing promise still open, oldest first; how many this call processed."""
     pending = list(Outbox.objects.filter(processed_at__isnull=True).order_by("pk").values_list("pk", flat=True))
-    return sum(routing.outbox_process(outbox_id=outbox_id) for outbox_id in pending)
+    return sum(engine.outbox_process(outbox_id=outbox_id) for outbox_id in pending)
 
 
 def row(application: Application) -> Application:
@@ -391,7 +394,7 @@ def test_one_refusal_in_the_parallel_stage_rejects_at_once_and_cancels_the_other
     application = submitted(citizen, item_with(department, joint_workflow()))
     route()
     claim_and_decide(open_task(application, "police").pk, joint.clerks["police"], APPROVE)
-    routing.task_claim(task_id=open_task(application, "market").pk, clerk=joint.clerks["market"])
+    workbench_actions.task_claim(task_id=open_task(application, "market").pk, clerk=joint.clerks["market"])
 
     claim_and_decide(open_task(application, "housing").pk, joint.clerks["housing"], REFUSE, opinion="房屋权属不符。")
     assert route() == 1
@@ -570,7 +573,9 @@ def test_a_supplement_asked_within_five_working_days_is_answered_and_acceptance_
     assert route() == 1
     assert tasks_of(application) == [("accept", 1, department.pk, "done", SUPPLEMENT)]  # nothing opens meanwhile
 
-    actions.application_supplement(application_id=application.pk, user=citizen, data={"reason": "新的事由：办理入学。"})
+    submission.application_supplement(
+        application_id=application.pk, user=citizen, data={"reason": "新的事由：办理入学。"}
+    )
     assert row(application).status == "submitted"
     assert route() == 1
     assert tasks_of(application)[1:] == [("accept", 2, department.pk, "pending", "")]
@@ -604,11 +609,13 @@ def test_a_supplement_asked_after_five_working_days_is_refused(item, citizen, cl
     application = submitted(citizen, item)  # Monday 9 March
     route()
     task = open_task(application)
-    routing.task_claim(task_id=task.pk, clerk=clerk)
+    workbench_actions.task_claim(task_id=task.pk, clerk=clerk)
 
     clock.set(3, 17)  # the sixth working day after receipt
     with pytest.raises(Conflict) as refused:
-        routing.task_decide(task_id=task.pk, clerk=clerk, result=SUPPLEMENT, opinion=NOTE, supplement_fields=["reason"])
+        workbench_actions.task_decide(
+            task_id=task.pk, clerk=clerk, result=SUPPLEMENT, opinion=NOTE, supplement_fields=["reason"]
+        )
 
     assert refused.value.code == "supplement_too_late"
     assert row(application).status == "submitted"
@@ -622,13 +629,13 @@ def test_without_a_supplement_request_in_five_working_days_the_application_count
     application = submitted(citizen, item)  # Monday 9 March
     route()
     task = open_task(application)
-    routing.task_claim(task_id=task.pk, clerk=clerk)
+    workbench_actions.task_claim(task_id=task.pk, clerk=clerk)
 
     clock.set(3, 16)
-    assert routing.acceptance_sweep() == 0  # five working days: still in time
+    assert deadlines.acceptance_sweep() == 0  # five working days: still in time
     clock.set(3, 17)
-    assert routing.acceptance_sweep() == 1
-    assert routing.acceptance_sweep() == 0
+    assert deadlines.acceptance_sweep() == 1
+    assert deadlines.acceptance_sweep() == 0
 
     deemed = row(application)
     assert (deemed.status, deemed.is_deemed_accepted, deemed.accepted_at, deemed.due_date) == (
@@ -646,11 +653,11 @@ def test_without_a_supplement_request_in_five_working_days_the_application_count
         (SUPPLEMENT, NOTE, {"supplement_fields": ["reason"]}),
     ):
         with pytest.raises(Conflict) as refused:
-            routing.task_decide(task_id=task.pk, clerk=clerk, result=result, opinion=opinion, **extra)
+            workbench_actions.task_decide(task_id=task.pk, clerk=clerk, result=result, opinion=opinion, **extra)
         assert refused.value.code == "deemed_accepted"
     assert tasks_of(application) == [("accept", 1, task.department_id, "claimed", "")]
 
-    routing.task_decide(task_id=task.pk, clerk=clerk, result=ACCEPT)
+    workbench_actions.task_decide(task_id=task.pk, clerk=clerk, result=ACCEPT)
     route()
     moved_on = row(application)
     assert (moved_on.status, moved_on.accepted_at) == ("in_review", ten_am(3, 9))
@@ -674,7 +681,7 @@ def test_the_acceptance_sweep_reaches_an_old_application_behind_a_thousand_recen
         for sequence in range(1000)
     )
 
-    assert routing.acceptance_sweep() == 1
+    assert deadlines.acceptance_sweep() == 1
     assert row(old).is_deemed_accepted is True
 
 
@@ -765,18 +772,18 @@ def test_withdrawing_cancels_the_open_tasks_and_a_late_routing_opens_nothing(ite
     claim_and_decide(open_task(application).pk, clerk, ACCEPT)
     route()
     review = open_task(application)
-    routing.task_claim(task_id=review.pk, clerk=clerk)
+    workbench_actions.task_claim(task_id=review.pk, clerk=clerk)
     Outbox.objects.create(kind=Outbox.Kind.ROUTE, application=application)  # a promise still to be kept
 
     clock.set(3, 10)
-    actions.application_withdraw(application_id=application.pk, user=citizen, reason="不需要了")
+    submission.application_withdraw(application_id=application.pk, user=citizen, reason="不需要了")
     assert route() == 1
 
     assert row(application).status == "withdrawn"
     assert tasks_of(application)[1:] == [("review", 2, item.department_id, "cancelled", "")]
     assert WorkflowTask.objects.get(pk=review.pk).finished_at == ten_am(3, 10)
     with pytest.raises(Conflict) as late:
-        routing.task_decide(task_id=review.pk, clerk=clerk, result=APPROVE)
+        workbench_actions.task_decide(task_id=review.pk, clerk=clerk, result=APPROVE)
     assert late.value.code == "not_assignee"
 
 
@@ -794,7 +801,9 @@ def test_a_supervisor_extends_the_time_limit_by_at_most_ten_working_days_with_a_
         five_pm(3, 13),
     )
 
-    routing.application_extend(application_id=application.pk, supervisor=supervisor, days=4, reason="需要现场核查。")
+    workbench_actions.application_extend(
+        application_id=application.pk, supervisor=supervisor, days=4, reason="需要现场核查。"
+    )
 
     extended = row(application)
     assert (extended.due_date, extended.legal_due_date, extended.extended_days) == (day(3, 25), day(4, 10), 4)
@@ -821,16 +830,20 @@ def test_a_supervisor_extends_the_time_limit_by_at_most_ten_working_days_with_a_
     ]
 
     with pytest.raises(DomainError) as too_long:
-        routing.application_extend(application_id=application.pk, supervisor=supervisor, days=7, reason="再延长。")
+        workbench_actions.application_extend(
+            application_id=application.pk, supervisor=supervisor, days=7, reason="再延长。"
+        )
     with pytest.raises(DomainError) as no_reason:
-        routing.application_extend(application_id=application.pk, supervisor=supervisor, days=2, reason="  ")
+        workbench_actions.application_extend(application_id=application.pk, supervisor=supervisor, days=2, reason="  ")
     assert (too_long.value.code, too_long.value.fields) == (
         "validation_error",
         {"days": ["An extension is at most 10 working days in all; 6 are left."]},
     )
     assert no_reason.value.fields == {"reason": ["Give the reason: the applicant is told it."]}
 
-    routing.application_extend(application_id=application.pk, supervisor=supervisor, days=6, reason="专家评审。")
+    workbench_actions.application_extend(
+        application_id=application.pk, supervisor=supervisor, days=6, reason="专家评审。"
+    )
     assert (row(application).due_date, row(application).legal_due_date, row(application).extended_days) == (
         day(4, 2),
         day(4, 20),
@@ -838,7 +851,9 @@ def test_a_supervisor_extends_the_time_limit_by_at_most_ten_working_days_with_a_
     )
     assert WorkflowTask.objects.get(pk=review.pk).due_at == five_pm(3, 27)
     with pytest.raises(DomainError) as none_left:
-        routing.application_extend(application_id=application.pk, supervisor=supervisor, days=1, reason="再延长。")
+        workbench_actions.application_extend(
+            application_id=application.pk, supervisor=supervisor, days=1, reason="再延长。"
+        )
     assert none_left.value.fields == {"days": ["An extension is at most 10 working days in all; 0 are left."]}
     assert len(inbox("application_extended")) == 2
 
@@ -851,12 +866,16 @@ def test_only_a_supervisor_of_the_department_may_extend_and_only_an_accepted_app
     route()
 
     with pytest.raises(Conflict) as not_yet:
-        routing.application_extend(application_id=application.pk, supervisor=supervisor, days=2, reason="核查。")
+        workbench_actions.application_extend(
+            application_id=application.pk, supervisor=supervisor, days=2, reason="核查。"
+        )
     claim_and_decide(open_task(application).pk, clerk, ACCEPT)
     route()
     for outsider in (clerk, other_supervisor):
         with pytest.raises(NotFound):
-            routing.application_extend(application_id=application.pk, supervisor=outsider, days=2, reason="核查。")
+            workbench_actions.application_extend(
+                application_id=application.pk, supervisor=outsider, days=2, reason="核查。"
+            )
 
     assert not_yet.value.code == "wrong_status"
     assert (row(application).due_date, row(application).extended_days) == (day(3, 19), 0)
@@ -870,17 +889,17 @@ def test_a_task_turns_yellow_within_a_working_day_of_its_due_time_and_red_after_
     application = submitted(citizen, item)  # Monday 9 March: 受理 due Wednesday 11 March at 17:00
     route()
     task = open_task(application)
-    routing.task_claim(task_id=task.pk, clerk=clerk)
+    workbench_actions.task_claim(task_id=task.pk, clerk=clerk)
 
-    assert routing.deadlines_sweep() == (0, 0)  # Monday: due later than the end of the next working day
+    assert deadlines.deadlines_sweep() == (0, 0)  # Monday: due later than the end of the next working day
     clock.set(3, 10)
-    assert routing.deadlines_sweep() == (1, 0)
-    assert routing.deadlines_sweep() == (0, 0)
+    assert deadlines.deadlines_sweep() == (1, 0)
+    assert deadlines.deadlines_sweep() == (0, 0)
     clock.set(3, 12)
     later = submitted(citizen, item)  # due Monday 16 March: not yet yellow on Thursday
     route()
-    assert routing.deadlines_sweep() == (0, 1)
-    assert routing.deadlines_sweep() == (0, 0)
+    assert deadlines.deadlines_sweep() == (0, 1)
+    assert deadlines.deadlines_sweep() == (0, 0)
 
     message = {
         "number": application.number,
@@ -903,10 +922,10 @@ def test_turning_red_keeps_the_time_the_yellow_warning_was_told(item, citizen, c
     application = submitted(citizen, item)  # 受理 due Wednesday 11 March at 17:00
     route()
     clock.set(3, 10)
-    routing.deadlines_sweep()
+    deadlines.deadlines_sweep()
 
     clock.set(3, 12)
-    routing.deadlines_sweep()
+    deadlines.deadlines_sweep()
 
     swept = open_task(application)
     assert (swept.warned_at, swept.escalated_at) == (ten_am(3, 10), ten_am(3, 12))
@@ -917,8 +936,8 @@ def test_a_clerk_removed_from_the_department_gives_back_the_task_they_held(item,
     held = submitted(citizen, item)
     kept = submitted(citizen, item)
     route()
-    routing.task_claim(task_id=open_task(held).pk, clerk=clerk)
-    routing.task_claim(task_id=open_task(kept).pk, clerk=colleague)
+    workbench_actions.task_claim(task_id=open_task(held).pk, clerk=clerk)
+    workbench_actions.task_claim(task_id=open_task(kept).pk, clerk=colleague)
 
     account_actions.staff_membership_end(
         membership_id=StaffMembership.objects.get(user=clerk, department=department).pk
@@ -928,7 +947,7 @@ def test_a_clerk_removed_from_the_department_gives_back_the_task_they_held(item,
     assert (returned.status, returned.assignee_id, returned.claimed_at) == ("pending", None, None)
     assert (untouched.status, untouched.assignee_id) == ("claimed", colleague.pk)
     with pytest.raises(NotFound):
-        routing.task_claim(task_id=returned.pk, clerk=clerk)
+        workbench_actions.task_claim(task_id=returned.pk, clerk=clerk)
 
 
 # --- the workbench's rules ----------------------------------------------------------------
@@ -943,24 +962,26 @@ def test_a_task_is_claimed_by_one_clerk_of_its_department_released_and_reassigne
     task = open_task(application)
 
     with pytest.raises(NotFound):
-        routing.task_claim(task_id=task.pk, clerk=other_clerk)
-    routing.task_claim(task_id=task.pk, clerk=clerk)
-    assert routing.task_claim(task_id=task.pk, clerk=clerk).assignee_id == clerk.pk  # claiming again changes nothing
+        workbench_actions.task_claim(task_id=task.pk, clerk=other_clerk)
+    workbench_actions.task_claim(task_id=task.pk, clerk=clerk)
+    assert (
+        workbench_actions.task_claim(task_id=task.pk, clerk=clerk).assignee_id == clerk.pk
+    )  # claiming again changes nothing
     with pytest.raises(Conflict) as taken:
-        routing.task_claim(task_id=task.pk, clerk=colleague)
+        workbench_actions.task_claim(task_id=task.pk, clerk=colleague)
     assert taken.value.code == "task_taken"
     with pytest.raises(Conflict):
-        routing.task_release(task_id=task.pk, clerk=colleague)
+        workbench_actions.task_release(task_id=task.pk, clerk=colleague)
 
-    released = routing.task_release(task_id=task.pk, clerk=clerk)
+    released = workbench_actions.task_release(task_id=task.pk, clerk=clerk)
     assert (released.status, released.assignee_id) == ("pending", None)
 
     with pytest.raises(NotFound):
-        routing.task_reassign(task_id=task.pk, supervisor=clerk, to_user_id=colleague.pk)
+        workbench_actions.task_reassign(task_id=task.pk, supervisor=clerk, to_user_id=colleague.pk)
     with pytest.raises(DomainError) as outsider:
-        routing.task_reassign(task_id=task.pk, supervisor=supervisor, to_user_id=other_clerk.pk)
+        workbench_actions.task_reassign(task_id=task.pk, supervisor=supervisor, to_user_id=other_clerk.pk)
     assert outsider.value.fields == {"assignee": ["Not a member of this department."]}
-    reassigned = routing.task_reassign(task_id=task.pk, supervisor=supervisor, to_user_id=colleague.pk)
+    reassigned = workbench_actions.task_reassign(task_id=task.pk, supervisor=supervisor, to_user_id=colleague.pk)
     assert (reassigned.status, reassigned.assignee_id) == ("claimed", colleague.pk)
 
 
@@ -970,12 +991,12 @@ def test_a_decision_needs_the_claim_an_allowed_result_and_reasons_for_a_refusal(
     task = open_task(application)
 
     with pytest.raises(Conflict) as unclaimed:
-        routing.task_decide(task_id=task.pk, clerk=clerk, result=ACCEPT)
-    routing.task_claim(task_id=task.pk, clerk=clerk)
+        workbench_actions.task_decide(task_id=task.pk, clerk=clerk, result=ACCEPT)
+    workbench_actions.task_claim(task_id=task.pk, clerk=clerk)
     with pytest.raises(DomainError) as not_allowed:
-        routing.task_decide(task_id=task.pk, clerk=clerk, result=APPROVE)
+        workbench_actions.task_decide(task_id=task.pk, clerk=clerk, result=APPROVE)
     with pytest.raises(DomainError) as no_reasons:
-        routing.task_decide(task_id=task.pk, clerk=clerk, result=NOT_ACCEPT, opinion=" ")
+        workbench_actions.task_decide(task_id=task.pk, clerk=clerk, result=NOT_ACCEPT, opinion=" ")
 
     assert unclaimed.value.code == "not_assignee"
     assert not_allowed.value.fields == {"result": ["Choose one of: 受理、不予受理、补齐补正."]}
@@ -1018,8 +1039,8 @@ def test_processing_one_outbox_row_twice_opens_the_stage_once(item, citizen, uns
     outbox = Outbox.objects.get()
     assert unsent == [outbox.pk]
 
-    assert routing.outbox_process(outbox_id=outbox.pk) == 1
-    assert routing.outbox_process(outbox_id=outbox.pk) == 0
+    assert engine.outbox_process(outbox_id=outbox.pk) == 1
+    assert engine.outbox_process(outbox_id=outbox.pk) == 0
 
     assert tasks_of(application) == [("accept", 1, item.department_id, "pending", "")]
     assert ApplicationEvent.objects.filter(application=application, action="routed").count() == 1
@@ -1032,7 +1053,7 @@ def test_two_workers_processing_one_outbox_row_at_once_open_the_stage_once(item,
     application = submitted(citizen, item)
     outbox = Outbox.objects.get()
 
-    results = at_once(2, lambda _index: routing.outbox_process(outbox_id=outbox.pk))
+    results = at_once(2, lambda _index: engine.outbox_process(outbox_id=outbox.pk))
 
     assert sorted(results) == [0, 1]
     assert tasks_of(application) == [("accept", 1, item.department_id, "pending", "")]
@@ -1046,7 +1067,7 @@ def test_two_promises_for_one_application_processed_at_once_open_the_stage_once(
     first = Outbox.objects.get()
     second = Outbox.objects.create(kind=Outbox.Kind.ROUTE, application=application)
 
-    results = at_once(2, lambda index: routing.outbox_process(outbox_id=(first.pk, second.pk)[index]))
+    results = at_once(2, lambda index: engine.outbox_process(outbox_id=(first.pk, second.pk)[index]))
 
     # Both rows are routed: one batch took both, or each worker its own (the second waiting for the first).
     assert sum(results) == 2
@@ -1066,12 +1087,12 @@ def test_the_last_two_clerks_of_a_parallel_stage_deciding_at_once_promise_one_ro
     claim_and_decide(open_task(application, "police").pk, joint.clerks["police"], APPROVE)
     last_two = [open_task(application, key) for key in ("market", "housing")]
     for task in last_two:
-        routing.task_claim(task_id=task.pk, clerk=joint.clerks[task.task_key])
+        workbench_actions.task_claim(task_id=task.pk, clerk=joint.clerks[task.task_key])
     before = Outbox.objects.count()
 
     at_once(
         2,
-        lambda index: routing.task_decide(
+        lambda index: workbench_actions.task_decide(
             task_id=last_two[index].pk, clerk=joint.clerks[last_two[index].task_key], result=APPROVE
         ),
     )
@@ -1091,9 +1112,9 @@ def test_claims_releases_and_reassignments_are_kept_with_who_and_which_departmen
     route()
     task = WorkflowTask.objects.get(application=application)
 
-    routing.task_claim(task_id=task.pk, clerk=clerk)
-    routing.task_release(task_id=task.pk, clerk=clerk)
-    routing.task_reassign(task_id=task.pk, supervisor=supervisor, to_user_id=clerk.pk)
+    workbench_actions.task_claim(task_id=task.pk, clerk=clerk)
+    workbench_actions.task_release(task_id=task.pk, clerk=clerk)
+    workbench_actions.task_reassign(task_id=task.pk, supervisor=supervisor, to_user_id=clerk.pk)
 
     queue = ApplicationEvent.objects.filter(application=application, action__in=QUEUE_EVENTS).order_by("pk")
     assert list(queue.values_list("action", "actor_id", "department_id")) == [
@@ -1114,14 +1135,16 @@ def test_a_special_procedure_stops_the_clock_and_its_working_days_do_not_count(i
     claim_and_decide(open_task(application).pk, clerk, ACCEPT)
     route()
     review = open_task(application)
-    routing.task_claim(task_id=review.pk, clerk=clerk)
+    workbench_actions.task_claim(task_id=review.pk, clerk=clerk)
     before = row(application)
     assert (before.due_date, before.legal_due_date, review.due_at) == (day(3, 19), day(4, 6), five_pm(3, 13))
 
     # a clerk may not; the supervisor starts a hearing (听证) with the reason the applicant reads
     with pytest.raises(NotFound):
-        routing.application_suspend(application_id=application.pk, supervisor=clerk, procedure="hearing", reason="x")
-    routing.application_suspend(
+        workbench_actions.application_suspend(
+            application_id=application.pk, supervisor=clerk, procedure="hearing", reason="x"
+        )
+    workbench_actions.application_suspend(
         application_id=application.pk, supervisor=supervisor, procedure="hearing", reason="涉及相邻权人利益。"
     )
     suspended = row(application)
@@ -1129,20 +1152,20 @@ def test_a_special_procedure_stops_the_clock_and_its_working_days_do_not_count(i
     assert event(application, "suspended").note == "听证：涉及相邻权人利益。"
     # nothing is decided, and nothing falls due, while it stands
     with pytest.raises(Conflict) as refused:
-        routing.task_decide(task_id=review.pk, clerk=clerk, result=APPROVE)
+        workbench_actions.task_decide(task_id=review.pk, clerk=clerk, result=APPROVE)
     assert refused.value.code == "suspended"
     clock.set(3, 20)
-    assert routing.deadlines_sweep() == (0, 0)
+    assert deadlines.deadlines_sweep() == (0, 0)
 
     # it ends on Friday 20 March: nine working days stood (10th to 20th March)
-    resumed = routing.application_resume(application_id=application.pk, supervisor=supervisor)
+    resumed = workbench_actions.application_resume(application_id=application.pk, supervisor=supervisor)
 
     assert resumed.status == "in_review"
     assert (resumed.due_date, resumed.legal_due_date) == (day(4, 1), day(4, 17))
     assert WorkflowTask.objects.get(pk=review.pk).due_at == five_pm(3, 26)
     assert event(application, "resumed").details == {"stopped_working_days": 9}
     with pytest.raises(Conflict):
-        routing.application_resume(application_id=application.pk, supervisor=supervisor)
+        workbench_actions.application_resume(application_id=application.pk, supervisor=supervisor)
 
 
 def test_a_special_procedure_needs_a_known_procedure_and_a_reason(item, citizen, clerk, supervisor):
@@ -1150,14 +1173,16 @@ def test_a_special_procedure_needs_a_known_procedure_and_a_reason(item, citizen,
     route()
     # not yet accepted: no special procedure
     with pytest.raises(Conflict):
-        routing.application_suspend(
+        workbench_actions.application_suspend(
             application_id=application.pk, supervisor=supervisor, procedure="hearing", reason="需要听证。"
         )
     claim_and_decide(open_task(application).pk, clerk, ACCEPT)
     route()
 
     with pytest.raises(DomainError) as refused:
-        routing.application_suspend(application_id=application.pk, supervisor=supervisor, procedure="party", reason=" ")
+        workbench_actions.application_suspend(
+            application_id=application.pk, supervisor=supervisor, procedure="party", reason=" "
+        )
 
     assert refused.value.fields == {
         "procedure": ["Choose the special procedure."],
@@ -1170,22 +1195,22 @@ def test_a_routing_that_keeps_failing_is_sent_again_until_it_waits_for_an_operat
     item, citizen, unsent, monkeypatch, caplog, clock
 ):
     application = submitted(citizen, item)
-    outbox = Outbox.objects.get(application=application)
+    promise = Outbox.objects.get(application=application)
 
     def broken(application: Application, writes: object) -> None:
         raise RuntimeError("a bug in routing")
 
-    monkeypatch.setattr(routing, "application_advance", broken)
-    for _attempt in range(routing.MAX_ROUTING_ATTEMPTS):
+    monkeypatch.setattr(engine, "application_advance", broken)
+    for _attempt in range(outbox.MAX_ROUTING_ATTEMPTS):
         with pytest.raises(RuntimeError):
-            route_application.run(outbox.pk)
-    outbox.refresh_from_db()
-    assert (outbox.attempts, outbox.processed_at) == (routing.MAX_ROUTING_ATTEMPTS, None)
+            route_application.run(promise.pk)
+    promise.refresh_from_db()
+    assert (promise.attempts, promise.processed_at) == (outbox.MAX_ROUTING_ATTEMPTS, None)
 
     clock.set(3, 10)
     unsent.clear()
-    with caplog.at_level("ERROR", logger="approvals.routing"):
-        assert routing.outbox_sweep() == 0
+    with caplog.at_level("ERROR", logger="approvals.outbox"):
+        assert outbox.outbox_sweep() == 0
 
     assert unsent == []  # not sent again
     assert "1 routing promises failed 10 times and wait for an operator" in caplog.text
@@ -1198,12 +1223,12 @@ def test_a_worker_routes_the_promises_waiting_behind_its_own_in_one_batch(item, 
     applications = [submitted(citizen, item) for _ in range(5)]
     first, *others = Outbox.objects.order_by("pk")
 
-    assert routing.outbox_process(outbox_id=others[0].pk, batch=3) == 3  # its own, and the two oldest others
+    assert engine.outbox_process(outbox_id=others[0].pk, batch=3) == 3  # its own, and the two oldest others
 
     processed = set(Outbox.objects.filter(processed_at__isnull=False).values_list("pk", flat=True))
     assert processed == {others[0].pk, first.pk, others[1].pk}
-    assert routing.outbox_process(outbox_id=first.pk) == 0  # its task finds it done
-    assert routing.outbox_process(outbox_id=others[2].pk) == 2
+    assert engine.outbox_process(outbox_id=first.pk) == 0  # its task finds it done
+    assert engine.outbox_process(outbox_id=others[2].pk) == 2
     for application in applications:
         assert tasks_of(application) == [("accept", 1, item.department_id, "pending", "")]
         assert ApplicationEvent.objects.filter(application=application, action="routed").count() == 1
@@ -1216,7 +1241,7 @@ def test_a_batch_costs_the_same_statements_for_twenty_applications_as_for_two(it
             submitted(citizen, item)
         [outbox_id] = Outbox.objects.filter(processed_at__isnull=True).order_by("pk").values_list("pk", flat=True)[:1]
         with CaptureQueriesContext(connection) as queries:
-            assert routing.outbox_process(outbox_id=outbox_id) == count
+            assert engine.outbox_process(outbox_id=outbox_id) == count
         return len(queries)
 
     assert routing_statements(2) == routing_statements(20)
@@ -1225,17 +1250,17 @@ def test_a_batch_costs_the_same_statements_for_twenty_applications_as_for_two(it
 
 def test_an_application_that_cannot_be_routed_holds_back_no_other_in_its_batch(item, citizen, unsent, monkeypatch):
     good, bad, other = (submitted(citizen, item) for _ in range(3))
-    advance = routing.application_advance
+    advance = engine.application_advance
 
     def broken_for_one(application: Application, writes: Any) -> None:
         if application.pk == bad.pk:
             raise RuntimeError("a bug in routing")
         advance(application, writes)
 
-    monkeypatch.setattr(routing, "application_advance", broken_for_one)
+    monkeypatch.setattr(engine, "application_advance", broken_for_one)
     good_row, bad_row = (Outbox.objects.get(application=each) for each in (good, bad))
 
-    assert routing.outbox_process(outbox_id=good_row.pk) == 2  # the batch failed: one at a time, the bad one counted
+    assert engine.outbox_process(outbox_id=good_row.pk) == 2  # the batch failed: one at a time, the bad one counted
 
     assert promises_of(good, other) == [(True, 1), (True, 1)]
     bad_row.refresh_from_db()
@@ -1243,11 +1268,11 @@ def test_an_application_that_cannot_be_routed_holds_back_no_other_in_its_batch(i
     assert tasks_of(bad) == []
     # A row that failed before waits for its own task: it is not taken into another batch.
     third = submitted(citizen, item)
-    assert routing.outbox_process(outbox_id=Outbox.objects.get(application=third).pk) == 1
+    assert engine.outbox_process(outbox_id=Outbox.objects.get(application=third).pk) == 1
     bad_row.refresh_from_db()
     assert (bad_row.processed_at, bad_row.attempts) == (None, 1)
     with pytest.raises(RuntimeError):
-        routing.outbox_process(outbox_id=bad_row.pk)  # its own task raises, and the task counts it
+        engine.outbox_process(outbox_id=bad_row.pk)  # its own task raises, and the task counts it
 
 
 def promises_of(*applications: Application) -> list[tuple[bool, int]]:
@@ -1261,9 +1286,9 @@ def test_the_outbox_sweep_sends_again_only_promises_older_than_a_minute(item, ci
     stuck, fresh = submitted(citizen, item), submitted(citizen, item)
     Outbox.objects.filter(application=stuck).update(created_at=timezone.now() - datetime.timedelta(minutes=2))
     unsent.clear()
-    monkeypatch.setattr(routing, "outbox_send", unsent.append)
+    monkeypatch.setattr(outbox, "outbox_send", unsent.append)
 
-    assert routing.outbox_sweep() == 1
+    assert outbox.outbox_sweep() == 1
 
     assert unsent == [Outbox.objects.get(application=stuck).pk]
     assert promises_of(stuck, fresh) == [(False, 0), (False, 0)]

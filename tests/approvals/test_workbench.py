@@ -15,8 +15,9 @@ from django.utils import timezone, translation
 
 from accounts import actions as account_actions
 from accounts.models import Enterprise, StaffMembership, StaffRole, User
-from approvals import routing
 from approvals.models import Application, ApplicationEvent, ApplicationView, Outbox, WorkflowTask
+from approvals.routing import deadlines, engine
+from approvals.workbench import actions as workbench_actions
 from datahub.demo_data import LI_JIANGUO, WANG_XIAOMING, YIWANG_TECHNOLOGY
 from datahub.models import DataAccessLog, LegalPersonRecord
 from interaction.models import Message
@@ -61,7 +62,7 @@ def en(name: str, *args: Any, query: str = "") -> str:
 def route() -> None:
     """Do now what the routing worker does after each commit."""
     for outbox_id in Outbox.objects.filter(processed_at__isnull=True).order_by("pk").values_list("pk", flat=True):
-        routing.outbox_process(outbox_id=outbox_id)
+        engine.outbox_process(outbox_id=outbox_id)
 
 
 def first_task(citizen: User, item: ServiceItem) -> WorkflowTask:
@@ -74,8 +75,8 @@ def first_task(citizen: User, item: ServiceItem) -> WorkflowTask:
 def task_in_review(citizen: User, item: ServiceItem, clerk: User) -> WorkflowTask:
     """An accepted application whose 审查 task waits (the application has its due date)."""
     accept = first_task(citizen, item)
-    routing.task_claim(task_id=accept.pk, clerk=clerk)
-    routing.task_decide(task_id=accept.pk, clerk=clerk, result="受理")
+    workbench_actions.task_claim(task_id=accept.pk, clerk=clerk)
+    workbench_actions.task_decide(task_id=accept.pk, clerk=clerk, result="受理")
     route()
     return WorkflowTask.objects.get(application=accept.application, stage_key="review")
 
@@ -189,7 +190,9 @@ def test_the_authorisation_matrix_of_every_page(request, who, item, citizen, cle
             shown = task.application.number in response.content.decode()
             assert shown is (who != "other_clerk")
         if page == "claim" and expected == "task":
-            routing.task_release(task_id=task.pk, clerk=request.getfixturevalue(who))  # the next page sees it waiting
+            workbench_actions.task_release(
+                task_id=task.pk, clerk=request.getfixturevalue(who)
+            )  # the next page sees it waiting
 
 
 def test_the_queue_is_in_chinese_by_default_and_links_to_the_counter(clerk):
@@ -403,7 +406,7 @@ def test_a_clerk_claiming_a_task_they_hold_already_is_told_so(item, citizen, cle
 def test_a_clerk_releases_a_task_and_cannot_release_one_they_do_not_hold(item, citizen, clerk):
     task = first_task(citizen, item)
     colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK)
-    routing.task_claim(task_id=task.pk, clerk=colleague)
+    workbench_actions.task_claim(task_id=task.pk, clerk=colleague)
 
     refused = client_of(clerk).post(en("workbench:release", task.pk))
     released = client_of(colleague).post(en("workbench:release", task.pk))
@@ -723,8 +726,8 @@ def test_staff_of_another_department_cannot_run_the_checks_and_nothing_is_logged
 def test_the_checks_are_offered_only_while_the_task_is_open(item, citizen, clerk):
     task = first_task(citizen, item)
     _for_the_enterprise(task)
-    routing.task_claim(task_id=task.pk, clerk=clerk)
-    routing.task_decide(task_id=task.pk, clerk=clerk, result="受理")
+    workbench_actions.task_claim(task_id=task.pk, clerk=clerk)
+    workbench_actions.task_decide(task_id=task.pk, clerk=clerk, result="受理")
     client = client_of(clerk)
     before = _registry_log()
 
@@ -840,8 +843,8 @@ def _parallel_item(department: Department, other_department: Department) -> Serv
 
 def _civil_task(citizen: User, item: ServiceItem, clerk: User) -> WorkflowTask:
     accept = first_task(citizen, item)
-    routing.task_claim(task_id=accept.pk, clerk=clerk)
-    routing.task_decide(task_id=accept.pk, clerk=clerk, result="受理")
+    workbench_actions.task_claim(task_id=accept.pk, clerk=clerk)
+    workbench_actions.task_decide(task_id=accept.pk, clerk=clerk, result="受理")
     route()
     return WorkflowTask.objects.get(application=accept.application, task_key="civil")
 
@@ -885,7 +888,7 @@ def test_an_overdue_task_escalates_to_the_supervisor_with_a_link_to_its_page(ite
     task = first_task(citizen, item)
     WorkflowTask.objects.filter(pk=task.pk).update(due_at=timezone.now() - datetime.timedelta(minutes=1))
 
-    routing.deadlines_sweep()
+    deadlines.deadlines_sweep()
 
     message = Message.objects.get(recipient=supervisor, event="task_overdue")
     assert message.context["url"].endswith(f"/workbench/tasks/{task.pk}/")

@@ -42,7 +42,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import RealNameLevel, User
-from approvals.actions import QUERY_PASSWORD_PURPOSE
+from approvals.applications.numbering import QUERY_PASSWORD_PURPOSE
 from approvals.models import Application, ApplicationEvent, Attachment, Channel, Outbox, Outcome, WorkflowTask
 from approvals.workflow import ACCEPT, APPROVE, NOT_ACCEPT, REFUSE, SUPPLEMENT, parse
 from core import calendar, crypto

@@ -20,10 +20,11 @@ from rest_framework.views import APIView
 
 from accounts import selectors as account_selectors
 from accounts.models import User
-from approvals import queue, routing, workflow
-from approvals.api import ErrorSerializer
+from approvals import workflow
 from approvals.models import Application, WorkflowTask
-from core.api import StableCursorPagination
+from approvals.workbench import actions as workbench_actions
+from approvals.workbench import queue
+from core.api import ErrorSerializer, StableCursorPagination
 from core.errors import Conflict, DomainError, PermissionDenied
 from services.models import Department
 
@@ -244,10 +245,10 @@ class TaskClaim(WorkbenchView):
     )
     def post(self, request: Request, task_id: int) -> Response:
         task = self.task(task_id)
-        # routing.task_claim lets the holder claim again (the page's double click); the API says it is taken.
+        # workbench_actions.task_claim lets the holder claim again (the page's double click); the API says it is taken.
         if queue.is_held_by(task, request.user):
             raise Conflict(_("You already hold this task."), code="task_taken")
-        routing.task_claim(task_id=task.pk, clerk=self.user())
+        workbench_actions.task_claim(task_id=task.pk, clerk=self.user())
         return self.task_response(task.pk)
 
 
@@ -257,7 +258,7 @@ class TaskRelease(WorkbenchView):
     @extend_schema(request=None, responses={200: TaskSerializer, 403: ERRORS[403], 404: ERRORS[404], 409: ERRORS[409]})
     def post(self, request: Request, task_id: int) -> Response:
         task = self.task(task_id)
-        routing.task_release(task_id=task.pk, clerk=self.user())
+        workbench_actions.task_release(task_id=task.pk, clerk=self.user())
         return self.task_response(task.pk)
 
 
@@ -279,7 +280,7 @@ class TaskDecide(WorkbenchView):
         data = serializer.validated_data
         supplement = data.get("supplement") or {}
         try:
-            routing.task_decide(
+            workbench_actions.task_decide(
                 task_id=task.pk,
                 clerk=self.user(),
                 result=RESULT_CODES[data["result"]],
@@ -322,5 +323,7 @@ class TaskReassign(WorkbenchView):
             )
         serializer = ReassignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        routing.task_reassign(task_id=task.pk, supervisor=self.user(), to_user_id=serializer.validated_data["assignee"])
+        workbench_actions.task_reassign(
+            task_id=task.pk, supervisor=self.user(), to_user_id=serializer.validated_data["assignee"]
+        )
         return self.task_response(task.pk)

@@ -17,10 +17,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import RealNameLevel
-from approvals import actions, bundles, forms_engine
+from approvals import forms_engine
+from approvals.applications import actions
+from approvals.bundles import actions as bundle_actions
+from approvals.bundles import form as bundle_form
+from approvals.bundles import selectors as bundle_selectors
 from approvals.materials import wallet
 from approvals.models import Application, BundleApplication
-from approvals.views import _Redirect, _redirecting, _upgrade_url, _user
+from approvals.pages import Redirect, redirecting, upgrade_url, user_of
 from core.errors import DomainError, NotFound
 from services import selectors as service_selectors
 from services.models import ServiceItem
@@ -30,20 +34,20 @@ SUBMIT_TOKEN_SESSION_KEY = "bundles_submit_tokens"  # noqa: S105  # a session ke
 
 def _bundle_draft(request: HttpRequest, public_id: str) -> tuple[BundleApplication, list[Application]]:
     """The user's bundle draft and its children (moved to new versions of their items where needed)."""
-    bundle = bundles.bundle_for_owner(request.user, public_id)
+    bundle = bundle_selectors.bundle_for_owner(request.user, public_id)
     if not bundle.is_draft:
-        raise _Redirect(bundles.bundle_url(bundle))
-    children = bundles.bundle_children(bundle)
+        raise Redirect(bundle_selectors.bundle_url(bundle))
+    children = bundle_selectors.bundle_children(bundle)
     if any(child.service.status != ServiceItem.Status.PUBLISHED for child in children):
         for child in children:
             if child.service.status != ServiceItem.Status.PUBLISHED:
                 actions.draft_follow_new_version(application_id=child.pk)
-        children = bundles.bundle_children(bundle)
+        children = bundle_selectors.bundle_children(bundle)
     return bundle, children
 
 
 def _steps(children: list[Application]) -> list[forms_engine.Step]:
-    return bundles.form_steps(child.service for child in children)
+    return bundle_form.form_steps(child.service for child in children)
 
 
 def _prefilled_notes(prefilled: dict[str, str]) -> dict[str, str]:
@@ -82,9 +86,9 @@ def _problem_summary(
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest, slug: str) -> HttpResponse:
     """What the bundle covers and what it needs; POST starts one draft for all its items."""
-    user = _user(request)
+    user = user_of(request)
     try:
-        bundle = bundles.active_bundle(slug)
+        bundle = bundle_selectors.active_bundle(slug)
     except NotFound:
         raise Http404 from None
     items = service_selectors.items_of_bundle(bundle)
@@ -98,23 +102,23 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
             _("To apply for %(service)s your account needs real-name level %(level)s. Verify your identity first.")
             % {"service": bundle.name, "level": max(RealNameLevel.BASIC, strictest.min_real_name_level)},
         )
-        return HttpResponseRedirect(_upgrade_url(strictest, user, request.get_full_path()))
+        return HttpResponseRedirect(upgrade_url(strictest, user, request.get_full_path()))
     problem = ""
     try:
-        bundles.bundle_items(bundle, user=user, acting_for=acting_for)
+        bundle_actions.bundle_items(bundle, user=user, acting_for=acting_for)
     except DomainError as error:
         problem = str(error.message)
     if request.method == "POST" and not problem:
-        application = bundles.bundle_draft_start(user=user, slug=slug, acting_for=acting_for)
-        return HttpResponseRedirect(bundles.bundle_url(application))
+        application = bundle_actions.bundle_draft_start(user=user, slug=slug, acting_for=acting_for)
+        return HttpResponseRedirect(bundle_selectors.bundle_url(application))
     context = {
         "bundle": bundle,
         "items": items,
         "acting_for": acting_for,
         "problem": problem,
-        "drafts": bundles.bundle_drafts_for_owner(user, bundle=bundle, acting_for=acting_for),
-        "materials": bundles.materials_of_items(items),
-        "steps": bundles.form_steps(items),
+        "drafts": bundle_selectors.bundle_drafts_for_owner(user, bundle=bundle, acting_for=acting_for),
+        "materials": bundle_form.materials_of_items(items),
+        "steps": bundle_form.form_steps(items),
     }
     status = 409 if problem and request.method == "POST" else 200
     return render(request, "approvals/bundle_start.html", context, status=status)
@@ -126,20 +130,20 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET"])
-@_redirecting
+@redirecting
 def bundle(request: HttpRequest, public_id: str) -> HttpResponse:
     """A draft: where it stands. Once submitted: each item's application and one timeline for all."""
-    application = bundles.bundle_for_owner(request.user, public_id)
+    application = bundle_selectors.bundle_for_owner(request.user, public_id)
     if not application.is_draft:
         context = {
             "bundle": application,
-            "children": bundles.bundle_children(application),
-            "events": bundles.bundle_timeline(application),
+            "children": bundle_selectors.bundle_children(application),
+            "events": bundle_selectors.bundle_timeline(application),
         }
         return render(request, "approvals/bundle_application.html", context)
     application, children = _bundle_draft(request, public_id)
     steps = _steps(children)
-    problems = bundles.submission_problems(children)
+    problems = bundle_form.submission_problems(children)
     failing = {key.split(".")[0] for key in problems}
     context = {
         "bundle": application,
@@ -147,7 +151,7 @@ def bundle(request: HttpRequest, public_id: str) -> HttpResponse:
         "step_status": [
             {"step": step, "is_complete": not any(field.code in failing for field in step.fields)} for step in steps
         ],
-        "materials": bundles.material_states(children),
+        "materials": bundle_form.material_states(children),
         "is_ready": not problems,
     }
     return render(request, "approvals/bundle_draft.html", context)
@@ -174,14 +178,14 @@ def _step_context(
         "values": values,
         "errors": errors,
         "regions": forms_engine.county_choices(),
-        "prefilled": _prefilled_notes(bundles.merged_prefilled(children)),
+        "prefilled": _prefilled_notes(bundle_form.merged_prefilled(children)),
     }
 
 
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-@_redirecting
+@redirecting
 def step(request: HttpRequest, public_id: str, step: int) -> HttpResponse:
     """One step of the bundle's one form: each answer is checked by every item that asks it, and saved into each."""
     bundle, children = _bundle_draft(request, public_id)
@@ -191,10 +195,10 @@ def step(request: HttpRequest, public_id: str, step: int) -> HttpResponse:
     index = step - 1
     current = steps[index]
     if request.method == "GET":
-        values = bundles.merged_data(children)
+        values = bundle_form.merged_data(children)
         return render(request, "approvals/bundle_step.html", _step_context(bundle, children, steps, index, values, {}))
     posted, files = forms_engine.parse_step(current, request.POST, request.FILES)
-    values = {**bundles.merged_data(children), **posted}
+    values = {**bundle_form.merged_data(children), **posted}
     codes = [field.code for field in current.fields]
     # A file field already uploaded and kept, or uploaded now, holds each child's own file: it is not posted again.
     unchanged_files = set()
@@ -207,10 +211,12 @@ def step(request: HttpRequest, public_id: str, step: int) -> HttpResponse:
         elif field.code not in posted:
             values.pop(field.code, None)
     errors: dict[str, list[str]] = {}
-    user = _user(request)
+    user = user_of(request)
     for code, upload in files.items():
         try:
-            stored = bundles.bundle_attachment_add(bundle_id=bundle.pk, user=user, upload=upload, field_code=code)
+            stored = bundle_actions.bundle_attachment_add(
+                bundle_id=bundle.pk, user=user, upload=upload, field_code=code
+            )
         except DomainError as error:
             errors[code] = [str(error.message)]
             unchanged_files.discard(code)
@@ -218,20 +224,20 @@ def step(request: HttpRequest, public_id: str, step: int) -> HttpResponse:
         else:
             values[code] = str(stored[0].public_id)
     if files:
-        children = bundles.bundle_children(bundle)  # the uploads wrote each child's own file id
+        children = bundle_selectors.bundle_children(bundle)  # the uploads wrote each child's own file id
     if "add_row" in request.POST:
         # "Add another": show the step again with one more empty row; nothing is checked or saved yet.
         return render(request, "approvals/bundle_step.html", _step_context(bundle, children, steps, index, values, {}))
     changes = {code: values.get(code) for code in codes if code not in unchanged_files}
-    for code, messages_of_code in bundles.validate_answers(children, changes, only=codes).items():
+    for code, messages_of_code in bundle_form.validate_answers(children, changes, only=codes).items():
         errors.setdefault(code, messages_of_code)
     if errors:
         context = _step_context(bundle, children, steps, index, values, errors)
         return render(request, "approvals/bundle_step.html", context, status=400)
-    bundles.bundle_draft_update(bundle_id=bundle.pk, user=user, data=changes)
+    bundle_actions.bundle_draft_update(bundle_id=bundle.pk, user=user, data=changes)
     if "save_and_leave" in request.POST:
         messages.success(request, _("Your answers are saved. You can come back to this draft at any time."))
-        return HttpResponseRedirect(bundles.bundle_url(bundle))
+        return HttpResponseRedirect(bundle_selectors.bundle_url(bundle))
     if index + 1 < len(steps):
         return HttpResponseRedirect(reverse("bundles:step", kwargs={"public_id": public_id, "step": step + 1}))
     return HttpResponseRedirect(reverse("bundles:materials", kwargs={"public_id": public_id}))
@@ -243,11 +249,11 @@ def step(request: HttpRequest, public_id: str, step: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-@_redirecting
+@redirecting
 def materials(request: HttpRequest, public_id: str) -> HttpResponse:
     """Each material once: an upload, a certificate from the wallet, or the registry covers it for every item."""
     bundle, children = _bundle_draft(request, public_id)
-    user = _user(request)
+    user = user_of(request)
     problem = ""
     field_errors: dict[str, str] = {}
     status = 200
@@ -255,10 +261,10 @@ def materials(request: HttpRequest, public_id: str) -> HttpResponse:
         code = request.POST.get("material", "")
         try:
             if "remove" in request.POST:
-                bundles.bundle_attachment_remove(bundle_id=bundle.pk, user=user, material_code=code)
+                bundle_actions.bundle_attachment_remove(bundle_id=bundle.pk, user=user, material_code=code)
                 messages.success(request, _("The file was removed."))
             elif request.POST.get("certificate"):
-                bundles.bundle_material_pick_certificate(
+                bundle_actions.bundle_material_pick_certificate(
                     bundle_id=bundle.pk, user=user, material_code=code, certificate_id=request.POST["certificate"]
                 )
                 messages.success(request, _("The certificate from your wallet will be used."))
@@ -266,7 +272,7 @@ def materials(request: HttpRequest, public_id: str) -> HttpResponse:
                 upload = request.FILES.get("file")
                 if upload is None:
                     raise DomainError(_("Choose a file to upload."), code="validation_error")
-                bundles.bundle_attachment_add(bundle_id=bundle.pk, user=user, upload=upload, material_code=code)
+                bundle_actions.bundle_attachment_add(bundle_id=bundle.pk, user=user, upload=upload, material_code=code)
                 messages.success(request, _("The file was uploaded."))
             return HttpResponseRedirect(request.path)
         except NotFound:
@@ -275,7 +281,7 @@ def materials(request: HttpRequest, public_id: str) -> HttpResponse:
             problem = str(error.message)
             field_errors[code] = problem
             status = 400
-    states = bundles.material_states(children)
+    states = bundle_form.material_states(children)
     picks = {
         state.code: wallet().certificates(user_id=user.pk, certificate_type=state.source.removeprefix("certificate:"))
         for state in states
@@ -327,7 +333,7 @@ def _check_context(
 ) -> dict[str, Any]:
     steps = _steps(children)
     if request.method == "GET":
-        problems = bundles.submission_problems(children)
+        problems = bundle_form.submission_problems(children)
     # Each child shows only what its own form shows now (a condition may hide an answer).
     data: dict[str, Any] = {}
     for child in children:
@@ -337,8 +343,8 @@ def _check_context(
         "bundle": bundle,
         "children": children,
         "steps": steps,
-        "answers": _answers(steps, data, bundles.merged_prefilled(children)),
-        "materials": bundles.material_states(children),
+        "answers": _answers(steps, data, bundle_form.merged_prefilled(children)),
+        "materials": bundle_form.material_states(children),
         "problems": _problem_summary(bundle, steps, problems),
         "declaration_error": (problems.get("declaration") or [""])[0],
         "submit_token": _issue_submit_token(request, bundle),
@@ -348,16 +354,16 @@ def _check_context(
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-@_redirecting
+@redirecting
 def check(request: HttpRequest, public_id: str) -> HttpResponse:
     """Check the answers for every item, declare, submit them all at once."""
-    bundle = bundles.bundle_for_owner(request.user, public_id)
+    bundle = bundle_selectors.bundle_for_owner(request.user, public_id)
     if request.method == "POST":
         token = request.POST.get("submit_token", "")
         if not token or token != request.session.get(SUBMIT_TOKEN_SESSION_KEY, {}).get(str(bundle.public_id)):
             if not bundle.is_draft:
                 # A second tab or a double click after the first succeeded: the bundle's page.
-                return HttpResponseRedirect(bundles.bundle_url(bundle))
+                return HttpResponseRedirect(bundle_selectors.bundle_url(bundle))
             messages.error(request, _("This page had expired. Check your answers and submit again."))
             return HttpResponseRedirect(request.path)
         problems: dict[str, list[str]]
@@ -365,15 +371,15 @@ def check(request: HttpRequest, public_id: str) -> HttpResponse:
             problems = {"declaration": [_("Confirm the declaration to submit.")]}
         else:
             try:
-                bundle = bundles.bundle_submit(
-                    bundle_id=bundle.pk, user=_user(request), idempotency_key=f"bundle:{token}"
+                bundle = bundle_actions.bundle_submit(
+                    bundle_id=bundle.pk, user=user_of(request), idempotency_key=f"bundle:{token}"
                 )
             except DomainError as error:
                 if error.code != "validation_error":
                     raise
                 problems = error.fields or {"": [str(error.message)]}
             else:
-                return HttpResponseRedirect(bundles.bundle_url(bundle))
+                return HttpResponseRedirect(bundle_selectors.bundle_url(bundle))
         bundle, children = _bundle_draft(request, public_id)
         return render(
             request, "approvals/bundle_check.html", _check_context(request, bundle, children, problems), status=400
@@ -385,9 +391,9 @@ def check(request: HttpRequest, public_id: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-@_redirecting
+@redirecting
 def delete(request: HttpRequest, public_id: str) -> HttpResponse:
     bundle, _children = _bundle_draft(request, public_id)
-    bundles.bundle_draft_delete(bundle_id=bundle.pk, user=_user(request))
+    bundle_actions.bundle_draft_delete(bundle_id=bundle.pk, user=user_of(request))
     messages.success(request, _("The draft was deleted."))
     return HttpResponseRedirect(reverse("approvals:mine"))

@@ -13,34 +13,36 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts import selectors as account_selectors
-from approvals.actions import QUERY_PASSWORD_PURPOSE
-from approvals.models import Application, ApplicationEvent, Attachment, Channel
+from approvals.access import Scopes, application_scope, bundle_scope
+from approvals.applications.numbering import QUERY_PASSWORD_PURPOSE
+from approvals.models import Application, ApplicationEvent, Attachment, BundleApplication, Channel
 from core import crypto
 from core.errors import NotFound
 
 
-def _owner_scope(user: AbstractBaseUser | AnonymousUser) -> Q:
-    """The applications a user may see as applicant: their own, and those of enterprises they may act for."""
-    counter_draft = Q(channel=Channel.COUNTER, status=Application.Status.DRAFT)
-    # A counter application is the recording clerk's while a draft, the person's once submitted.
-    scope = Q(applicant_id=user.pk, acting_for__isnull=True) & ~counter_draft
-    scope |= Q(recorded_by_id=user.pk) & counter_draft
-    for enterprise_id, codes in account_selectors.enterprise_scopes(user).items():
-        if codes is None:
-            scope |= Q(acting_for_id=enterprise_id) & ~counter_draft
-        elif codes:
-            scope |= Q(acting_for_id=enterprise_id, implementation_code__in=sorted(codes)) & ~counter_draft
-    return scope
-
-
-def applications_for_owner(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Application]:
+def applications_for_owner(
+    user: AbstractBaseUser | AnonymousUser, *, scopes: Scopes | None = None
+) -> QuerySet[Application]:
     """The user's applications (drafts included), newest first, with what a list shows."""
     if not user.is_authenticated:
         return Application.objects.none()
     return (
-        Application.objects.filter(_owner_scope(user))
+        Application.objects.filter(application_scope(user, scopes=scopes))
         .select_related("service", "department", "acting_for")
         .order_by("-created_at", "-pk")
+    )
+
+
+def bundles_of_owner(
+    user: AbstractBaseUser | AnonymousUser, *, scopes: Scopes | None = None
+) -> list[BundleApplication]:
+    """The user's 一件事 applications (drafts and submitted, their own and their enterprises'), newest first."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        BundleApplication.objects.filter(bundle_scope(user, scopes=scopes))
+        .select_related("bundle")
+        .order_by("-created_at", "-pk")[:50]
     )
 
 

@@ -32,7 +32,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors as account_selectors
 from accounts.models import Enterprise, RealNameLevel, User
-from approvals import actions, selectors, tracking
+from approvals.applications import actions, selectors, submission, tracking
 from approvals.materials import material_states
 from approvals.models import Application, ApplicationEvent, Attachment, Channel, WorkflowTask
 from core import crypto
@@ -539,11 +539,13 @@ class ApplicationSubmit(ApplicantView):
                 _("The Idempotency-Key header may hold only printable characters."), code="idempotency_key_invalid"
             )
         application = self.get_object()
-        _submitted, body = actions.application_submit(
+        _submitted, body = submission.application_submit(
             application_id=application.pk,
             user=self.user(),
             idempotency_key=key,
-            request_hash=actions.request_fingerprint({"application": str(application.public_id), "body": request.data}),
+            request_hash=submission.request_fingerprint(
+                {"application": str(application.public_id), "body": request.data}
+            ),
         )
         return Response(body)
 
@@ -560,7 +562,7 @@ class ApplicationWithdraw(ApplicantView):
     def post(self, request: Request, application_id: str) -> Response:
         serializer = WithdrawSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        application = actions.application_withdraw(
+        application = submission.application_withdraw(
             application_id=self.get_object().pk, user=self.user(), reason=serializer.validated_data["reason"]
         )
         return self.detail(application)
@@ -578,7 +580,7 @@ class ApplicationSupplement(ApplicantView):
     def post(self, request: Request, application_id: str) -> Response:
         serializer = ApplicationDataSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        application = actions.application_supplement(
+        application = submission.application_supplement(
             application_id=self.get_object().pk, user=self.user(), data=serializer.validated_data["data"]
         )
         return self.detail(application)

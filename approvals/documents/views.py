@@ -14,7 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import staff_member_required_with_mfa
-from approvals import documents, selectors
+from approvals.applications import selectors
+from approvals.documents import notices
+from approvals.documents import selectors as document_selectors
 from approvals.models import Application
 
 logger = logging.getLogger(__name__)
@@ -22,8 +24,8 @@ logger = logging.getLogger(__name__)
 
 def _pdf_response(application: Application, kind: str) -> HttpResponse:
     """The document as an attachment: an ASCII file name for old clients, the Chinese one for the rest."""
-    document = documents.document_for(application, kind)
-    response = HttpResponse(documents.render_pdf(application, document), content_type="application/pdf")
+    document = notices.document_for(application, kind)
+    response = HttpResponse(notices.render_pdf(application, document), content_type="application/pdf")
     response["Content-Disposition"] = (
         f"attachment; filename=\"{document.ascii_filename}\"; filename*=UTF-8''{quote(document.filename)}"
     )
@@ -45,7 +47,7 @@ def owner_document(request: HttpRequest, number: str, kind: str) -> HttpResponse
 @require_http_methods(["GET"])
 def staff_document(request: HttpRequest, public_id: str, kind: str) -> HttpResponse:
     """A document of an application one of the clerk's departments handles; every download is logged."""
-    application = documents.application_for_staff(request.user, public_id=str(public_id))
+    application = document_selectors.application_for_staff(request.user, public_id=str(public_id))
     response = _pdf_response(application, kind)
     # DESIGN §7 keeps each staff view of personal data; a model like AttachmentView should hold these.
     logger.info(

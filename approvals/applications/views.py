@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import secrets
 from typing import Any
-from urllib.parse import urlencode
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,75 +14,44 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
-from accounts.decorators import staff_member_required_with_mfa, staff_mfa_response
-from accounts.models import RealNameLevel, User
-from approvals import actions, bundles, forms_engine, selectors, tracking, uploads
+from accounts.decorators import staff_mfa_response
+from accounts.models import RealNameLevel
+from approvals import forms_engine
+from approvals.applications import actions, rules, selectors, submission, tracking
 from approvals.materials import material_states, wallet
 from approvals.models import Application, Channel, WorkflowTask
+from approvals.pages import Redirect, file_response, redirecting, upgrade_url, user_of
 from core import crypto
 from core.addresses import client_address
 from core.errors import DomainError, NotFound, PermissionDenied
-from datahub.identity import IdentityType
-from services.models import Department, ServiceItem
+from services.models import ServiceItem
 
 SUBMIT_TOKEN_SESSION_KEY = "approvals_submit_tokens"  # noqa: S105  # a session key
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _draft(request: HttpRequest, public_id: str) -> Application:
     application = selectors.application_for_owner(request.user, public_id=public_id)
     bundle = application.bundle_application
     if bundle is not None and application.is_draft:
-        raise _Redirect(reverse("bundles:bundle", kwargs={"public_id": bundle.public_id}))
-    if actions.is_counter_draft(application):
+        raise Redirect(reverse("bundles:bundle", kwargs={"public_id": bundle.public_id}))
+    if rules.is_counter_draft(application):
         # The clerk recording a counter application works as staff: MFA as on every staff page.
         response = staff_mfa_response(request)
         if response is not None:
-            raise _Redirect(response["Location"])
+            raise Redirect(response["Location"])
     if not application.is_draft:
         if application.recorded_by_id == request.user.pk and application.channel == Channel.COUNTER:
-            raise _Redirect(reverse("approvals:counter_receipt", kwargs={"public_id": application.public_id}))
+            raise Redirect(reverse("approvals:counter_receipt", kwargs={"public_id": application.public_id}))
         if application.number:
-            raise _Redirect(reverse("approvals:application", kwargs={"number": application.number}))
+            raise Redirect(reverse("approvals:application", kwargs={"number": application.number}))
         raise NotFound(_("No such application."))
     if application.service.status != ServiceItem.Status.PUBLISHED:
         application = actions.draft_follow_new_version(application_id=application.pk)
     return application
-
-
-class _Redirect(Exception):
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-
-def _redirecting(view: Any) -> Any:
-    """Let helpers end a view with a redirect (a draft that was submitted in another tab)."""
-
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except _Redirect as redirect:
-            return HttpResponseRedirect(redirect.url)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-def _upgrade_url(item: ServiceItem, user: User, back: str) -> str:
-    """Where a user below the item's real-name level goes to upgrade, coming back to ``back`` afterwards."""
-    if user.real_name_level < RealNameLevel.BASIC:
-        return f"{reverse('accounts:verify')}?{urlencode({'next': back})}"
-    return f"{reverse('accounts:face_check')}?{urlencode({'next': back})}"
 
 
 # --- start ---------------------------------------------------------------------
@@ -96,9 +62,9 @@ def _upgrade_url(item: ServiceItem, user: User, back: str) -> str:
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest, code: str) -> HttpResponse:
     """Start an application for a service (or continue a draft of it)."""
-    user = _user(request)
+    user = user_of(request)
     item = ServiceItem.objects.published().select_related("department").filter(implementation_code=code).first()
-    if item is None or item.item_type in actions.NOT_APPLICABLE_TYPES or not item.form_schema:
+    if item is None or item.item_type in rules.NOT_APPLICABLE_TYPES or not item.form_schema:
         raise Http404
     acting_for = account_selectors.acting_for(request)
     back = request.get_full_path()
@@ -108,10 +74,10 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
             _("To apply for %(service)s your account needs real-name level %(level)s. Verify your identity first.")
             % {"service": item.name, "level": item.min_real_name_level},
         )
-        return HttpResponseRedirect(_upgrade_url(item, user, back))
+        return HttpResponseRedirect(upgrade_url(item, user, back))
     problem = ""
     try:
-        actions.check_may_apply(user=user, item=item, acting_for=acting_for)
+        rules.check_may_apply(user=user, item=item, acting_for=acting_for)
     except DomainError as error:
         problem = str(error.message)
     if request.method == "POST" and not problem:
@@ -176,13 +142,13 @@ def _step_context(
 @never_cache
 @login_required
 @require_http_methods(["GET"])
-@_redirecting
+@redirecting
 def draft(request: HttpRequest, public_id: str) -> HttpResponse:
     """A draft: where it stands, and the way back into it."""
     application = _draft(request, public_id)
     item = application.service
     steps = forms_engine.form_steps(item.form_schema, item.form_ui)
-    problems = actions.submission_problems(application)
+    problems = submission.submission_problems(application)
     step_status = [
         {"step": step, "is_complete": not any(key.split(".")[0] in {f.code for f in step.fields} for key in problems)}
         for step in steps
@@ -200,7 +166,7 @@ def draft(request: HttpRequest, public_id: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-@_redirecting
+@redirecting
 def draft_step(request: HttpRequest, public_id: str, step: int) -> HttpResponse:
     """One step of the form: show it, or check and save what was entered."""
     application = _draft(request, public_id)
@@ -222,7 +188,7 @@ def draft_step(request: HttpRequest, public_id: str, step: int) -> HttpResponse:
         if field.widget == "file" and field.code not in posted and not request.POST.get(f"{field.code}__keep"):
             values.pop(field.code, None)
     errors: dict[str, list[str]] = {}
-    user = _user(request)
+    user = user_of(request)
     for code, upload in files.items():
         try:
             attachment = actions.attachment_add(
@@ -255,11 +221,11 @@ def draft_step(request: HttpRequest, public_id: str, step: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-@_redirecting
+@redirecting
 def draft_materials(request: HttpRequest, public_id: str) -> HttpResponse:
     """Upload each material, take it from the certificate wallet, or see that the registry covers it."""
     application = _draft(request, public_id)
-    user = _user(request)
+    user = user_of(request)
     problem = ""
     field_errors: dict[str, str] = {}
     status = 200
@@ -346,11 +312,11 @@ def _issue_submit_token(request: HttpRequest, application: Application) -> str:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-@_redirecting
+@redirecting
 def draft_check(request: HttpRequest, public_id: str) -> HttpResponse:
     """Check your answers, declare, submit."""
     application = selectors.application_for_owner(request.user, public_id=public_id)
-    user = _user(request)
+    user = user_of(request)
     if request.method == "POST":
         token = request.POST.get("submit_token", "")
         if not token or token != request.session.get(SUBMIT_TOKEN_SESSION_KEY, {}).get(str(application.public_id)):
@@ -363,11 +329,11 @@ def draft_check(request: HttpRequest, public_id: str) -> HttpResponse:
             problems = {"declaration": [_("Confirm the declaration to submit.")]}
         else:
             try:
-                application, _response = actions.application_submit(
+                application, _response = submission.application_submit(
                     application_id=application.pk,
                     user=user,
                     idempotency_key=f"form:{token}",
-                    request_hash=actions.request_fingerprint({"form": str(application.public_id)}),
+                    request_hash=submission.request_fingerprint({"form": str(application.public_id)}),
                 )
             except DomainError as error:
                 if error.code != "validation_error":
@@ -391,7 +357,7 @@ def _check_context(request: HttpRequest, application: Application, problems: dic
     steps = forms_engine.form_steps(item.form_schema, item.form_ui)
     problems = problems or {}
     if request.method == "GET":
-        problems = actions.submission_problems(application)
+        problems = submission.submission_problems(application)
     labels = {field.code: (field.label, index + 1) for index, step in enumerate(steps) for field in step.fields}
     summary = []
     for key, texts in problems.items():
@@ -420,10 +386,10 @@ def _check_context(request: HttpRequest, application: Application, problems: dic
 @never_cache
 @login_required
 @require_POST
-@_redirecting
+@redirecting
 def draft_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     application = _draft(request, public_id)
-    actions.application_draft_delete(application_id=application.pk, user=_user(request))
+    actions.application_draft_delete(application_id=application.pk, user=user_of(request))
     messages.success(request, _("The draft was deleted."))
     return HttpResponseRedirect(reverse("approvals:mine"))
 
@@ -436,14 +402,15 @@ def draft_delete(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def mine(request: HttpRequest) -> HttpResponse:
     """My applications and my drafts."""
-    user = _user(request)
-    mine = selectors.applications_for_owner(user)  # the scope is worked out once for both lists
+    user = user_of(request)
+    scopes = account_selectors.enterprise_scopes(user)  # read once for the applications and the bundles
+    mine = selectors.applications_for_owner(user, scopes=scopes)  # the scope is worked out once for both lists
     paginator = Paginator(mine.exclude(status=Application.Status.DRAFT), 20)
     page = paginator.get_page(request.GET.get("page"))
     # A draft that is part of a 一件事 is filled in on the bundle's pages, listed below as the bundle.
     drafts = mine.filter(status=Application.Status.DRAFT, bundle_application__isnull=True)
     drafts = drafts.order_by("-updated_at", "-pk")
-    context = {"page": page, "drafts": list(drafts[:50]), "bundles": bundles.bundles_of_owner(user)}
+    context = {"page": page, "drafts": list(drafts[:50]), "bundles": selectors.bundles_of_owner(user, scopes=scopes)}
     return render(request, "approvals/mine.html", context)
 
 
@@ -476,8 +443,8 @@ def withdraw(request: HttpRequest, number: str) -> HttpResponse:
     """Confirm, then withdraw the application."""
     application = selectors.application_for_owner(request.user, number=number)
     if request.method == "POST":
-        actions.application_withdraw(
-            application_id=application.pk, user=_user(request), reason=request.POST.get("reason", "")[:500]
+        submission.application_withdraw(
+            application_id=application.pk, user=user_of(request), reason=request.POST.get("reason", "")[:500]
         )
         messages.success(request, _("Your application was withdrawn."))
         return HttpResponseRedirect(reverse("approvals:application", kwargs={"number": number}))
@@ -501,7 +468,7 @@ def supplement(request: HttpRequest, number: str) -> HttpResponse:
     application = selectors.application_for_owner(request.user, number=number)
     if not application.awaits_supplement:
         return HttpResponseRedirect(reverse("approvals:application", kwargs={"number": number}))
-    user = _user(request)
+    user = user_of(request)
     item = application.service
     request_data = application.supplement_request
     asked = set(request_data.get("fields") or [])
@@ -531,7 +498,7 @@ def supplement(request: HttpRequest, number: str) -> HttpResponse:
             problem, status = _("A file could not be taken; nothing was sent yet."), 400
         else:
             try:
-                actions.application_supplement(application_id=application.pk, user=user, data=changes)
+                submission.application_supplement(application_id=application.pk, user=user, data=changes)
             except DomainError as error:
                 if error.code not in {"validation_error", "not_requested"}:
                     raise
@@ -569,24 +536,7 @@ def supplement(request: HttpRequest, number: str) -> HttpResponse:
 def attachment_download(request: HttpRequest, public_id: str) -> FileResponse:
     """A file of one of the user's applications, to its owner only."""
     attachment = selectors.attachment_for_owner(request.user, public_id=public_id)
-    return _file_response(attachment.storage_key, attachment.content_type, attachment.original_name)
-
-
-@never_cache
-@staff_member_required_with_mfa
-@require_http_methods(["GET"])
-def staff_attachment_download(request: HttpRequest, public_id: str) -> FileResponse:
-    """A file of an application one of the clerk's departments handles; every view is kept."""
-    attachment = selectors.attachment_for_staff(request.user, public_id=public_id)
-    actions.attachment_view_record(attachment=attachment, viewer=_user(request))
-    return _file_response(attachment.storage_key, attachment.content_type, attachment.original_name)
-
-
-def _file_response(key: str, content_type: str, name: str) -> FileResponse:
-    response = FileResponse(io.BytesIO(uploads.load(key)), content_type=content_type, as_attachment=True, filename=name)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(attachment.storage_key, attachment.content_type, attachment.original_name)
 
 
 # --- public tracking -------------------------------------------------------------
@@ -610,77 +560,3 @@ def track(request: HttpRequest) -> HttpResponse:
             context["application"] = outcome.application
             context["events"] = tracking.public_timeline(outcome.application)
     return render(request, "approvals/track.html", context, status=status)
-
-
-# --- counter applications (窗口收件) ------------------------------------------------
-
-
-class CounterForm(forms.Form):
-    department = forms.TypedChoiceField(label=gettext_lazy("Department"), coerce=int)
-    service = forms.ChoiceField(label=gettext_lazy("Service"))
-    name = forms.CharField(label=gettext_lazy("Applicant's name"), max_length=60)
-    id_type = forms.ChoiceField(label=gettext_lazy("Identity document"), choices=IdentityType.choices)
-    id_number = forms.CharField(label=gettext_lazy("Document number"), max_length=40)
-    document_seen = forms.BooleanField(
-        label=gettext_lazy("I have checked the original document and that it shows the person in front of me.")
-    )
-
-
-@never_cache
-@staff_member_required_with_mfa
-@require_http_methods(["GET", "POST"])
-def counter_start(request: HttpRequest) -> HttpResponse:
-    """A clerk records an application for a person at the counter, then fills the form with them."""
-    user = _user(request)
-    departments = list(Department.objects.filter(pk__in=account_selectors.staff_departments(user)).order_by("name"))
-    items = (
-        ServiceItem.objects.published()
-        .filter(department__in=departments, for_persons=True)
-        .exclude(item_type__in=actions.NOT_APPLICABLE_TYPES)
-        .exclude(form_schema={})
-        .order_by("name")
-    )
-    form = CounterForm(request.POST or None)
-    form.fields["department"].choices = [(department.pk, department.name) for department in departments]  # type: ignore[attr-defined]
-    form.fields["service"].choices = [(item.implementation_code, item.name) for item in items]  # type: ignore[attr-defined]
-    problem = ""
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                application = actions.application_counter_start(
-                    clerk=user,
-                    department_id=form.cleaned_data["department"],
-                    service_code=form.cleaned_data["service"],
-                    name=form.cleaned_data["name"],
-                    id_type=form.cleaned_data["id_type"],
-                    id_number=form.cleaned_data["id_number"],
-                )
-            except DomainError as error:
-                if isinstance(error, NotFound):
-                    raise
-                problem = str(error.message)
-                for field, texts in (error.fields or {}).items():
-                    for text in texts:
-                        form.add_error(field if field in form.fields else None, text)
-            else:
-                return HttpResponseRedirect(
-                    reverse("approvals:draft_step", kwargs={"public_id": application.public_id, "step": 1})
-                )
-        status = 400
-    return render(request, "approvals/counter_start.html", {"form": form, "problem": problem}, status=status)
-
-
-@never_cache
-@staff_member_required_with_mfa
-@require_http_methods(["GET"])
-def counter_receipt(request: HttpRequest, public_id: str) -> HttpResponse:
-    """The receipt the clerk prints for the person: number, query password, where to follow it."""
-    application = selectors.counter_application_for_clerk(request.user, public_id=public_id)
-    context = {
-        "application": application,
-        "item": application.service,
-        "query_password": crypto.decrypt(application.query_password_encrypted),
-        "track_url": request.build_absolute_uri(reverse("approvals:track")),
-    }
-    return render(request, "approvals/counter_receipt.html", context)

@@ -4,7 +4,7 @@ A ``BundleApplication`` holds the answers the applicant gave once; each item of 
 bundle has a child ``Application`` that is an ordinary application in every other
 respect: its own number and query password, its own routing outbox row (so the
 workers route the children in parallel), its own tasks and events. Every write to a
-child goes through ``approvals.actions``, so each child keeps the rules a single
+child goes through ``approvals.applications``, so each child keeps the rules a single
 application follows (its own schema, materials, submission checks).
 
 The bundle's form is the union of the children's forms: steps merged by title in
@@ -18,295 +18,35 @@ nothing here locks its children any more.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import selectors as account_selectors
 from accounts.models import Enterprise, User
-from approvals import actions, forms_engine, uploads
-from approvals.materials import UPLOAD, certificate_type_of, materials_of
-from approvals.models import Application, ApplicationEvent, Attachment, BundleApplication
+from approvals import uploads
+from approvals.access import may_see_bundle
+from approvals.applications import actions, rules, submission
+from approvals.bundles.form import (
+    EMPTY,
+    file_field_codes,
+    form_properties,
+    merged_data,
+    merged_prefilled,
+    submission_problems,
+    validate_answers,
+)
+from approvals.bundles.selectors import active_bundle, bundle_url
+from approvals.materials import certificate_type_of, materials_of
+from approvals.models import Application, Attachment, BundleApplication
 from core.errors import Conflict, DomainError, NotFound
 from interaction.actions import notify
 from services import selectors as service_selectors
-from services.models import Bundle, Department, ServiceItem
-
-Errors = dict[str, list[str]]
-EMPTY: tuple[Any, ...] = (None, "", [])
-
-
-# --- the merged form ------------------------------------------------------------
-
-
-def _properties(item: ServiceItem) -> set[str]:
-    return set((item.form_schema.get("properties") or {}).keys())
-
-
-def _file_fields(item: ServiceItem) -> set[str]:
-    return {code for code, ui in (item.form_ui.get("fields") or {}).items() if (ui or {}).get("widget") == "file"}
-
-
-def form_steps(items: Iterable[ServiceItem]) -> list[forms_engine.Step]:
-    """The one form of a bundle: each item's steps merged by title (first seen first), each field code once.
-
-    A field that one item makes optional and another requires is shown as required.
-    """
-    titles: list[str] = []
-    fields_by_title: dict[str, dict[str, forms_engine.FieldSpec]] = {}
-    placed: dict[str, str] = {}  # field code → the title of the step that shows it
-    for item in items:
-        for step in forms_engine.form_steps(item.form_schema, item.form_ui):
-            if step.title not in fields_by_title:
-                titles.append(step.title)
-                fields_by_title[step.title] = {}
-            for field in step.fields:
-                if field.code in placed:
-                    shown = fields_by_title[placed[field.code]]
-                    if field.is_required and not shown[field.code].is_required:
-                        shown[field.code] = dataclasses.replace(shown[field.code], is_required=True)
-                    continue
-                placed[field.code] = step.title
-                fields_by_title[step.title][field.code] = field
-    steps: list[forms_engine.Step] = []
-    for title in titles:
-        if fields_by_title[title]:
-            steps.append(
-                forms_engine.Step(index=len(steps), title=title, fields=tuple(fields_by_title[title].values()))
-            )
-    return steps
-
-
-def merged_data(children: Iterable[Application]) -> dict[str, Any]:
-    """The answers of the children as the one form shows them (the first child's value of a shared field)."""
-    data: dict[str, Any] = {}
-    for child in children:
-        for code, value in child.data.items():
-            data.setdefault(code, value)
-    return data
-
-
-def merged_prefilled(children: Iterable[Application]) -> dict[str, str]:
-    prefilled: dict[str, str] = {}
-    for child in children:
-        for code, source in child.prefilled.items():
-            prefilled.setdefault(code, source)
-    return prefilled
-
-
-def _add_errors(errors: Errors, found: Errors) -> None:
-    for key, messages in found.items():
-        known = errors.setdefault(key, [])
-        known.extend(message for message in messages if message not in known)
-
-
-def validate_answers(children: Iterable[Application], changes: dict[str, Any], *, only: Iterable[str]) -> Errors:
-    """What is wrong with these answers, checked against the schema of each child that has the field.
-
-    ``changes`` maps field codes to new values (an empty value clears the field);
-    each child is checked with its own answers and these changes, for the codes in
-    ``only`` that its form has. Errors keep the field codes: they are shared.
-    """
-    wanted = set(only)
-    errors: Errors = {}
-    for child in children:
-        item = child.service
-        properties = _properties(item)
-        codes = wanted & properties
-        if not codes:
-            continue
-        answer = dict(child.data)
-        for code, value in changes.items():
-            if code not in properties:
-                continue
-            if value in EMPTY:
-                answer.pop(code, None)
-            else:
-                answer[code] = value
-        _add_errors(errors, forms_engine.validate(item.form_schema, item.form_ui, answer, only=codes))
-    return errors
-
-
-def submission_problems(children: Iterable[Application]) -> Errors:
-    """Everything that stops any child draft from being submitted (answers by field code, ``material.<code>``)."""
-    problems: Errors = {}
-    for child in children:
-        if child.status == Application.Status.DRAFT:
-            _add_errors(problems, actions.submission_problems(child))
-    return problems
-
-
-# --- materials ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BundleMaterial:
-    """One material of the bundle, as the union of its children's materials shows it."""
-
-    code: str
-    name: str
-    is_required: bool
-    source: str
-    notes: str
-    satisfied_by: str  # "upload", "certificate", "registry", or "" while a child that needs it lacks it
-    file_name: str
-    attachment_id: str
-    item_names: tuple[str, ...]  # the items that ask for it
-
-
-def materials_of_items(items: Iterable[ServiceItem]) -> list[dict[str, Any]]:
-    """The materials of several items, each code once (the first item's entry), required if any item requires it."""
-    entries: dict[str, dict[str, Any]] = {}
-    for item in items:
-        for entry in materials_of(item):
-            known = entries.get(entry["code"])
-            if known is None:
-                entries[entry["code"]] = dict(entry)
-            elif entry.get("required"):
-                known["required"] = True
-    return list(entries.values())
-
-
-def material_states(children: list[Application]) -> list[BundleMaterial]:
-    """Every material of the bundle and what satisfies it in each child that needs it (one query for the files)."""
-    current: dict[tuple[int, str], Attachment] = {
-        (attachment.application_id, attachment.material_code): attachment
-        for attachment in Attachment.objects.filter(
-            application__in=[child.pk for child in children], replaced_at__isnull=True
-        ).exclude(material_code="")
-    }
-    states = []
-    for entry in materials_of_items(child.service for child in children):
-        code = entry["code"]
-        needing = [child for child in children if code in {each["code"] for each in materials_of(child.service)}]
-        ways: list[str] = []
-        attachment: Attachment | None = None
-        for child in needing:
-            found = current.get((child.pk, code))
-            if found is not None:
-                attachment = attachment or found
-                ways.append("upload")
-            else:
-                ways.append(str((child.material_picks or {}).get(code, {}).get("by", "")))
-        satisfied_by = "" if not ways or "" in ways else ("upload" if "upload" in ways else ways[0])
-        states.append(
-            BundleMaterial(
-                code=code,
-                name=str(entry.get("name", code)),
-                is_required=bool(entry.get("required")),
-                source=str(entry.get("source", UPLOAD)),
-                notes=str(entry.get("notes", "")),
-                satisfied_by=satisfied_by,
-                file_name=attachment.original_name if attachment is not None else "",
-                attachment_id=str(attachment.public_id) if attachment is not None else "",
-                item_names=tuple(child.service.name for child in needing),
-            )
-        )
-    return states
-
-
-# --- reads ------------------------------------------------------------------------------
-
-
-def _may_see(bundle: BundleApplication, user: AbstractBaseUser | AnonymousUser) -> bool:
-    """The applicant's own bundle, or an enterprise's bundle the user may act in for every item."""
-    if not user.is_authenticated:
-        return False
-    if bundle.acting_for_id is None:
-        return bundle.applicant_id == user.pk
-    scopes = account_selectors.enterprise_scopes(user)
-    if bundle.acting_for_id not in scopes:
-        return False
-    codes = scopes[bundle.acting_for_id]
-    return codes is None or set(bundle.bundle.item_codes) <= codes
-
-
-def bundle_for_owner(user: AbstractBaseUser | AnonymousUser, public_id: str) -> BundleApplication:
-    """One bundle application of the user's; NotFound (404) for anyone else's."""
-    try:
-        bundle = BundleApplication.objects.select_related("bundle", "acting_for").filter(public_id=public_id).first()
-    except (ValueError, ValidationError):
-        bundle = None
-    if bundle is None or not _may_see(bundle, user):
-        raise NotFound(_("No such application."))
-    return bundle
-
-
-def bundles_of_owner(user: AbstractBaseUser | AnonymousUser) -> list[BundleApplication]:
-    """The user's 一件事 applications, drafts and submitted, newest first."""
-    if not user.is_authenticated:
-        return []
-    return list(
-        BundleApplication.objects.filter(applicant_id=user.pk)
-        .select_related("bundle")
-        .order_by("-created_at", "-pk")[:50]
-    )
-
-
-def bundle_drafts_for_owner(
-    user: AbstractBaseUser | AnonymousUser, *, bundle: Bundle, acting_for: Enterprise | None
-) -> list[BundleApplication]:
-    """The user's drafts of this bundle (for themselves, or for the enterprise they act for), newest first."""
-    if not user.is_authenticated:
-        return []
-    return list(
-        BundleApplication.objects.filter(
-            applicant_id=user.pk,
-            bundle=bundle,
-            acting_for=acting_for,
-            status=BundleApplication.Status.DRAFT,
-        ).order_by("-updated_at", "-pk")[:20]
-    )
-
-
-def bundle_children(bundle: BundleApplication) -> list[Application]:
-    """The children of a bundle in the bundle's order, with their item and department."""
-    return list(bundle.children.select_related("service", "department").order_by("pk"))
-
-
-@dataclass(frozen=True)
-class BundleEvent:
-    """One entry of the bundle's timeline: what happened, to which item (the shape ``_timeline.html`` shows)."""
-
-    at: datetime.datetime
-    text: str
-    item_name: str
-    department: Department | None
-    note: str
-
-
-def bundle_timeline(bundle: BundleApplication) -> list[BundleEvent]:
-    """Every child's events merged by time, each labelled with its item's name (one query)."""
-    events = (
-        ApplicationEvent.objects.filter(application__bundle_application=bundle)
-        .select_related("department", "application__service")
-        .order_by("at", "pk")
-    )
-    return [
-        BundleEvent(
-            at=event.at,
-            text=_("%(item)s: %(what)s") % {"item": event.application.service.name, "what": event.get_action_display()},
-            item_name=event.application.service.name,
-            department=event.department,
-            note=event.note,
-        )
-        for event in events
-    ]
-
-
-# --- writes ---------------------------------------------------------------------------------
+from services.models import Bundle, ServiceItem
 
 
 def _draft_expiry() -> datetime.datetime:
@@ -320,7 +60,7 @@ def _locked(bundle_id: int, user: User) -> BundleApplication:
         .filter(pk=bundle_id)
         .first()
     )
-    if bundle is None or not _may_see(bundle, user):
+    if bundle is None or not may_see_bundle(bundle, user):
         raise NotFound(_("No such application."))
     return bundle
 
@@ -367,23 +107,15 @@ def bundle_items(bundle: Bundle, *, user: User, acting_for: Enterprise | None) -
     if not items:
         raise DomainError(_("This bundle has no services."), code="service_not_found")
     for item in items:
-        if item.item_type in actions.NOT_APPLICABLE_TYPES or not item.form_schema:
+        if item.item_type in rules.NOT_APPLICABLE_TYPES or not item.form_schema:
             raise _naming(
                 item, DomainError(_("This service cannot be applied for online."), code="service_not_applicable")
             )
         try:
-            actions.check_may_apply(user=user, item=item, acting_for=acting_for)
+            rules.check_may_apply(user=user, item=item, acting_for=acting_for)
         except DomainError as error:
             raise _naming(item, error) from None
     return items
-
-
-def active_bundle(slug: str) -> Bundle:
-    """The active bundle with this slug; NotFound otherwise."""
-    bundle = next((each for each in service_selectors.active_bundles() if each.slug == slug), None)
-    if bundle is None:
-        raise NotFound(_("No such bundle."), code="bundle_not_found")
-    return bundle
 
 
 @transaction.atomic
@@ -414,7 +146,7 @@ def bundle_draft_update(*, bundle_id: int, user: User, data: dict[str, Any]) -> 
     bundle = _locked(bundle_id, user)
     _require_draft(bundle)
     children = _locked_children(bundle)
-    known = set().union(*(_properties(child.service) for child in children))
+    known = set().union(*(form_properties(child.service) for child in children))
     unknown = sorted(set(data) - known)
     if unknown:
         raise DomainError(
@@ -428,7 +160,7 @@ def bundle_draft_update(*, bundle_id: int, user: User, data: dict[str, Any]) -> 
         raise DomainError(_("Some answers need correcting."), code="validation_error", fields=problems)
     updated = []
     for child in children:
-        part = {code: value for code, value in data.items() if code in _properties(child.service)}
+        part = {code: value for code, value in data.items() if code in form_properties(child.service)}
         if part:
             child = actions.application_draft_update(application_id=child.pk, user=user, data=part)
         updated.append(child)
@@ -442,7 +174,7 @@ def bundle_draft_update(*, bundle_id: int, user: User, data: dict[str, Any]) -> 
 def _needs(child: Application, *, material_code: str, field_code: str) -> bool:
     if material_code:
         return material_code in {entry["code"] for entry in materials_of(child.service)}
-    return field_code in _file_fields(child.service)
+    return field_code in file_field_codes(child.service)
 
 
 def bundle_attachment_add(
@@ -600,7 +332,7 @@ def bundle_submit(*, bundle_id: int, user: User, idempotency_key: str = "") -> B
                 code="service_version_changed",
             )
         try:
-            actions.check_may_apply(user=user, item=child.service, acting_for=bundle.acting_for)
+            rules.check_may_apply(user=user, item=child.service, acting_for=bundle.acting_for)
         except DomainError as error:
             raise _naming(child.service, error) from None
     problems = submission_problems(children)
@@ -609,21 +341,19 @@ def bundle_submit(*, bundle_id: int, user: User, idempotency_key: str = "") -> B
             _("Some answers or materials are missing or need correcting."), code="validation_error", fields=problems
         )
     for child in children:
-        actions.application_submit(
+        submission.application_submit(
             application_id=child.pk,
             user=user,
             idempotency_key=f"{idempotency_key}:{child.pk}" if idempotency_key else "",
-            request_hash=actions.request_fingerprint({"bundle": str(bundle.public_id), "child": str(child.public_id)}),
+            request_hash=submission.request_fingerprint(
+                {"bundle": str(bundle.public_id), "child": str(child.public_id)}
+            ),
         )
     bundle.status = BundleApplication.Status.SUBMITTED
     bundle.submitted_at = timezone.now()
     bundle.draft_expires_at = None
     bundle.save(update_fields=["status", "submitted_at", "draft_expires_at", "updated_at"])
     return bundle
-
-
-def bundle_url(bundle: BundleApplication) -> str:
-    return reverse("bundles:bundle", kwargs={"public_id": bundle.public_id})
 
 
 def child_finished(application: Application) -> None:

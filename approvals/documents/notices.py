@@ -32,10 +32,6 @@ from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
@@ -47,7 +43,6 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepTogether, PageTemplate, Paragraph, Spacer
 
-from accounts import selectors as account_selectors
 from approvals import forms_engine, workflow
 from approvals.materials import materials_of
 from approvals.models import Application, ApplicationEvent, Outcome
@@ -187,23 +182,6 @@ def document_for(application: Application, kind: str) -> Document:
         if document.kind == kind:
             return document
     raise NotFound(_("No such document."))
-
-
-def application_for_staff(user: AbstractBaseUser | AnonymousUser, *, public_id: str) -> Application:
-    """A submitted application that one of the user's departments handles (its own, or a task of it); else NotFound.
-
-    The scope of ``selectors.attachment_for_staff``.
-    """
-    departments = account_selectors.staff_departments(user)
-    handled = Application.objects.filter(Q(department_id__in=departments) | Q(tasks__department_id__in=departments))
-    try:
-        return (
-            Application.objects.select_related("service", "department__region", "acting_for")
-            .exclude(status=Application.Status.DRAFT)
-            .get(public_id=public_id, pk__in=handled.values("pk"))
-        )
-    except (Application.DoesNotExist, ValueError, ValidationError):
-        raise NotFound(_("No such application.")) from None
 
 
 # --- what each document says --------------------------------------------------------------

@@ -13,25 +13,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import selectors as account_selectors
 from accounts.decorators import staff_member_required_with_mfa
-from accounts.models import User
-from approvals import actions, documents, forms_engine, queue, routing, selectors, workflow
+from approvals import forms_engine, workflow
+from approvals.applications import actions, rules, selectors
+from approvals.documents import notices
 from approvals.materials import material_states
 from approvals.models import Application, WorkflowTask
+from approvals.pages import file_response, user_of
+from approvals.workbench import actions as workbench_actions
+from approvals.workbench import queue
 from core import crypto
-from core.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError, NotFound
 from datahub.identity import IdentityType
 from datahub.models import LegalPersonStatus
+from services.models import Department, ServiceItem
 
 # The results a task may give, in words; the values are the national ones (同意, 补齐补正 …).
 RESULT_LABELS = {
@@ -56,11 +63,6 @@ ERROR_TARGETS = {
 EXTENDABLE = (Application.Status.ACCEPTED, Application.Status.IN_REVIEW, Application.Status.SUSPENDED)
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _queue_url(url: str = "", /, **params: str) -> str:
     """The queue's URL with these filters; ``url`` is the queue's own when already reversed (once a page)."""
     url = url or reverse("workbench:queue")
@@ -79,7 +81,7 @@ def _task_url(task_id: int) -> str:
 @require_GET
 def queue_list(request: HttpRequest) -> HttpResponse:
     """The open tasks of the clerk's departments by due time, with 黄灯/红灯, filters, counts and key paging."""
-    user = _user(request)
+    user = user_of(request)
     departments = queue.staff_department_list(user)
     department_ids = [department.pk for department in departments]
     filters, errors = queue.parse_filters(request.GET, departments)
@@ -163,7 +165,7 @@ def _task_page(
 
     ``registry_check`` is what a registry check just run answered, shown once on this page.
     """
-    user = _user(request)
+    user = user_of(request)
     application = task.application
     actions.application_view_record(application=application, viewer=user, department_id=task.department_id)
     item = application.service
@@ -193,7 +195,7 @@ def _task_page(
         "materials": material_states(application),
         "events": events,
         # Any department with a task on the application may download its documents (documents.application_for_staff).
-        "documents": documents.documents_of(application, events),
+        "documents": notices.documents_of(application, events),
         "can_verify_applicant": task.is_open and queue.has_applicant_identity(application),
         "can_lookup_enterprise": task.is_open and application.acting_for is not None,
         "registry_purpose": queue.review_purpose(application),
@@ -213,12 +215,12 @@ def _task_page(
         "can_extend": is_application_supervisor
         and application.status in EXTENDABLE
         and application.due_date is not None
-        and application.extended_days < routing.MAX_EXTENSION_DAYS,
-        "extension_days_left": routing.MAX_EXTENSION_DAYS - application.extended_days,
+        and application.extended_days < workbench_actions.MAX_EXTENSION_DAYS,
+        "extension_days_left": workbench_actions.MAX_EXTENSION_DAYS - application.extended_days,
         "can_suspend": is_application_supervisor
         and application.status in (Application.Status.ACCEPTED, Application.Status.IN_REVIEW),
         "can_resume": is_application_supervisor and application.status == Application.Status.SUSPENDED,
-        "procedures": list(routing.SPECIAL_PROCEDURES.items()),
+        "procedures": list(workbench_actions.SPECIAL_PROCEDURES.items()),
         "posted": {
             "result": posted.get("result", "") if posted else "",
             "opinion": posted.get("opinion", "") if posted else "",
@@ -257,7 +259,7 @@ def task_claim(request: HttpRequest, task_id: int) -> HttpResponse:
         messages.info(request, _("You already hold this task."))
         return HttpResponseRedirect(_task_url(task.pk))
     try:
-        routing.task_claim(task_id=task.pk, clerk=_user(request))
+        workbench_actions.task_claim(task_id=task.pk, clerk=user_of(request))
     except Conflict as error:
         messages.error(request, str(error.message))
         return HttpResponseRedirect(_queue_url())
@@ -272,7 +274,7 @@ def task_verify_applicant(request: HttpRequest, task_id: int) -> HttpResponse:
     """核验申请人身份: the population registry says whether it knows the applicant so (the read is logged)."""
     task = queue.task_for_staff(request.user, task_id=task_id)
     try:
-        is_match = queue.applicant_verify(_user(request), task)
+        is_match = queue.applicant_verify(user_of(request), task)
     except DomainError as error:
         return _refused(request, task.pk, error)
     return _task_page(request, task, registry_check={"kind": "person", "is_match": is_match})
@@ -285,7 +287,7 @@ def task_lookup_enterprise(request: HttpRequest, task_id: int) -> HttpResponse:
     """查询法人登记信息: the legal person registry's record of the enterprise applied for (the read is logged)."""
     task = queue.task_for_staff(request.user, task_id=task_id)
     try:
-        record = queue.enterprise_lookup(_user(request), task)
+        record = queue.enterprise_lookup(user_of(request), task)
     except DomainError as error:
         return _refused(request, task.pk, error)
     status_label = (
@@ -303,7 +305,7 @@ def task_release(request: HttpRequest, task_id: int) -> HttpResponse:
     """Put one's task back in the queue."""
     task = queue.task_for_staff(request.user, task_id=task_id)
     try:
-        routing.task_release(task_id=task.pk, clerk=_user(request))
+        workbench_actions.task_release(task_id=task.pk, clerk=user_of(request))
     except DomainError as error:
         return _refused(request, task.pk, error)
     messages.success(request, _("The task is back in the queue."))
@@ -322,9 +324,9 @@ def task_decide(request: HttpRequest, task_id: int) -> HttpResponse:
             raise DomainError(
                 _("Choose a result."), code="validation_error", fields={"result": [_("Choose a result.")]}
             )
-        routing.task_decide(
+        workbench_actions.task_decide(
             task_id=task.pk,
-            clerk=_user(request),
+            clerk=user_of(request),
             result=result,
             opinion=request.POST.get("opinion", "")[:4000],
             supplement_fields=request.POST.getlist("supplement_fields"),
@@ -354,7 +356,9 @@ def task_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
                 code="validation_error",
                 fields={"assignee": [_("Not a member of this department.")]},
             )
-        routing.task_reassign(task_id=task.pk, supervisor=_user(request), to_user_id=int(raw) if raw else None)
+        workbench_actions.task_reassign(
+            task_id=task.pk, supervisor=user_of(request), to_user_id=int(raw) if raw else None
+        )
     except DomainError as error:
         if error.status == 404:
             raise
@@ -377,9 +381,9 @@ def application_extend(request: HttpRequest, task_id: int) -> HttpResponse:
                 code="validation_error",
                 fields={"days": [_("Enter a whole number of working days.")]},
             )
-        application = routing.application_extend(
+        application = workbench_actions.application_extend(
             application_id=task.application_id,
-            supervisor=_user(request),
+            supervisor=user_of(request),
             days=int(raw_days),
             reason=request.POST.get("reason", "")[:500],
         )
@@ -403,9 +407,9 @@ def application_suspend(request: HttpRequest, task_id: int) -> HttpResponse:
     """特别程序: a supervisor stops the clock for a hearing, testing or an appraisal, saying why."""
     task = queue.task_for_staff(request.user, task_id=task_id)
     try:
-        routing.application_suspend(
+        workbench_actions.application_suspend(
             application_id=task.application_id,
-            supervisor=_user(request),
+            supervisor=user_of(request),
             procedure=request.POST.get("procedure", ""),
             reason=request.POST.get("reason", "")[:500],
         )
@@ -424,7 +428,9 @@ def application_resume(request: HttpRequest, task_id: int) -> HttpResponse:
     """The special procedure ended: the clock runs again."""
     task = queue.task_for_staff(request.user, task_id=task_id)
     try:
-        application = routing.application_resume(application_id=task.application_id, supervisor=_user(request))
+        application = workbench_actions.application_resume(
+            application_id=task.application_id, supervisor=user_of(request)
+        )
     except DomainError as error:
         if error.status == 404:
             raise
@@ -435,3 +441,87 @@ def application_resume(request: HttpRequest, task_id: int) -> HttpResponse:
         % {"date": application.due_date.isoformat() if application.due_date else "—"},
     )
     return HttpResponseRedirect(_task_url(task.pk))
+
+
+# --- files and the counter -------------------------------------------------------
+
+
+@never_cache
+@staff_member_required_with_mfa
+@require_http_methods(["GET"])
+def staff_attachment_download(request: HttpRequest, public_id: str) -> FileResponse:
+    """A file of an application one of the clerk's departments handles; every view is kept."""
+    attachment = selectors.attachment_for_staff(request.user, public_id=public_id)
+    actions.attachment_view_record(attachment=attachment, viewer=user_of(request))
+    return file_response(attachment.storage_key, attachment.content_type, attachment.original_name)
+
+
+class CounterForm(forms.Form):
+    department = forms.TypedChoiceField(label=gettext_lazy("Department"), coerce=int)
+    service = forms.ChoiceField(label=gettext_lazy("Service"))
+    name = forms.CharField(label=gettext_lazy("Applicant's name"), max_length=60)
+    id_type = forms.ChoiceField(label=gettext_lazy("Identity document"), choices=IdentityType.choices)
+    id_number = forms.CharField(label=gettext_lazy("Document number"), max_length=40)
+    document_seen = forms.BooleanField(
+        label=gettext_lazy("I have checked the original document and that it shows the person in front of me.")
+    )
+
+
+@never_cache
+@staff_member_required_with_mfa
+@require_http_methods(["GET", "POST"])
+def counter_start(request: HttpRequest) -> HttpResponse:
+    """A clerk records an application for a person at the counter, then fills the form with them."""
+    user = user_of(request)
+    departments = list(Department.objects.filter(pk__in=account_selectors.staff_departments(user)).order_by("name"))
+    items = (
+        ServiceItem.objects.published()
+        .filter(department__in=departments, for_persons=True)
+        .exclude(item_type__in=rules.NOT_APPLICABLE_TYPES)
+        .exclude(form_schema={})
+        .order_by("name")
+    )
+    form = CounterForm(request.POST or None)
+    form.fields["department"].choices = [(department.pk, department.name) for department in departments]  # type: ignore[attr-defined]
+    form.fields["service"].choices = [(item.implementation_code, item.name) for item in items]  # type: ignore[attr-defined]
+    problem = ""
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                application = actions.application_counter_start(
+                    clerk=user,
+                    department_id=form.cleaned_data["department"],
+                    service_code=form.cleaned_data["service"],
+                    name=form.cleaned_data["name"],
+                    id_type=form.cleaned_data["id_type"],
+                    id_number=form.cleaned_data["id_number"],
+                )
+            except DomainError as error:
+                if isinstance(error, NotFound):
+                    raise
+                problem = str(error.message)
+                for field, texts in (error.fields or {}).items():
+                    for text in texts:
+                        form.add_error(field if field in form.fields else None, text)
+            else:
+                return HttpResponseRedirect(
+                    reverse("approvals:draft_step", kwargs={"public_id": application.public_id, "step": 1})
+                )
+        status = 400
+    return render(request, "approvals/counter_start.html", {"form": form, "problem": problem}, status=status)
+
+
+@never_cache
+@staff_member_required_with_mfa
+@require_http_methods(["GET"])
+def counter_receipt(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The receipt the clerk prints for the person: number, query password, where to follow it."""
+    application = selectors.counter_application_for_clerk(request.user, public_id=public_id)
+    context = {
+        "application": application,
+        "item": application.service,
+        "query_password": crypto.decrypt(application.query_password_encrypted),
+        "track_url": request.build_absolute_uri(reverse("approvals:track")),
+    }
+    return render(request, "approvals/counter_receipt.html", context)

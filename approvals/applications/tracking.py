@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from approvals import selectors
+from approvals.applications import selectors
 from approvals.models import Application, ApplicationEvent
 from core import limits
 

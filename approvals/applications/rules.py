@@ -1,0 +1,110 @@
+"""The rules every write to an application checks first: the row lock, the owner, the status, who may apply."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import selectors as account_selectors
+from accounts.models import Enterprise, RealNameLevel, User
+from approvals.models import Application, Channel
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from services.models import ItemType, ServiceItem
+
+# Items that nobody applies for: the government acts (处罚, 强制, 检查).
+NOT_APPLICABLE_TYPES = {ItemType.PENALTY, ItemType.COERCION, ItemType.INSPECTION}
+
+
+def locked(application_id: int) -> Application:
+    try:
+        # Only the application row is locked; its service (which most actions read) comes with it.
+        return Application.objects.select_for_update(of=("self",)).select_related("service").get(pk=application_id)
+    except Application.DoesNotExist:
+        raise NotFound(_("No such application.")) from None
+
+
+def require_owner(application: Application, user: User) -> None:
+    """The applicant, or someone who may act today for the enterprise it was made for; 404 for anyone else.
+
+    A counter application is the recording clerk's until it is submitted, then the person's.
+    """
+    if is_counter_draft(application):
+        if application.recorded_by_id == user.pk:
+            return
+    elif application.acting_for_id is not None:
+        if account_selectors.can_act_for(
+            user=user, enterprise_id=application.acting_for_id, item_code=application.implementation_code
+        ):
+            return
+    elif application.applicant_id == user.pk:
+        return
+    raise NotFound(_("No such application."))
+
+
+def is_counter_draft(application: Application) -> bool:
+    return application.channel == Channel.COUNTER and application.status == Application.Status.DRAFT
+
+
+def require_status(application: Application, *statuses: str) -> None:
+    if application.status not in statuses:
+        raise Conflict(
+            _("This cannot be done now: the application is %(status)s.") % {"status": application.get_status_display()},
+            code="wrong_status",
+        )
+
+
+def draft_expiry() -> datetime.datetime:
+    return timezone.now() + datetime.timedelta(days=settings.DRAFT_TTL_DAYS)
+
+
+def published_item(service_code: str) -> ServiceItem:
+    item = (
+        ServiceItem.objects.published()
+        .select_related("department__region")
+        .filter(implementation_code=service_code)
+        .first()
+    )
+    if item is None:
+        raise NotFound(_("No published service has this code."), code="service_not_found")
+    if item.item_type in NOT_APPLICABLE_TYPES or not item.form_schema:
+        raise DomainError(_("This service cannot be applied for online."), code="service_not_applicable")
+    return item
+
+
+def check_may_apply(*, user: User, item: ServiceItem, acting_for: Enterprise | None) -> None:
+    """Refuse, with the reason, a user who may not apply for this item (level, audience, authorisation)."""
+    if user.real_name_level < max(RealNameLevel.BASIC, item.min_real_name_level):
+        raise PermissionDenied(
+            _("Applying for this service needs real-name level %(level)s; your account is at level %(current)s.")
+            % {"level": item.min_real_name_level, "current": user.real_name_level},
+            code="real_name_level_too_low",
+        )
+    if acting_for is not None:
+        if not item.for_enterprises:
+            raise DomainError(_("This service is for individuals, not for organisations."), code="wrong_audience")
+        if not account_selectors.can_act_for(
+            user=user, enterprise_id=acting_for.pk, item_code=item.implementation_code
+        ):
+            raise PermissionDenied(
+                _("You are not authorised to apply for this service on behalf of %(name)s.")
+                % {"name": acting_for.name},
+                code="not_authorised",
+            )
+    elif not item.for_persons:
+        raise DomainError(
+            _("This service is for organisations: choose the organisation you act for first."),
+            code="wrong_audience",
+        )
+
+
+# Who the applicant was when the application was made for them (the snapshot the record keeps).
+APPLICANT_SNAPSHOT_FIELDS = (
+    "applicant_name",
+    "applicant_id_type",
+    "applicant_id_hash",
+    "applicant_id_encrypted",
+    "applicant_id_masked",
+)
