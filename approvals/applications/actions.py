@@ -22,9 +22,11 @@ from accounts.models import Enterprise, User
 from approvals import forms_engine, uploads
 from approvals.applications.rules import (
     APPLICANT_SNAPSHOT_FIELDS,
+    apply_problem,
     check_may_apply,
     draft_expiry,
     is_counter_draft,
+    is_online,
     locked,
     published_item,
     require_owner,
@@ -295,12 +297,9 @@ def draft_follow_new_version(*, application_id: int) -> Application:
     if old.status == ServiceItem.Status.PUBLISHED:
         return application
     new = ServiceItem.objects.published().filter(implementation_code=application.implementation_code).first()
-    may_apply = new is not None and bool(new.form_schema)
+    may_apply = new is not None and is_online(new)
     if new is not None and may_apply and application.applicant is not None and not is_counter_draft(application):
-        try:
-            check_may_apply(user=application.applicant, item=new, acting_for=application.acting_for)
-        except DomainError:
-            may_apply = False
+        may_apply = apply_problem(user=application.applicant, item=new, acting_for=application.acting_for) is None
     if new is None or not may_apply:
         application.version_notice = _(
             "This service is no longer offered in this form. Please start a new application."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,35 +70,62 @@ def published_item(service_code: str) -> ServiceItem:
     )
     if item is None:
         raise NotFound(_("No published service has this code."), code="service_not_found")
-    if item.item_type in NOT_APPLICABLE_TYPES or not item.form_schema:
+    if not is_online(item):
         raise DomainError(_("This service cannot be applied for online."), code="service_not_applicable")
     return item
 
 
-def check_may_apply(*, user: User, item: ServiceItem, acting_for: Enterprise | None) -> None:
-    """Refuse, with the reason, a user who may not apply for this item (level, audience, authorisation)."""
-    if user.real_name_level < max(RealNameLevel.BASIC, item.min_real_name_level):
-        raise PermissionDenied(
+def is_online(item: ServiceItem) -> bool:
+    """Whether this item is applied for online: a kind of item people apply for, with a form to fill."""
+    return item.item_type not in NOT_APPLICABLE_TYPES and bool(item.form_schema)
+
+
+def online_only(items: QuerySet[ServiceItem]) -> QuerySet[ServiceItem]:
+    """``is_online`` as a filter of a query of items."""
+    return items.exclude(item_type__in=NOT_APPLICABLE_TYPES).exclude(form_schema={})
+
+
+def needed_level(item: ServiceItem) -> int:
+    """The real-name level applying for this item needs (never below 初级实名)."""
+    return max(RealNameLevel.BASIC, item.min_real_name_level)
+
+
+def apply_problem(*, user: User, item: ServiceItem, acting_for: Enterprise | None) -> DomainError | None:
+    """Why this user may not apply for this item now (real-name level, audience, authorisation), or None.
+
+    The actions refuse with it (``check_may_apply``); pages show its message, or send someone whose level
+    is too low (code ``real_name_level_too_low``) to raise it.
+    """
+    if user.real_name_level < needed_level(item):
+        return PermissionDenied(
             _("Applying for this service needs real-name level %(level)s; your account is at level %(current)s.")
             % {"level": item.min_real_name_level, "current": user.real_name_level},
             code="real_name_level_too_low",
         )
     if acting_for is not None:
         if not item.for_enterprises:
-            raise DomainError(_("This service is for individuals, not for organisations."), code="wrong_audience")
+            return DomainError(_("This service is for individuals, not for organisations."), code="wrong_audience")
         if not account_selectors.can_act_for(
             user=user, enterprise_id=acting_for.pk, item_code=item.implementation_code
         ):
-            raise PermissionDenied(
+            return PermissionDenied(
                 _("You are not authorised to apply for this service on behalf of %(name)s.")
                 % {"name": acting_for.name},
                 code="not_authorised",
             )
     elif not item.for_persons:
-        raise DomainError(
+        return DomainError(
             _("This service is for organisations: choose the organisation you act for first."),
             code="wrong_audience",
         )
+    return None
+
+
+def check_may_apply(*, user: User, item: ServiceItem, acting_for: Enterprise | None) -> None:
+    """Refuse, with the reason, a user who may not apply for this item (``apply_problem``)."""
+    problem = apply_problem(user=user, item=item, acting_for=acting_for)
+    if problem is not None:
+        raise problem
 
 
 # Who the applicant was when the application was made for them (the snapshot the record keeps).

@@ -247,7 +247,7 @@ def request_supplement_locked(
     note: str,
 ) -> Application:
     """Ask for a 补正 on an application the caller has locked (a task decision or the action above)."""
-    require_status(application, Application.Status.SUBMITTED, Application.Status.ACCEPTED, Application.Status.IN_REVIEW)
+    require_status(application, *Application.SUPPLEMENTABLE)
     if application.accepted_at is None and application.events.filter(action=Event.SUPPLEMENT_REQUESTED).exists():
         # 行政许可法 第三十二条: before acceptance, everything missing is told at once (一次性告知).
         raise Conflict(

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.decorators import staff_mfa_response
-from accounts.models import RealNameLevel
 from approvals import forms_engine
 from approvals.applications import actions, rules, selectors, submission, tracking
 from approvals.materials import material_states, wallet
@@ -64,22 +63,19 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
     """Start an application for a service (or continue a draft of it)."""
     user = user_of(request)
     item = ServiceItem.objects.published().select_related("department").filter(implementation_code=code).first()
-    if item is None or item.item_type in rules.NOT_APPLICABLE_TYPES or not item.form_schema:
+    if item is None or not rules.is_online(item):
         raise Http404
     acting_for = account_selectors.acting_for(request)
     back = request.get_full_path()
-    if user.real_name_level < max(RealNameLevel.BASIC, item.min_real_name_level):
+    refusal = rules.apply_problem(user=user, item=item, acting_for=acting_for)
+    if refusal is not None and refusal.code == "real_name_level_too_low":
         messages.info(
             request,
             _("To apply for %(service)s your account needs real-name level %(level)s. Verify your identity first.")
             % {"service": item.name, "level": item.min_real_name_level},
         )
         return HttpResponseRedirect(upgrade_url(item, user, back))
-    problem = ""
-    try:
-        rules.check_may_apply(user=user, item=item, acting_for=acting_for)
-    except DomainError as error:
-        problem = str(error.message)
+    problem = str(refusal.message) if refusal is not None else ""
     if request.method == "POST" and not problem:
         try:
             application = actions.application_draft_start(

@@ -107,7 +107,7 @@ def bundle_items(bundle: Bundle, *, user: User, acting_for: Enterprise | None) -
     if not items:
         raise DomainError(_("This bundle has no services."), code="service_not_found")
     for item in items:
-        if item.item_type in rules.NOT_APPLICABLE_TYPES or not item.form_schema:
+        if not rules.is_online(item):
             raise _naming(
                 item, DomainError(_("This service cannot be applied for online."), code="service_not_applicable")
             )

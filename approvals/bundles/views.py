@@ -16,9 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
-from accounts.models import RealNameLevel
 from approvals import forms_engine
-from approvals.applications import actions
+from approvals.applications import actions, rules
 from approvals.bundles import actions as bundle_actions
 from approvals.bundles import form as bundle_form
 from approvals.bundles import selectors as bundle_selectors
@@ -96,11 +95,11 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404
     acting_for = account_selectors.acting_for(request)
     strictest = max(items, key=lambda item: item.min_real_name_level)
-    if user.real_name_level < max(RealNameLevel.BASIC, strictest.min_real_name_level):
+    if user.real_name_level < rules.needed_level(strictest):
         messages.info(
             request,
             _("To apply for %(service)s your account needs real-name level %(level)s. Verify your identity first.")
-            % {"service": bundle.name, "level": max(RealNameLevel.BASIC, strictest.min_real_name_level)},
+            % {"service": bundle.name, "level": rules.needed_level(strictest)},
         )
         return HttpResponseRedirect(upgrade_url(strictest, user, request.get_full_path()))
     problem = ""

@@ -119,9 +119,7 @@ def deadlines_sweep() -> tuple[int, int]:
     ]
     for colour, column, tasks in candidates:
         # While the clock stands (补正, 特别程序) nothing falls due.
-        running = tasks.filter(status__in=WorkflowTask.OPEN).exclude(
-            application__status__in=(Status.SUSPENDED, Status.SUPPLEMENT_REQUESTED)
-        )
+        running = tasks.filter(status__in=WorkflowTask.OPEN).exclude(application__status__in=Application.CLOCK_STOPPED)
         for task_id in list(running.values_list("pk", flat=True)[:1000]):
             with transaction.atomic():
                 claimed = WorkflowTask.objects.filter(

@@ -218,14 +218,32 @@ def task_decide(
     return task
 
 
+# What a supervisor of the handling department may do to an application now: the actions below refuse
+# anything else, and the task page offers only these.
+
+
+def may_be_extended(application: Application) -> bool:
+    """延长审批 is possible: accepted, being handled, with a due date (the days left are checked on asking)."""
+    return application.status in Application.EXTENDABLE and application.due_date is not None
+
+
+def may_be_suspended(application: Application) -> bool:
+    return application.status in Application.SUSPENDABLE
+
+
+def may_be_resumed(application: Application) -> bool:
+    return application.status == Status.SUSPENDED
+
+
 @transaction.atomic
 def application_extend(*, application_id: int, supervisor: User, days: int, reason: str) -> Application:
     """延长审批: a supervisor of the handling department extends the time limit, at most 10 working days in all."""
     application = Application.objects.select_for_update().filter(pk=application_id).first()
     if application is None or StaffRole.SUPERVISOR not in _membership_roles(supervisor, application.department_id):
         raise NotFound(_("No such application."))
-    if application.status not in (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED) or application.due_date is None:
+    if not may_be_extended(application):
         raise Conflict(_("Only an accepted application that is being handled can be extended."), code="wrong_status")
+    assert application.due_date is not None  # may_be_extended says so
     reason = reason.strip()
     problems: dict[str, list[str]] = {}
     if not 1 <= days <= MAX_EXTENSION_DAYS - application.extended_days:
@@ -291,7 +309,7 @@ def application_suspend(*, application_id: int, supervisor: User, procedure: str
     application = Application.objects.select_for_update().select_related("service").filter(pk=application_id).first()
     if application is None or StaffRole.SUPERVISOR not in _membership_roles(supervisor, application.department_id):
         raise NotFound(_("No such application."))
-    if application.status not in (Status.ACCEPTED, Status.IN_REVIEW):
+    if not may_be_suspended(application):
         raise Conflict(_("Only an accepted application that is being handled can be suspended."), code="wrong_status")
     reason = reason.strip()
     problems: dict[str, list[str]] = {}
@@ -324,7 +342,7 @@ def application_resume(*, application_id: int, supervisor: User) -> Application:
     application = Application.objects.select_for_update().select_related("service").filter(pk=application_id).first()
     if application is None or StaffRole.SUPERVISOR not in _membership_roles(supervisor, application.department_id):
         raise NotFound(_("No such application."))
-    if application.status != Status.SUSPENDED:
+    if not may_be_resumed(application):
         raise Conflict(_("This application is not in a special procedure."), code="wrong_status")
     stopped = 0
     if application.clock_stopped_at is not None:

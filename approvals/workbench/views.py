@@ -60,7 +60,6 @@ ERROR_TARGETS = {
     "days": "days",
     "reason": "reason",
 }
-EXTENDABLE = (Application.Status.ACCEPTED, Application.Status.IN_REVIEW, Application.Status.SUSPENDED)
 
 
 def _queue_url(url: str = "", /, **params: str) -> str:
@@ -213,13 +212,11 @@ def _task_page(
         "can_reassign": is_supervisor_here and task.is_open,
         "members": queue.department_staff(task.department_id) if is_supervisor_here and task.is_open else [],
         "can_extend": is_application_supervisor
-        and application.status in EXTENDABLE
-        and application.due_date is not None
+        and workbench_actions.may_be_extended(application)
         and application.extended_days < workbench_actions.MAX_EXTENSION_DAYS,
         "extension_days_left": workbench_actions.MAX_EXTENSION_DAYS - application.extended_days,
-        "can_suspend": is_application_supervisor
-        and application.status in (Application.Status.ACCEPTED, Application.Status.IN_REVIEW),
-        "can_resume": is_application_supervisor and application.status == Application.Status.SUSPENDED,
+        "can_suspend": is_application_supervisor and workbench_actions.may_be_suspended(application),
+        "can_resume": is_application_supervisor and workbench_actions.may_be_resumed(application),
         "procedures": list(workbench_actions.SPECIAL_PROCEDURES.items()),
         "posted": {
             "result": posted.get("result", "") if posted else "",
@@ -474,13 +471,9 @@ def counter_start(request: HttpRequest) -> HttpResponse:
     """A clerk records an application for a person at the counter, then fills the form with them."""
     user = user_of(request)
     departments = list(Department.objects.filter(pk__in=account_selectors.staff_departments(user)).order_by("name"))
-    items = (
-        ServiceItem.objects.published()
-        .filter(department__in=departments, for_persons=True)
-        .exclude(item_type__in=rules.NOT_APPLICABLE_TYPES)
-        .exclude(form_schema={})
-        .order_by("name")
-    )
+    items = rules.online_only(
+        ServiceItem.objects.published().filter(department__in=departments, for_persons=True)
+    ).order_by("name")
     form = CounterForm(request.POST or None)
     form.fields["department"].choices = [(department.pk, department.name) for department in departments]  # type: ignore[attr-defined]
     form.fields["service"].choices = [(item.implementation_code, item.name) for item in items]  # type: ignore[attr-defined]
