@@ -1,4 +1,9 @@
-"""Who may see which application or bundle as its applicant: one scope for every list and every detail."""
+"""Who may see and act on which application or bundle as its applicant: one scope for every list and detail.
+
+Each rule is here in the two forms its callers need: a ``Q`` for the lists (``application_scope``,
+``bundle_scope``), and a check of one row already loaded for the details and the actions (``may_act_on``,
+``may_see_bundle``), which costs no query for a user's own applications.
+"""
 
 from __future__ import annotations
 
@@ -72,3 +77,20 @@ def may_see_bundle(bundle: BundleApplication, user: AbstractBaseUser | Anonymous
         return bundle.applicant_id == user.pk
     scopes = account_selectors.enterprise_scopes(user)
     return bundle.acting_for_id in scopes and _holds_every_item(bundle.bundle.item_codes, scopes[bundle.acting_for_id])
+
+
+def is_counter_draft(application: Application) -> bool:
+    return application.channel == Channel.COUNTER and application.status == Application.Status.DRAFT
+
+
+def may_act_on(application: Application, user: AbstractBaseUser | AnonymousUser) -> bool:
+    """``application_scope`` for one application already loaded: its applicant, or someone who may act today for
+    the enterprise it was made for. A counter application is the recording clerk's until it is submitted, then
+    the person's."""
+    if is_counter_draft(application):
+        return application.recorded_by_id == user.pk
+    if application.acting_for_id is not None:
+        return account_selectors.can_act_for(
+            user=user, enterprise_id=application.acting_for_id, item_code=application.implementation_code
+        )
+    return application.applicant_id == user.pk

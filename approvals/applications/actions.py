@@ -20,12 +20,12 @@ from django.utils.translation import gettext as _
 from accounts import selectors as account_selectors
 from accounts.models import Enterprise, User
 from approvals import forms_engine, uploads
+from approvals.access import is_counter_draft
 from approvals.applications.rules import (
     APPLICANT_SNAPSHOT_FIELDS,
     apply_problem,
     check_may_apply,
     draft_expiry,
-    is_counter_draft,
     is_online,
     locked,
     published_item,

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 
 from accounts import selectors as account_selectors
 from accounts.models import Enterprise, RealNameLevel, User
-from approvals.models import Application, Channel
+from approvals.access import may_act_on
+from approvals.models import Application
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from services.models import ItemType, ServiceItem
 
@@ -28,25 +29,10 @@ def locked(application_id: int) -> Application:
 
 
 def require_owner(application: Application, user: User) -> None:
-    """The applicant, or someone who may act today for the enterprise it was made for; 404 for anyone else.
-
-    A counter application is the recording clerk's until it is submitted, then the person's.
-    """
-    if is_counter_draft(application):
-        if application.recorded_by_id == user.pk:
-            return
-    elif application.acting_for_id is not None:
-        if account_selectors.can_act_for(
-            user=user, enterprise_id=application.acting_for_id, item_code=application.implementation_code
-        ):
-            return
-    elif application.applicant_id == user.pk:
-        return
-    raise NotFound(_("No such application."))
-
-
-def is_counter_draft(application: Application) -> bool:
-    return application.channel == Channel.COUNTER and application.status == Application.Status.DRAFT
+    """The applicant, or someone who may act today for the enterprise it was made for (``access``); 404 for
+    anyone else."""
+    if not may_act_on(application, user):
+        raise NotFound(_("No such application."))
 
 
 def require_status(application: Application, *statuses: str) -> None:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.decorators import staff_mfa_response
-from approvals import forms_engine
+from approvals import access, forms_engine
 from approvals.applications import actions, rules, selectors, submission, tracking
 from approvals.materials import material_states, wallet
 from approvals.models import Application, Channel, WorkflowTask
@@ -37,7 +37,7 @@ def _draft(request: HttpRequest, public_id: str) -> Application:
     bundle = application.bundle_application
     if bundle is not None and application.is_draft:
         raise Redirect(reverse("bundles:bundle", kwargs={"public_id": bundle.public_id}))
-    if rules.is_counter_draft(application):
+    if access.is_counter_draft(application):
         # The clerk recording a counter application works as staff: MFA as on every staff page.
         response = staff_mfa_response(request)
         if response is not None:
