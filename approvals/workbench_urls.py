@@ -1,4 +1,4 @@
-"""The clerk's workbench pages, under /workbench/ (the counter and staff file views stay in approvals.urls)."""
+"""The clerk's workbench pages, under /workbench/ (the counter and staff file pages are in approvals.urls)."""
 
 from django.urls import path
 

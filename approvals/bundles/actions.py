@@ -1,4 +1,4 @@
-"""一件事一次办: one form and one submission for several items, one child application per item, one timeline.
+"""The writes of 一件事一次办: start, fill, attach, submit or delete a bundle, and complete it when its children end.
 
 A ``BundleApplication`` holds the answers the applicant gave once; each item of the
 bundle has a child ``Application`` that is an ordinary application in every other
@@ -7,13 +7,12 @@ workers route the children in parallel), its own tasks and events. Every write t
 child goes through ``approvals.applications``, so each child keeps the rules a single
 application follows (its own schema, materials, submission checks).
 
-The bundle's form is the union of the children's forms: steps merged by title in
-the order first seen, a field that several items ask for (the same code) shown once.
-An answer is checked against the schema of every child that has the field.
+The bundle's one form is merged from the children's (``approvals.bundles.form``).
 
 Locks are taken bundle first, then its children in id order. Routing locks a child
-and then the bundle (``child_finished``), but only once the bundle is submitted, when
-nothing here locks its children any more.
+and then the bundle (``child_finished``, connected to routing's ``bundle_child_finished``
+hooks at start-up), but only once the bundle is submitted, when nothing here locks its
+children any more.
 """
 
 from __future__ import annotations

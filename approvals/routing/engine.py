@@ -46,7 +46,7 @@ SYSTEM = "system:routing"
 # transaction that ended it, with the child's row locked. Bundles connect here to complete themselves.
 bundle_child_finished: Hooks[[Application]] = Hooks("approvals.bundle_child_finished")
 
-# --- the outbox ------------------------------------------------------------------
+# --- routing the outbox's rows ---------------------------------------------------
 
 # A worker that takes a routing promise takes up to this many other waiting ones with it, in the same
 # transaction: under load the routing queue drains in batches, written in a few statements for all of them;

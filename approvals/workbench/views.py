@@ -1,7 +1,7 @@
-"""The clerk's workbench (工作台): the queue of their departments, and one task with its application.
+"""The clerk's workbench (工作台): the queue of their departments, one task with its application, the counter.
 
 Staff pages: a staff member with TOTP, scoped to the departments they work for
-now (anyone else's task is a 404). Every change goes through one routing action;
+now (anyone else's task is a 404). Every change goes through one workbench action;
 a DomainError comes back as a message on the task page with its status, and
 nothing changed. Opening a task shows the applicant's personal data whole, so
 each time it is shown an ``ApplicationView`` is kept. The registry checks a

@@ -17,11 +17,13 @@ from accounts import actions as account_actions
 from accounts.models import AgentAuthorisation, AuthorisationScope, Enterprise, User
 from approvals import journal
 from approvals.applications import actions, numbering, selectors, submission
+from approvals.bundles import selectors as bundle_selectors
 from approvals.materials import material_states
 from approvals.models import (
     Application,
     ApplicationEvent,
     Attachment,
+    BundleApplication,
     IdempotencyRecord,
     NumberSequence,
     Outbox,
@@ -35,7 +37,7 @@ from datahub.models import DataAccessLog
 from interaction.models import Message
 from services import actions as service_actions
 from services.demo_data.fields import form
-from services.models import Department, ServiceItem
+from services.models import Audience, Bundle, Department, ServiceItem
 from tests.approvals.builders import (
     COUNTY_CODE,
     FORM_FIELDS,
@@ -49,6 +51,7 @@ from tests.approvals.builders import (
 )
 from tests.datahub.builders import make_wang_household, make_yiwang_technology
 from tests.factories import UserFactory, email_user, give_identity
+from tests.services.builders import make_theme
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -257,6 +260,34 @@ def test_an_agent_whose_authorisation_is_revoked_no_longer_reaches_the_enterpris
     actions.application_draft_update(application_id=draft.pk, user=legal_rep, data={"contact_phone": "13906512876"})
 
     assert row(draft)["data"]["contact_phone"] == "13906512876"
+
+
+def test_an_agent_finds_the_enterprises_bundles_in_the_list_exactly_when_they_may_open_them(
+    item, enterprise_item, enterprise, legal_rep, enterprise_agent
+):
+    other_item = make_enterprise_item(department=item.department, basic_code="000120000003")
+    offered = Bundle.objects.create(
+        slug="open-a-shop",
+        name="开店一件事",
+        audience=Audience.ENTERPRISE,
+        theme=make_theme(),
+        description="一次填报、一次提交。",
+        item_codes=[enterprise_item.implementation_code, other_item.implementation_code],
+    )
+    made = BundleApplication.objects.create(bundle=offered, applicant=legal_rep, acting_for=enterprise)
+    granted = authorise(enterprise, enterprise_agent, legal_rep)
+
+    assert selectors.bundles_of_owner(enterprise_agent) == [made]
+    assert bundle_selectors.bundle_for_owner(enterprise_agent, str(made.public_id)) == made
+
+    # authorised for one of the bundle's two items only: neither in the list nor on its page
+    account_actions.agent_revoke(authorisation_id=granted.pk, actor=legal_rep)
+    authorise(enterprise, enterprise_agent, legal_rep, item_codes=[enterprise_item.implementation_code])
+
+    assert selectors.bundles_of_owner(enterprise_agent) == []
+    with pytest.raises(NotFound):
+        bundle_selectors.bundle_for_owner(enterprise_agent, str(made.public_id))
+    assert selectors.bundles_of_owner(legal_rep) == [made]
 
 
 # --- Prefill (once-only) --------------------------------------------------------
