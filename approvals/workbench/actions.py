@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from accounts import selectors as account_selectors
-from accounts.models import StaffRole, User
+from accounts.models import User
 from approvals import workflow
 from approvals.applications.submission import request_supplement_locked
 from approvals.journal import record_event
@@ -22,6 +22,7 @@ from approvals.models import Application, ApplicationEvent, WorkflowTask
 from approvals.outbox import outbox_add
 from approvals.routing.deadlines import SUPPLEMENT_WINDOW_DAYS
 from approvals.routing.engine import SYSTEM
+from approvals.workbench.queue import is_supervisor
 from core import calendar
 from core.errors import Conflict, DomainError, NotFound
 from interaction.actions import notify
@@ -101,7 +102,7 @@ def task_release(*, task_id: int, clerk: User) -> WorkflowTask:
 def task_reassign(*, task_id: int, supervisor: User, to_user_id: int | None) -> WorkflowTask:
     """A supervisor gives an open task of their department to a clerk of it (or back to the queue)."""
     task = WorkflowTask.objects.select_for_update().filter(pk=task_id).first()
-    if task is None or StaffRole.SUPERVISOR not in _membership_roles(supervisor, task.department_id):
+    if task is None or not is_supervisor(supervisor, task.department_id):
         raise NotFound(_("No such task."))
     if not task.is_open:
         raise Conflict(_("This task is done."), code="task_done")
@@ -239,7 +240,7 @@ def may_be_resumed(application: Application) -> bool:
 def application_extend(*, application_id: int, supervisor: User, days: int, reason: str) -> Application:
     """延长审批: a supervisor of the handling department extends the time limit, at most 10 working days in all."""
     application = Application.objects.select_for_update().filter(pk=application_id).first()
-    if application is None or StaffRole.SUPERVISOR not in _membership_roles(supervisor, application.department_id):
+    if application is None or not is_supervisor(supervisor, application.department_id):
         raise NotFound(_("No such application."))
     if not may_be_extended(application):
         raise Conflict(_("Only an accepted application that is being handled can be extended."), code="wrong_status")
@@ -307,7 +308,7 @@ def application_suspend(*, application_id: int, supervisor: User, procedure: str
     The time it takes does not count towards the limits (行政许可法 第四十五条); the applicant is told why.
     """
     application = Application.objects.select_for_update().select_related("service").filter(pk=application_id).first()
-    if application is None or StaffRole.SUPERVISOR not in _membership_roles(supervisor, application.department_id):
+    if application is None or not is_supervisor(supervisor, application.department_id):
         raise NotFound(_("No such application."))
     if not may_be_suspended(application):
         raise Conflict(_("Only an accepted application that is being handled can be suspended."), code="wrong_status")
@@ -340,7 +341,7 @@ def application_suspend(*, application_id: int, supervisor: User, procedure: str
 def application_resume(*, application_id: int, supervisor: User) -> Application:
     """The special procedure ended: the clock runs again, and the due dates move on by the working days it took."""
     application = Application.objects.select_for_update().select_related("service").filter(pk=application_id).first()
-    if application is None or StaffRole.SUPERVISOR not in _membership_roles(supervisor, application.department_id):
+    if application is None or not is_supervisor(supervisor, application.department_id):
         raise NotFound(_("No such application."))
     if not may_be_resumed(application):
         raise Conflict(_("This application is not in a special procedure."), code="wrong_status")
