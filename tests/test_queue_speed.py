@@ -14,13 +14,13 @@ from approvals.models import WorkflowTask
 from approvals.workbench import actions as workbench_actions
 from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item
-from tests.approvals.test_workbench import client_of, en, queued_task, rows
+from tests.approvals.workbench.helpers import client_of, en, queued_task, rows
 from tests.factories import staff_member
 from tests.helpers import assert_query_count, get_counting_queries
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
-QUEUE_QUERIES = 9  # tests/approvals/test_workbench.py pins the same, with the services not yet kept
+QUEUE_QUERIES = 9  # tests/approvals/workbench pins the same, with the services not yet kept
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from core.api_schema import COMMON_ERRORS
 from interaction.models import Message
 from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item
-from tests.approvals.test_workbench import first_task, queued_task, route, task_in_review
+from tests.approvals.workbench.helpers import first_task, queued_task, route, task_in_review
 from tests.datahub.builders import make_wang_household
 from tests.factories import enroll_totp, staff_member
 from tests.helpers import assert_query_count, get_counting_queries
