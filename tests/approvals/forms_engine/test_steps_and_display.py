@@ -1,377 +1,33 @@
-"""The application form engine: steps from a JSON Schema, posts read back, answers checked and shown."""
+"""The application form engine: posts read back, steps from a JSON Schema, answers shown, the templates."""
 
 from __future__ import annotations
 
 import datetime
-from html.parser import HTMLParser
-from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import QueryDict
-from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.datastructures import MultiValueDict
 
 from approvals import forms_engine
-from approvals.forms_engine import FieldSpec, Step
-from datahub.identity import resident_id_check_character
 from services.demo_data.fields import form
 from services.demo_data.items import ITEMS
-from tests.services.factories import region, uscc_for
-
-XIHU = "330106000000"
-HANGZHOU = "330100000000"
-ID_NUMBER = "33010619900307123" + resident_id_check_character("33010619900307123")
-WRONG_CHECK_ID_NUMBER = ID_NUMBER[:17] + ("0" if ID_NUMBER[17] != "0" else "1")
-USCC = uscc_for(XIHU, 7)
-WRONG_CHECK_USCC = USCC[:17] + ("0" if USCC[17] != "0" else "1")
-
-FIELDS = (
-    "applicant_name",
-    "applicant_id_number",
-    "birth_date",
-    "gender",
-    "household_address",
-    "uscc",
-    "employee_count",
-    "registered_capital",
-    "business_scope",
-    "shareholders",
-    "family_members",
-    "freight_scope",
-    "loan_years",
-    "vehicle_count",
-    "design_drawings",
-    "phone",
-    "delivery",
-    "postal_address",
-    "declaration",
+from tests.approvals.forms_engine.helpers import (
+    HANGZHOU,
+    ID_NUMBER,
+    SCHEMA,
+    UI,
+    USCC,
+    VALID,
+    XIHU,
+    FormPost,
+    all_fields_step,
+    errors_of,
+    field,
+    post,
+    render_step,
 )
-SCHEMA, UI = form("测试申请表", FIELDS, optional=("employee_count", "family_members"))
-VALID = {
-    "applicant_name": "王小明",
-    "applicant_id_number": ID_NUMBER,
-    "birth_date": "1990-03-07",
-    "gender": "male",
-    "household_address": {"region": XIHU, "detail": "文三路90号"},
-    "uscc": USCC,
-    "registered_capital": 50,
-    "business_scope": "餐饮服务",
-    "shareholders": [{"name": "张三", "certificate_number": USCC, "contribution": 50}],
-    "freight_scope": ["general", "large"],
-    "loan_years": 20,
-    "vehicle_count": 2,
-    "design_drawings": "7f3c2a",
-    "phone": "13700009050",
-    "delivery": "counter",
-    "declaration": True,
-}
-
-
-@pytest.fixture
-def xihu(db: None) -> None:
-    region("330000000000", "浙江省")
-    region(HANGZHOU, "杭州市")
-    region(XIHU, "西湖区")
-
-
-def errors_of(changes: dict[str, Any], *, remove: tuple[str, ...] = (), **kwargs: Any) -> dict[str, list[str]]:
-    data = {key: value for key, value in {**VALID, **changes}.items() if key not in remove}
-    with translation.override("en"):
-        return forms_engine.validate(SCHEMA, UI, data, **kwargs)
-
-
-def field(code: str) -> FieldSpec:
-    with translation.override("en"):
-        return next(each for step in forms_engine.form_steps(SCHEMA, UI) for each in step.fields if each.code == code)
-
-
-def post(pairs: list[tuple[str, str]]) -> QueryDict:
-    return QueryDict(urlencode(pairs))
-
-
-def all_fields_step() -> Step:
-    with translation.override("en"):
-        steps = forms_engine.form_steps(SCHEMA, UI)
-    return Step(index=0, title="all", fields=tuple(each for step in steps for each in step.fields))
-
-
-# --- validate: a complete answer, and every kind of field ---
-
-
-def test_a_complete_answer_has_no_errors(xihu):
-    assert errors_of({}) == {}
-
-
-@pytest.mark.parametrize(
-    ("changes", "expected"),
-    [
-        ({"applicant_name": "王" * 101}, {"applicant_name": ["Enter at most 100 characters."]}),
-        ({"applicant_name": ""}, {"applicant_name": ["Fill in this field."]}),
-        ({"business_scope": "x" * 2001}, {"business_scope": ["Enter at most 2000 characters."]}),
-        ({"registered_capital": "abc"}, {"registered_capital": ["Enter a number."]}),
-        ({"registered_capital": 0}, {"registered_capital": ["Enter a number greater than 0."]}),
-        ({"vehicle_count": 0}, {"vehicle_count": ["Enter a number of at least 1."]}),
-        ({"loan_years": 31}, {"loan_years": ["Enter a number of at most 30."]}),
-        ({"loan_years": "1.5"}, {"loan_years": ["Enter a whole number."]}),
-        ({"birth_date": "1990-02-30"}, {"birth_date": ["Enter a real date as YYYY-MM-DD."]}),
-        ({"birth_date": "7 March 1990"}, {"birth_date": ["Enter a real date as YYYY-MM-DD."]}),
-        ({"gender": "other"}, {"gender": ["Choose one of the options."]}),
-        ({"declaration": False}, {"declaration": ["Tick the box to confirm this declaration."]}),
-        (
-            {"applicant_id_number": "33010619900307"},
-            {"applicant_id_number": ["Enter an ID number of 18 characters: 17 digits, then a digit or X."]},
-        ),
-        (
-            {"applicant_id_number": WRONG_CHECK_ID_NUMBER},
-            {
-                "applicant_id_number": [
-                    "The last character of this number does not match the others; please check the number."
-                ]
-            },
-        ),
-        (
-            {"uscc": "91330106ABC"},
-            {"uscc": ["Enter a unified social credit code of 18 characters: digits and capital letters."]},
-        ),
-        (
-            {"uscc": WRONG_CHECK_USCC},
-            {"uscc": ["The check character of this unified social credit code is wrong; please check the code."]},
-        ),
-        (
-            {"phone": "12345"},
-            {"phone": ["Enter a mobile number of 11 digits, or a landline number with its area code."]},
-        ),
-        ({"freight_scope": []}, {"freight_scope": ["Choose at least one option."]}),
-        ({"freight_scope": ["general", "ships"]}, {"freight_scope": ["Choose one of the options."]}),
-        ({"freight_scope": ["general", "general"]}, {"freight_scope": ["Choose each option only once."]}),
-        ({"shareholders": []}, {"shareholders": ["Add at least one entry."]}),
-        ({"nickname": "小明"}, {"nickname": ["This field is not part of the form."]}),
-    ],
-)
-def test_each_kind_of_field_says_what_is_wrong(xihu, changes, expected):
-    assert errors_of(changes) == expected
-
-
-@pytest.mark.parametrize(
-    ("code", "expected"),
-    [
-        ("applicant_name", "Fill in this field."),
-        ("applicant_id_number", "Enter the ID number."),
-        ("birth_date", "Enter a date."),
-        ("gender", "Choose an option."),
-        ("household_address", "Enter the address."),
-        ("uscc", "Enter the unified social credit code."),
-        ("registered_capital", "Enter a number."),
-        ("shareholders", "Add at least one entry."),
-        ("freight_scope", "Choose at least one option."),
-        ("design_drawings", "Upload a file."),
-        ("phone", "Enter a phone number."),
-        ("declaration", "Tick the box to confirm this declaration."),
-    ],
-)
-def test_a_missing_answer_is_asked_for_in_the_words_of_its_widget(xihu, code, expected):
-    assert errors_of({}, remove=(code,)) == {code: [expected]}
-
-
-def test_optional_fields_may_be_left_out(xihu):
-    assert errors_of({}, remove=("employee_count", "family_members")) == {}
-
-
-def test_address_parts_are_checked_one_by_one(xihu):
-    errors = errors_of({"household_address": {"detail": "文"}})
-
-    assert errors == {
-        "household_address.region": ["Choose the county or district."],
-        "household_address.detail": ["Enter at least 2 characters."],
-    }
-
-
-@pytest.mark.parametrize(
-    ("address", "expected"),
-    [
-        (
-            {"region": "3301", "detail": "文三路90号"},
-            {"household_address.region": ["Choose a county or district from the list."]},
-        ),
-        (
-            {"region": HANGZHOU, "detail": "文三路90号"},
-            {"household_address.region": ["Choose a county or district from the list."]},
-        ),
-        (
-            {"region": "330199000000", "detail": "文三路90号"},
-            {"household_address.region": ["Choose a county or district from the list."]},
-        ),
-        ({"region": XIHU}, {"household_address.detail": ["Enter the street address."]}),
-        (
-            {"region": XIHU, "detail": "文三路90号", "floor": "3"},
-            {"household_address": ["This field is not part of the form."]},
-        ),
-        ("文三路90号", {"household_address": ["This value is not of the expected kind."]}),
-    ],
-)
-def test_an_address_needs_a_real_county_and_a_street_address(xihu, address, expected):
-    assert errors_of({"household_address": address}) == expected
-
-
-def test_repeat_rows_report_each_column_by_row(xihu):
-    rows = [
-        {"name": "张三", "certificate_number": USCC, "contribution": 50},
-        {"name": "李四", "contribution": "lots"},
-    ]
-
-    errors = errors_of({"shareholders": rows})
-
-    assert errors == {
-        "shareholders.1.certificate_number": ["Fill in this field."],
-        "shareholders.1.contribution": ["Enter a number."],
-    }
-
-
-def test_identity_numbers_in_repeat_rows_are_checked_too(xihu):
-    rows = [{"name": "王小红", "id_number": WRONG_CHECK_ID_NUMBER, "relation": "女儿"}]
-
-    errors = errors_of({"family_members": rows})
-
-    assert errors == {
-        "family_members.0.id_number": [
-            "The last character of this number does not match the others; please check the number."
-        ]
-    }
-
-
-def test_errors_come_in_the_order_of_the_form(xihu):
-    errors = errors_of({}, remove=("declaration", "phone", "applicant_name"))
-
-    assert list(errors) == ["applicant_name", "phone", "declaration"]
-
-
-def test_a_whole_answer_that_is_no_object_is_a_form_error():
-    with translation.override("en"):
-        errors = forms_engine.validate(SCHEMA, UI, ["not", "an", "object"])
-
-    assert errors == {"__all__": ["This value is not of the expected kind."]}
-
-
-def test_messages_follow_the_active_language(xihu):
-    data = {**VALID, "applicant_id_number": WRONG_CHECK_ID_NUMBER, "uscc": WRONG_CHECK_USCC}
-
-    with translation.override("zh-hans"):
-        errors = forms_engine.validate(SCHEMA, UI, data)
-
-    assert errors == {
-        "applicant_id_number": ["证件号码的校验位（最后一位）有误，请核对后重新填写。"],
-        "uscc": ["该统一社会信用代码的校验位有误，请核对后重新填写。"],
-    }
-
-
-# --- validate: one step at a time ---
-
-
-def test_only_restricts_the_errors_to_the_fields_of_a_step():
-    errors = errors_of({"phone": "1"}, remove=("applicant_name", "household_address"), only=["phone", "delivery"])
-
-    assert errors == {"phone": ["Enter a mobile number of 11 digits, or a landline number with its area code."]}
-
-
-def test_only_still_counts_a_requirement_of_the_whole_schema(xihu):
-    errors = errors_of({"delivery": "post"}, only=["postal_address"])
-
-    assert errors == {"postal_address": ["Enter the address."]}
-
-
-def test_only_skips_the_region_lookup_of_other_steps(django_assert_num_queries, db):
-    with django_assert_num_queries(0):
-        errors = errors_of({"household_address": {"region": "330199000000", "detail": "某路1号"}}, only=["phone"])
-
-    assert errors == {}
-
-
-# --- conditions (show_when) ---
-
-
-def test_the_demo_form_shows_the_postal_address_only_for_delivery_by_post():
-    assert UI["fields"]["postal_address"]["show_when"] == {"field": "delivery", "equals": "post"}
-    assert "show_when" not in UI["fields"]["delivery"]
-
-
-def test_a_hidden_field_is_neither_required_nor_checked(xihu):
-    errors = errors_of({"delivery": "counter", "postal_address": {"region": "nonsense"}})
-
-    assert errors == {}
-
-
-def test_a_shown_conditional_field_is_required_and_checked(xihu):
-    assert errors_of({"delivery": "post"}) == {"postal_address": ["Enter the address."]}
-    assert errors_of({"delivery": "post", "postal_address": {"region": XIHU, "detail": "x"}}) == {
-        "postal_address.detail": ["Enter at least 2 characters."]
-    }
-    assert errors_of({"delivery": "post", "postal_address": {"region": XIHU, "detail": "文二路1号"}}) == {}
-
-
-def test_a_field_the_schema_always_requires_is_not_reported_while_hidden():
-    schema = {
-        "type": "object",
-        "properties": {"has_agent": {"type": "boolean"}, "agent_name": {"type": "string", "minLength": 1}},
-        "required": ["agent_name"],
-    }
-    ui = {
-        "fields": {
-            "has_agent": {"label": {"zh": "委托代理人", "en": "An agent applies"}, "widget": "checkbox"},
-            "agent_name": {
-                "label": {"zh": "代理人姓名", "en": "Agent's name"},
-                "widget": "text",
-                "show_when": {"field": "has_agent", "equals": True},
-            },
-        }
-    }
-
-    with translation.override("en"):
-        hidden = forms_engine.validate(schema, ui, {})
-        shown = forms_engine.validate(schema, ui, {"has_agent": True})
-
-    assert hidden == {}
-    assert shown == {"agent_name": ["Fill in this field."]}
-
-
-def test_a_field_depending_on_a_hidden_field_is_hidden_too():
-    ui = {
-        "fields": {
-            "delivery": {"widget": "select"},
-            "express": {"widget": "checkbox", "show_when": {"field": "delivery", "equals": "post"}},
-            "express_note": {"widget": "text", "show_when": {"field": "express", "equals": True}},
-        }
-    }
-
-    kept = forms_engine.visible_data(ui, {"delivery": "counter", "express": True, "express_note": "快"})
-
-    assert kept == {"delivery": "counter"}
-
-
-def test_visible_data_drops_hidden_and_unknown_fields():
-    data = {**VALID, "postal_address": {"region": XIHU, "detail": "文二路1号"}, "nickname": "小明"}
-
-    assert forms_engine.visible_data(UI, data) == VALID
-    assert forms_engine.visible_data(UI, {**data, "delivery": "post"}) == {
-        **VALID,
-        "delivery": "post",
-        "postal_address": {"region": XIHU, "detail": "文二路1号"},
-    }
-
-
-def test_a_ticked_box_is_not_the_number_one():
-    ui = {
-        "fields": {
-            "count": {"widget": "number"},
-            "note": {"widget": "text", "show_when": {"field": "count", "equals": 1}},
-        }
-    }
-
-    assert forms_engine.visible_data(ui, {"count": True, "note": "x"}) == {"count": True}
-    assert forms_engine.visible_data(ui, {"count": 1, "note": "x"}) == {"count": 1, "note": "x"}
-
+from tests.services.factories import region
 
 # --- parse_step ---
 
@@ -695,58 +351,6 @@ def test_the_demo_multiselect_field_is_an_array_of_options():
 # --- the templates: what a browser would post back is what parse_step reads ---
 
 
-class _FormPost(HTMLParser):
-    """The name/value pairs a browser sends for a form, as far as these templates need."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.pairs: list[tuple[str, str]] = []
-        self._select: str | None = None
-        self._select_value: str | None = None
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        if tag == "input":
-            kind = attributes.get("type", "text")
-            if kind in {"radio", "checkbox"} and "checked" not in attributes:
-                return
-            if kind not in {"file", "submit"}:
-                self.pairs.append((attributes["name"], attributes.get("value", "")))
-        elif tag == "select":
-            self._select, self._select_value = attributes["name"], None
-        elif tag == "option" and self._select is not None:
-            if self._select_value is None or "selected" in attributes:
-                self._select_value = attributes["value"]
-        elif tag == "textarea":
-            self._textarea = attributes["name"]
-            self.pairs.append((self._textarea, ""))
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea is not None:
-            name, text = self.pairs.pop()
-            self.pairs.append((name, text + data))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select" and self._select is not None:
-            self.pairs.append((self._select, self._select_value or ""))
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-
-def render_step(step: Step, values: dict[str, Any], errors: dict[str, list[str]] | None = None) -> str:
-    context = {
-        "step": step,
-        "values": values,
-        "errors": errors or {},
-        "regions": [("杭州市", [("330105000000", "拱墅区"), (XIHU, "西湖区")])],
-        "prefilled": {"applicant_name": "Filled in from the population registry"},
-    }
-    with translation.override("en"):
-        return render_to_string("approvals/_form_step.html", context)
-
-
 def test_the_rendered_step_posts_back_the_values_it_shows():
     step = all_fields_step()
     values = {
@@ -756,7 +360,7 @@ def test_the_rendered_step_posts_back_the_values_it_shows():
         "postal_address": {"region": XIHU, "detail": "文二路1号"},
     }
     values["shareholders"] = [*VALID["shareholders"], {"name": "李四", "certificate_number": "X1", "contribution": 0.5}]
-    parser = _FormPost()
+    parser = FormPost()
 
     parser.feed(render_step(step, values))
     data, _uploads = forms_engine.parse_step(step, post(parser.pairs), MultiValueDict())
