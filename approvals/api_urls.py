@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals import api
+from approvals.applications import api
 
 urlpatterns = [
     path("applications/", api.ApplicationList.as_view(), name="api-applications"),

@@ -9,19 +9,25 @@ class ApprovalsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.account_page import AccountSection, account_page_sections
         from accounts.actions import staff_left_hooks
-        from approvals import routing
-        from approvals.templatetags.applications import recent_applications
+        from approvals.applications.selectors import recent_for_owner
+        from approvals.bundles.actions import child_finished
+        from approvals.routing.engine import bundle_child_finished
+        from approvals.workbench import actions as workbench_actions
         from interaction.events import Event, register
 
         # The account page (/me/) shows the owner's latest applications and drafts.
         account_page_sections.connect(
-            lambda request, user: AccountSection("approvals/_recent.html", recent_applications(user))
+            lambda request, user: AccountSection("approvals/_recent.html", recent_for_owner(user))
         )
 
         # Someone who leaves a department no longer holds its tasks: they return to the queue at once.
         staff_left_hooks.connect(
-            lambda user_id, department_id: routing.staff_left_department(user_id=user_id, department_id=department_id)
+            lambda user_id, department_id: workbench_actions.staff_left_department(
+                user_id=user_id, department_id=department_id
+            )
         )
+        # A bundle is complete when its last child ends: routing (and a withdrawal) tell it through this hook.
+        bundle_child_finished.connect(child_finished)
         register(
             "task_overdue",
             Event(

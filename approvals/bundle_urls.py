@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals import bundle_views
+from approvals.bundles import views as bundle_views
 
 app_name = "bundles"
 

@@ -61,6 +61,14 @@ class Application(models.Model):
         Status.SUSPENDED,
     )
     FINAL = (Status.COMPLETED, Status.WITHDRAWN, Status.REVOKED, Status.REJECTED, Status.NOT_ACCEPTED)
+    # A clerk may ask for a 补正 while it waits for acceptance or is being reviewed.
+    SUPPLEMENTABLE = (Status.SUBMITTED, Status.ACCEPTED, Status.IN_REVIEW)
+    # A supervisor may extend the time limit (延长审批) of an accepted application being handled,
+    # and start a special procedure (特别程序) on one that is not in one already.
+    EXTENDABLE = (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED)
+    SUSPENDABLE = (Status.ACCEPTED, Status.IN_REVIEW)
+    # While the clock stands (补正, 特别程序) nothing falls due.
+    CLOCK_STOPPED = (Status.SUSPENDED, Status.SUPPLEMENT_REQUESTED)
 
     public_id = models.UUIDField(_("id"), default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(_("application number (办件编号)"), max_length=43, unique=True, null=True, blank=True)

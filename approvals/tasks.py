@@ -2,7 +2,10 @@
 
 from celery import shared_task
 
-from approvals import actions, bundles, routing
+from approvals import outbox
+from approvals.applications import actions
+from approvals.bundles import actions as bundle_actions
+from approvals.routing import deadlines, engine
 
 
 @shared_task(name="approvals.tasks.route_application")
@@ -12,28 +15,28 @@ def route_application(outbox_id: int) -> int:
     Returns how many rows it routed: 0 when another worker's batch took this one.
     """
     try:
-        return routing.outbox_process(outbox_id=outbox_id)
+        return engine.outbox_process(outbox_id=outbox_id)
     except Exception:
-        routing.outbox_failed(outbox_id=outbox_id)
+        outbox.outbox_failed(outbox_id=outbox_id)
         raise
 
 
 @shared_task(name="approvals.tasks.sweep_outbox")
 def sweep_outbox() -> int:
     """Send again the routing promises nobody kept within a minute (every minute)."""
-    return routing.outbox_sweep()
+    return outbox.outbox_sweep()
 
 
 @shared_task(name="approvals.tasks.sweep_deadlines")
 def sweep_deadlines() -> tuple[int, int]:
     """黄灯 and 红灯: tell clerks and supervisors of tasks near and past their due time, once (every minute)."""
-    return routing.deadlines_sweep()
+    return deadlines.deadlines_sweep()
 
 
 @shared_task(name="approvals.tasks.sweep_acceptance")
 def sweep_acceptance() -> int:
     """Applications without a 补正 request 5 working days after receipt count as accepted (hourly)."""
-    return routing.acceptance_sweep()
+    return deadlines.acceptance_sweep()
 
 
 @shared_task(name="approvals.tasks.sweep_drafts")
@@ -43,4 +46,4 @@ def sweep_drafts() -> tuple[int, int, int]:
     Returns (reminded, deleted) of single applications and the 一件事 drafts deleted.
     """
     reminded, deleted = actions.drafts_sweep()
-    return reminded, deleted, bundles.bundle_drafts_sweep()
+    return reminded, deleted, bundle_actions.bundle_drafts_sweep()

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from approvals import document_views, views
+from approvals.applications import views
+from approvals.documents import views as document_views
+from approvals.workbench import views as workbench_views
 
 app_name = "approvals"
 
@@ -18,9 +20,9 @@ urlpatterns = [
     path("me/applications/<str:number>/supplement/", views.supplement, name="supplement"),
     path("me/applications/<str:number>/documents/<str:kind>.pdf", document_views.owner_document, name="document"),
     path("track/", views.track, name="track"),
-    path("workbench/counter/", views.counter_start, name="counter_start"),
-    path("workbench/files/<uuid:public_id>/", views.staff_attachment_download, name="staff_attachment"),
-    path("workbench/counter/<uuid:public_id>/receipt/", views.counter_receipt, name="counter_receipt"),
+    path("workbench/counter/", workbench_views.counter_start, name="counter_start"),
+    path("workbench/files/<uuid:public_id>/", workbench_views.staff_attachment_download, name="staff_attachment"),
+    path("workbench/counter/<uuid:public_id>/receipt/", workbench_views.counter_receipt, name="counter_receipt"),
     path(
         "workbench/applications/<uuid:public_id>/documents/<str:kind>.pdf",
         document_views.staff_document,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals import workbench_api
+from approvals.workbench import api as workbench_api
 
 urlpatterns = [
     path("workbench/tasks/", workbench_api.TaskList.as_view(), name="api-workbench-tasks"),

@@ -1,8 +1,8 @@
-"""The clerk's workbench pages, under /workbench/ (the counter and staff file views stay in approvals.urls)."""
+"""The clerk's workbench pages, under /workbench/ (the counter and staff file pages are in approvals.urls)."""
 
 from django.urls import path
 
-from approvals import workbench_views
+from approvals.workbench import views as workbench_views
 
 app_name = "workbench"
 

@@ -540,14 +540,14 @@ def memory_profile(environment: dict[str, str]) -> str:
 
 def profile_misses(context: Context, data: Data) -> None:
     """Where the time (or memory) of each missed figure goes: pyinstrument in this process, bench/profiles/."""
-    from approvals import routing
+    from approvals.routing import engine
     from bench import fixtures
     from services.models import Department
 
     def routing_profile() -> str:
         excluded = Department.objects.get(pk=data.excluded_department_id)
         outbox_ids = iter(fixtures.routing_batch(200, excluded_department=excluded))
-        return fixtures.profile(lambda: routing.outbox_process(outbox_id=next(outbox_ids)), repeat=200)
+        return fixtures.profile(lambda: engine.outbox_process(outbox_id=next(outbox_ids)), repeat=200)
 
     def submit_profile() -> str:
         drafts = [public_id for each in data.drafts for public_id in each[-10:]]

@@ -38,7 +38,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import RealNameLevel, StaffMembership, StaffRole, User
-from approvals import actions
+from approvals.applications import rules, submission
 from approvals.materials import materials_of
 from approvals.models import Application, WorkflowTask
 from bench.scale.plans import (
@@ -305,8 +305,8 @@ def check_drafts_submittable(public_ids: Sequence[str]) -> None:
     """The submit path's own checks on a few drafts: a draft it would refuse would measure nothing."""
     for application in Application.objects.filter(public_id__in=public_ids).select_related("service", "applicant"):
         assert application.applicant is not None
-        actions.check_may_apply(user=application.applicant, item=application.service, acting_for=None)
-        problems = actions.submission_problems(application)
+        rules.check_may_apply(user=application.applicant, item=application.service, acting_for=None)
+        problems = submission.submission_problems(application)
         if problems:
             raise RuntimeError(f"draft {application.public_id} could not be submitted: {problems}")
 

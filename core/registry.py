@@ -11,7 +11,7 @@ higher app down to the lower one, as the import contracts in ``make lint`` deman
     staff_left_hooks.call(user.pk, department.pk)
 
     # approvals/apps.py (higher)
-    staff_left_hooks.connect(routing.staff_left_department)
+    staff_left_hooks.connect(workbench_actions.staff_left_department)
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from django.utils import translation
 from rest_framework import serializers
 from rest_framework.test import APIClient
 
-from approvals import actions, api, tracking
+from approvals.applications import actions, api, submission, tracking
 from approvals.models import Application
 from core import crypto
 from tests.approvals.builders import make_enterprise_item, submitted
@@ -66,7 +66,7 @@ def test_my_list_over_the_api_is_the_summary_serializer_of_my_applications(citiz
 
 def test_a_track_result_is_written_as_drf_would_give_it(citizen, item, clerk, department):
     application = submitted(citizen, item)
-    actions.application_request_supplement(
+    submission.application_request_supplement(
         application_id=application.pk,
         actor=clerk,
         department_id=department.pk,

@@ -10,11 +10,11 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import StaffMembership, StaffRole
-from approvals import routing
 from approvals.models import WorkflowTask
+from approvals.workbench import actions as workbench_actions
 from services.models import ServiceItem
 from tests.approvals.builders import make_applicable_item
-from tests.approvals.test_workbench import client_of, en, queued_task, rows
+from tests.approvals.workbench.helpers import client_of, en, queued_task, rows
 from tests.factories import staff_member
 from tests.helpers import QUEUE_QUERIES, assert_query_count, get_counting_queries
 
@@ -42,7 +42,7 @@ def test_the_counts_are_read_again_while_the_services_are_kept(item, clerk, depa
     assert counts(first) == {"All open": 2, "Waiting": 1, "Mine": 0, "Being handled": 1}
 
     # the clerk claims a task, and a task of a service not yet listed arrives
-    routing.task_claim(task_id=waiting.pk, clerk=clerk)
+    workbench_actions.task_claim(task_id=waiting.pk, clerk=clerk)
     other_item = make_applicable_item(department=department, basic_code="000120000009")
     newcomer = queued_task(other_item, now + datetime.timedelta(minutes=30))
     response, queries = get_counting_queries(client, en("workbench:queue"))

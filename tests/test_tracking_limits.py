@@ -9,7 +9,7 @@ import pytest
 import redis
 from django.core.cache import caches
 
-from approvals import tracking
+from approvals.applications import tracking
 from core import crypto, limits
 from tests.approvals.builders import submitted
 

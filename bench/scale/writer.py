@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from approvals.actions import QUERY_PASSWORD_PURPOSE
+from approvals.applications.numbering import QUERY_PASSWORD_PURPOSE
 from approvals.models import Application, ApplicationEvent, Attachment, Channel, Outbox, Outcome, WorkflowTask
 from approvals.workflow import ACCEPT, APPROVE, NOT_ACCEPT, REFUSE, SUPPLEMENT
 from bench.scale.plans import (

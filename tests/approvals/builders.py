@@ -9,8 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import StaffRole, User
-from approvals import actions, routing
+from approvals.applications import actions, submission
 from approvals.models import Application, WorkflowTask
+from approvals.workbench import actions as workbench_actions
 from approvals.workflow import ACCEPT, APPROVE, NOT_ACCEPT, REFUSE, RETURN, SUPPLEMENT
 from demo.catalogue_data.fields import form
 from services import actions as service_actions
@@ -137,7 +138,7 @@ def ready_draft(user: User, item: ServiceItem) -> Application:
 
 def submitted(user: User, item: ServiceItem) -> Application:
     application = ready_draft(user, item)
-    application, _response = actions.application_submit(application_id=application.pk, user=user)
+    application, _response = submission.application_submit(application_id=application.pk, user=user)
     return application
 
 
@@ -221,8 +222,8 @@ def workflow_stage(key: str, *tasks: dict[str, Any], join: Any = "all") -> dict[
 
 def claim_and_decide(task_id: int, clerk: User, result: str, opinion: str = "", **extra: Any) -> WorkflowTask:
     """A clerk takes a waiting task and decides it, as the workbench does."""
-    routing.task_claim(task_id=task_id, clerk=clerk)
-    return routing.task_decide(task_id=task_id, clerk=clerk, result=result, opinion=opinion, **extra)
+    workbench_actions.task_claim(task_id=task_id, clerk=clerk)
+    return workbench_actions.task_decide(task_id=task_id, clerk=clerk, result=result, opinion=opinion, **extra)
 
 
 # --- A parallel stage across departments of kinds at two levels (并联审批) -----------------------

@@ -12,8 +12,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.models import RealNameLevel, User
-from approvals import actions, bundles, routing
+from approvals import outbox
+from approvals.applications import actions, submission
+from approvals.bundles import actions as bundle_actions
+from approvals.bundles import form as bundle_form
+from approvals.bundles import selectors as bundle_selectors
 from approvals.models import Application, ApplicationEvent, Attachment, BundleApplication, Outbox, WorkflowTask
+from approvals.routing import engine
 from core.errors import DomainError, NotFound
 from datahub.models import DataAccessLog
 from demo.catalogue_data.fields import form
@@ -67,7 +72,7 @@ def upload_root(settings: Any, tmp_path: Path) -> Path:
 def unsent(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Routing promises stay in their rows: the tests process them as the routing worker would."""
     sent: list[int] = []
-    monkeypatch.setattr(actions, "outbox_send", sent.append)
+    monkeypatch.setattr(outbox, "outbox_send", sent.append)
     return sent
 
 
@@ -123,16 +128,18 @@ def _answers() -> dict[str, Any]:
 
 
 def _ready(citizen: User) -> BundleApplication:
-    application = bundles.bundle_draft_start(user=citizen, slug="birth")
-    bundles.bundle_draft_update(bundle_id=application.pk, user=citizen, data=_answers())
-    bundles.bundle_attachment_add(bundle_id=application.pk, user=citizen, upload=pdf_upload(), material_code="photo")
+    application = bundle_actions.bundle_draft_start(user=citizen, slug="birth")
+    bundle_actions.bundle_draft_update(bundle_id=application.pk, user=citizen, data=_answers())
+    bundle_actions.bundle_attachment_add(
+        bundle_id=application.pk, user=citizen, upload=pdf_upload(), material_code="photo"
+    )
     return application
 
 
 def _route() -> int:
     """Process every routing promise still open, as the routing workers would."""
     pending = list(Outbox.objects.filter(processed_at__isnull=True).order_by("pk").values_list("pk", flat=True))
-    return sum(routing.outbox_process(outbox_id=outbox_id) for outbox_id in pending)
+    return sum(engine.outbox_process(outbox_id=outbox_id) for outbox_id in pending)
 
 
 def _open_task(child: Application) -> WorkflowTask:
@@ -143,7 +150,7 @@ def _open_task(child: Application) -> WorkflowTask:
 
 
 def test_start_creates_one_prefilled_child_draft_per_item(bundle, residence, vaccination, citizen):
-    application = bundles.bundle_draft_start(user=citizen, slug="birth")
+    application = bundle_actions.bundle_draft_start(user=citizen, slug="birth")
 
     children = _children(application)
     assert [child.service for child in children] == [residence, vaccination]
@@ -167,7 +174,7 @@ def test_start_is_refused_naming_the_item_the_user_may_not_apply_for(bundle, vac
     vaccination.save(update_fields=["min_real_name_level"])
 
     with pytest.raises(DomainError) as refused:
-        bundles.bundle_draft_start(user=citizen, slug="birth")
+        bundle_actions.bundle_draft_start(user=citizen, slug="birth")
 
     assert refused.value.code == "real_name_level_too_low"
     assert str(refused.value.message).startswith("预防接种证办理")
@@ -179,7 +186,7 @@ def test_start_is_refused_when_an_item_is_not_published(bundle, vaccination, cit
     ServiceItem.objects.filter(pk=vaccination.pk).update(status=ServiceItem.Status.RETIRED)
 
     with pytest.raises(DomainError) as refused:
-        bundles.bundle_draft_start(user=citizen, slug="birth")
+        bundle_actions.bundle_draft_start(user=citizen, slug="birth")
 
     assert refused.value.code == "service_not_found"
     assert "预防接种证办理" in str(refused.value.message)
@@ -191,7 +198,7 @@ def test_start_is_refused_when_an_item_is_not_published(bundle, vaccination, cit
 
 def test_the_form_merges_steps_by_title_and_asks_a_shared_field_once(bundle, residence, vaccination):
     with translation.override("en"):
-        steps = bundles.form_steps([residence, vaccination])
+        steps = bundle_form.form_steps([residence, vaccination])
 
     assert [step.title for step in steps] == ["Applicant", "Contact, delivery and declaration", "What you apply for"]
     codes = [[field.code for field in step.fields] for step in steps]
@@ -204,9 +211,9 @@ def test_the_form_merges_steps_by_title_and_asks_a_shared_field_once(bundle, res
 
 
 def test_a_shared_answer_given_once_lands_in_every_child_that_asks_it(bundle, citizen):
-    application = bundles.bundle_draft_start(user=citizen, slug="birth")
+    application = bundle_actions.bundle_draft_start(user=citizen, slug="birth")
 
-    bundles.bundle_draft_update(bundle_id=application.pk, user=citizen, data=_answers())
+    bundle_actions.bundle_draft_update(bundle_id=application.pk, user=citizen, data=_answers())
 
     residence_child, vaccination_child = _children(application)
     assert residence_child.data["phone"] == vaccination_child.data["phone"] == "13712349050"
@@ -223,12 +230,12 @@ def test_a_shared_answer_given_once_lands_in_every_child_that_asks_it(bundle, ci
 
 
 def test_an_invalid_answer_changes_nothing_anywhere(bundle, citizen):
-    application = bundles.bundle_draft_start(user=citizen, slug="birth")
+    application = bundle_actions.bundle_draft_start(user=citizen, slug="birth")
     before = [child.data for child in _children(application)]
     bundle_before = BundleApplication.objects.get(pk=application.pk).data
 
     with pytest.raises(DomainError) as refused:
-        bundles.bundle_draft_update(
+        bundle_actions.bundle_draft_update(
             bundle_id=application.pk, user=citizen, data={"reason": "有效的事由。", "phone": "12345"}
         )
 
@@ -239,10 +246,10 @@ def test_an_invalid_answer_changes_nothing_anywhere(bundle, citizen):
 
 
 def test_a_field_no_item_asks_is_refused(bundle, citizen):
-    application = bundles.bundle_draft_start(user=citizen, slug="birth")
+    application = bundle_actions.bundle_draft_start(user=citizen, slug="birth")
 
     with pytest.raises(DomainError) as refused:
-        bundles.bundle_draft_update(bundle_id=application.pk, user=citizen, data={"favourite_colour": "蓝"})
+        bundle_actions.bundle_draft_update(bundle_id=application.pk, user=citizen, data={"favourite_colour": "蓝"})
 
     assert list(refused.value.fields) == ["favourite_colour"]
 
@@ -251,10 +258,10 @@ def test_a_field_no_item_asks_is_refused(bundle, citizen):
 
 
 def test_a_material_uploaded_once_satisfies_every_child_with_its_own_encrypted_copy(bundle, citizen):
-    application = bundles.bundle_draft_start(user=citizen, slug="birth")
-    bundles.bundle_draft_update(bundle_id=application.pk, user=citizen, data=_answers())
+    application = bundle_actions.bundle_draft_start(user=citizen, slug="birth")
+    bundle_actions.bundle_draft_update(bundle_id=application.pk, user=citizen, data=_answers())
 
-    stored = bundles.bundle_attachment_add(
+    stored = bundle_actions.bundle_attachment_add(
         bundle_id=application.pk, user=citizen, upload=pdf_upload("照片.pdf"), material_code="photo"
     )
 
@@ -262,29 +269,29 @@ def test_a_material_uploaded_once_satisfies_every_child_with_its_own_encrypted_c
     assert [attachment.application_id for attachment in stored] == [child.pk for child in children]
     assert len({attachment.storage_key for attachment in stored}) == 2
     for child in children:
-        assert actions.submission_problems(child) == {}
-    states = {state.code: state for state in bundles.material_states(children)}
+        assert submission.submission_problems(child) == {}
+    states = {state.code: state for state in bundle_form.material_states(children)}
     assert (states["photo"].satisfied_by, states["photo"].file_name) == ("upload", "照片.pdf")
     assert states["household_record"].satisfied_by == "registry"
     assert states["birth_proof"].item_names == ("预防接种证办理",)
     assert states["photo"].item_names == ("居住证明开具", "预防接种证办理")
 
     # a material only one item asks for is stored for that child only
-    bundles.bundle_attachment_add(
+    bundle_actions.bundle_attachment_add(
         bundle_id=application.pk, user=citizen, upload=pdf_upload(), material_code="birth_proof"
     )
     assert Attachment.objects.filter(material_code="birth_proof").get().application == children[1]
 
     # removing takes the file off every child
-    assert bundles.bundle_attachment_remove(bundle_id=application.pk, user=citizen, material_code="photo") == 2
+    assert bundle_actions.bundle_attachment_remove(bundle_id=application.pk, user=citizen, material_code="photo") == 2
     assert Attachment.objects.filter(material_code="photo").count() == 0
 
 
 def test_a_bad_file_is_stored_for_no_child(bundle, citizen):
-    application = bundles.bundle_draft_start(user=citizen, slug="birth")
+    application = bundle_actions.bundle_draft_start(user=citizen, slug="birth")
 
     with pytest.raises(DomainError):
-        bundles.bundle_attachment_add(
+        bundle_actions.bundle_attachment_add(
             bundle_id=application.pk,
             user=citizen,
             upload=pdf_upload("photo.pdf", b"MZ\x90\x00 not a pdf"),
@@ -300,10 +307,10 @@ def test_a_bad_file_is_stored_for_no_child(bundle, citizen):
 def test_submit_is_all_or_nothing(bundle, citizen):
     application = _ready(citizen)
     # the second item's own question is left unanswered
-    bundles.bundle_draft_update(bundle_id=application.pk, user=citizen, data={"baby_name": None})
+    bundle_actions.bundle_draft_update(bundle_id=application.pk, user=citizen, data={"baby_name": None})
 
     with pytest.raises(DomainError) as refused:
-        bundles.bundle_submit(bundle_id=application.pk, user=citizen, idempotency_key="k1")
+        bundle_actions.bundle_submit(bundle_id=application.pk, user=citizen, idempotency_key="k1")
 
     assert refused.value.code == "validation_error"
     assert list(refused.value.fields) == ["baby_name"]
@@ -316,9 +323,9 @@ def test_submit_is_all_or_nothing(bundle, citizen):
 def test_submit_gives_each_child_its_own_number_and_routing_row_and_a_second_submit_the_same(bundle, citizen):
     application = _ready(citizen)
 
-    first = bundles.bundle_submit(bundle_id=application.pk, user=citizen, idempotency_key="k1")
+    first = bundle_actions.bundle_submit(bundle_id=application.pk, user=citizen, idempotency_key="k1")
     children = _children(application)
-    second = bundles.bundle_submit(bundle_id=application.pk, user=citizen, idempotency_key="k1")
+    second = bundle_actions.bundle_submit(bundle_id=application.pk, user=citizen, idempotency_key="k1")
 
     assert first.status == second.status == BundleApplication.Status.SUBMITTED
     assert first.submitted_at is not None
@@ -341,7 +348,7 @@ def test_submit_gives_each_child_its_own_number_and_routing_row_and_a_second_sub
 
 def test_the_bundle_completes_when_the_last_child_is_decided_and_says_so_once(bundle, citizen, clerk, other_clerk):
     application = _ready(citizen)
-    bundles.bundle_submit(bundle_id=application.pk, user=citizen, idempotency_key="k1")
+    bundle_actions.bundle_submit(bundle_id=application.pk, user=citizen, idempotency_key="k1")
     residence_child, vaccination_child = _children(application)
 
     assert _route() == 2  # both children are routed, each to its own department
@@ -362,14 +369,14 @@ def test_the_bundle_completes_when_the_last_child_is_decided_and_says_so_once(bu
     assert done.completed_at is not None
     message = Message.objects.get(event="bundle_completed")
     assert message.recipient == citizen
-    assert message.context == {"bundle_name": "出生一件事", "url": bundles.bundle_url(done)}
+    assert message.context == {"bundle_name": "出生一件事", "url": bundle_selectors.bundle_url(done)}
     _route()  # nothing left; routing again completes nothing again
     assert Message.objects.filter(event="bundle_completed").count() == 1
 
 
 def test_a_refused_child_also_ends_its_part_of_the_bundle(bundle, citizen, clerk, other_clerk):
     application = _ready(citizen)
-    bundles.bundle_submit(bundle_id=application.pk, user=citizen)
+    bundle_actions.bundle_submit(bundle_id=application.pk, user=citizen)
     residence_child, vaccination_child = _children(application)
     _route()
 
@@ -468,7 +475,7 @@ def test_a_citizen_applies_for_the_bundle_through_the_pages(bundle, citizen):
 
 
 def test_the_check_page_lists_what_any_item_is_missing_and_submits_nothing(bundle, citizen):
-    application = bundles.bundle_draft_start(user=citizen, slug="birth")
+    application = bundle_actions.bundle_draft_start(user=citizen, slug="birth")
     client = _client(citizen)
     with translation.override("en"):
         check = reverse("bundles:check", args=[application.public_id])
@@ -493,13 +500,13 @@ def test_the_check_page_lists_what_any_item_is_missing_and_submits_nothing(bundl
 
 def test_the_bundle_page_shows_one_timeline_of_both_items(bundle, citizen, clerk, other_clerk):
     application = _ready(citizen)
-    bundles.bundle_submit(bundle_id=application.pk, user=citizen)
+    bundle_actions.bundle_submit(bundle_id=application.pk, user=citizen)
     residence_child, vaccination_child = _children(application)
     _route()
     claim_and_decide(_open_task(residence_child).pk, clerk, APPROVE)
     _route()
 
-    events = bundles.bundle_timeline(application)
+    events = bundle_selectors.bundle_timeline(application)
 
     expected = ApplicationEvent.objects.filter(application__in=[residence_child, vaccination_child])
     assert len(events) == expected.count()
@@ -514,7 +521,7 @@ def test_the_bundle_page_shows_one_timeline_of_both_items(bundle, citizen, clerk
 
 def test_the_bundle_page_has_a_fixed_number_of_queries(bundle, citizen, clerk, other_clerk):
     application = _ready(citizen)
-    bundles.bundle_submit(bundle_id=application.pk, user=citizen)
+    bundle_actions.bundle_submit(bundle_id=application.pk, user=citizen)
     client = _client(citizen)
     url = reverse("bundles:bundle", args=[application.public_id])
     client.get(url)
@@ -531,7 +538,7 @@ def test_the_bundle_page_has_a_fixed_number_of_queries(bundle, citizen, clerk, o
 
 
 def test_another_citizen_gets_404_on_every_bundle_page(bundle, citizen, other_citizen):
-    draft = bundles.bundle_draft_start(user=citizen, slug="birth")
+    draft = bundle_actions.bundle_draft_start(user=citizen, slug="birth")
     client = _client(other_citizen)
     assert client.get(reverse("bundles:bundle", args=[draft.public_id])).status_code == 404
     pages = [
@@ -545,15 +552,15 @@ def test_another_citizen_gets_404_on_every_bundle_page(bundle, citizen, other_ci
         assert client.post(url, {"phone": "13900000000", "material": "photo"}).status_code == 404, url
     assert client.post(reverse("bundles:delete", args=[draft.public_id])).status_code == 404
     with pytest.raises(NotFound):
-        bundles.bundle_draft_update(bundle_id=draft.pk, user=other_citizen, data={"phone": "13900000000"})
+        bundle_actions.bundle_draft_update(bundle_id=draft.pk, user=other_citizen, data={"phone": "13900000000"})
     with pytest.raises(NotFound):
-        bundles.bundle_submit(bundle_id=draft.pk, user=other_citizen)
+        bundle_actions.bundle_submit(bundle_id=draft.pk, user=other_citizen)
     assert all("phone" not in child.data for child in _children(draft))
 
     # and once submitted, its page too
-    bundles.bundle_draft_update(bundle_id=draft.pk, user=citizen, data=_answers())
-    bundles.bundle_attachment_add(bundle_id=draft.pk, user=citizen, upload=pdf_upload(), material_code="photo")
-    bundles.bundle_submit(bundle_id=draft.pk, user=citizen)
+    bundle_actions.bundle_draft_update(bundle_id=draft.pk, user=citizen, data=_answers())
+    bundle_actions.bundle_attachment_add(bundle_id=draft.pk, user=citizen, upload=pdf_upload(), material_code="photo")
+    bundle_actions.bundle_submit(bundle_id=draft.pk, user=citizen)
     assert client.get(reverse("bundles:bundle", args=[draft.public_id])).status_code == 404
     assert Client().get(reverse("bundles:bundle", args=[draft.public_id])).status_code == 302  # to the login
 
@@ -565,15 +572,15 @@ def test_an_expired_bundle_draft_is_deleted_with_its_children_and_files(
     bundle, citizen, upload_root, django_capture_on_commit_callbacks
 ):
     application = _ready(citizen)
-    other = bundles.bundle_draft_start(user=citizen, slug="birth")
+    other = bundle_actions.bundle_draft_start(user=citizen, slug="birth")
     BundleApplication.objects.filter(pk=application.pk).update(
         draft_expires_at=timezone.now() - datetime.timedelta(minutes=1)
     )
 
     with pytest.raises(NotFound):
-        bundles.bundle_for_owner(citizen, "not-a-uuid")
+        bundle_selectors.bundle_for_owner(citizen, "not-a-uuid")
     with django_capture_on_commit_callbacks(execute=True):
-        assert bundles.bundle_drafts_sweep() == 1
+        assert bundle_actions.bundle_drafts_sweep() == 1
 
     assert list(BundleApplication.objects.values_list("pk", flat=True)) == [other.pk]
     assert Application.objects.filter(bundle_application__isnull=True).count() == 0

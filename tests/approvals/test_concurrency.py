@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from approvals import actions
+from approvals.applications import submission
 from approvals.models import Application, ApplicationEvent, NumberSequence, Outbox
 from interaction.models import Message
 from services.models import Department, ServiceItem
@@ -63,7 +63,7 @@ def test_fifty_submissions_at_once_get_fifty_consecutive_numbers(item, citizen):
     drafts = [ready_draft(citizen, item) for _ in range(50)]
     prefix = f"{item.implementation_code}{timezone.localdate():%Y%m%d}"
 
-    results = at_once(50, lambda index: actions.application_submit(application_id=drafts[index].pk, user=citizen))
+    results = at_once(50, lambda index: submission.application_submit(application_id=drafts[index].pk, user=citizen))
 
     numbers = sorted(response["number"] for _application, response in results)
     assert numbers == [f"{prefix}{sequence:04d}" for sequence in range(1, 51)]
@@ -77,7 +77,7 @@ def test_fifty_submissions_at_once_get_fifty_consecutive_numbers(item, citizen):
 def test_one_draft_submitted_from_ten_threads_at_once_is_numbered_and_routed_once(item, citizen):
     draft = ready_draft(citizen, item)
 
-    results = at_once(10, lambda _index: actions.application_submit(application_id=draft.pk, user=citizen))
+    results = at_once(10, lambda _index: submission.application_submit(application_id=draft.pk, user=citizen))
 
     responses = [response for _application, response in results]
     assert all(response == responses[0] for response in responses)

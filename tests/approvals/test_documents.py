@@ -15,8 +15,11 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import User
-from approvals import actions, documents, routing
+from approvals.applications import actions, submission
+from approvals.documents import notices
 from approvals.models import Application, Outbox, WorkflowTask
+from approvals.routing import deadlines, engine
+from approvals.workbench import actions as workbench_actions
 from demo.registry_data import WANG_XIAOMING
 from services.models import Department, DepartmentKind, ServiceItem
 from tests.approvals.builders import make_applicable_item, pdf_upload, submitted
@@ -50,14 +53,14 @@ def _client(user: User) -> Client:
 def _route() -> None:
     """Do now what the routing workers would do after the commit."""
     for outbox_id in Outbox.objects.filter(processed_at__isnull=True).order_by("pk").values_list("pk", flat=True):
-        routing.outbox_process(outbox_id=outbox_id)
+        engine.outbox_process(outbox_id=outbox_id)
 
 
 def _decide(application: Application, clerk: User, result: str, opinion: str = "", **supplement: list[str]) -> None:
     _route()
     task = WorkflowTask.objects.get(application=application, status=WorkflowTask.Status.PENDING)
-    routing.task_claim(task_id=task.pk, clerk=clerk)
-    routing.task_decide(task_id=task.pk, clerk=clerk, result=result, opinion=opinion, **supplement)
+    workbench_actions.task_claim(task_id=task.pk, clerk=clerk)
+    workbench_actions.task_decide(task_id=task.pk, clerk=clerk, result=result, opinion=opinion, **supplement)
     _route()
 
 
@@ -76,11 +79,11 @@ def _download(client: Client, application: Application, kind: str) -> str:
 
 
 def _kinds(application: Application) -> list[str]:
-    return [document.kind for document in documents.documents_of(application)]
+    return [document.kind for document in notices.documents_of(application)]
 
 
 def _today() -> str:
-    return documents.chinese_date(timezone.localdate())
+    return notices.chinese_date(timezone.localdate())
 
 
 def test_a_submitted_application_has_no_documents_yet(item, citizen):
@@ -118,7 +121,7 @@ def test_the_acceptance_notice_gives_the_number_the_time_limit_and_no_appeal(ite
     assert "申请事项：食品经营许可" in text
     assert "第三十二条第一款第（五）项" in text
     assert "法定办结时限为20个工作日，本机关承诺办结时限为1个工作日" in text
-    assert f"本机关将于{documents.chinese_date(application.due_date)}前作出决定" in text
+    assert f"本机关将于{notices.chinese_date(application.due_date)}前作出决定" in text
     assert f"杭州市市场监督管理局（印章）{_today()}" in text
     assert "行政复议" not in text
     assert "行政诉讼" not in text
@@ -132,13 +135,15 @@ def test_the_acceptance_notice_keeps_its_due_date_and_bytes_after_an_extension(i
     url = reverse("approvals:document", args=[application.number, "acceptance"])
     before = _client(citizen).get(url).content
 
-    routing.application_extend(application_id=application.pk, supervisor=supervisor, days=3, reason="需要现场核查。")
+    workbench_actions.application_extend(
+        application_id=application.pk, supervisor=supervisor, days=3, reason="需要现场核查。"
+    )
     application.refresh_from_db()
 
     assert application.due_date != first_due
     after = _client(citizen).get(url).content
     assert after == before
-    assert f"本机关将于{documents.chinese_date(first_due)}前作出决定" in _text(after)
+    assert f"本机关将于{notices.chinese_date(first_due)}前作出决定" in _text(after)
 
 
 def test_each_supplement_notice_lists_everything_asked_and_the_clerks_note(item, citizen, clerk):
@@ -153,9 +158,9 @@ def test_each_supplement_notice_lists_everything_asked_and_the_clerks_note(item,
     )
     # the applicant answers; the clerk accepts, and in review the department asks again, for another answer only
     actions.attachment_add(application_id=application.pk, user=citizen, upload=pdf_upload(), material_code="photo")
-    actions.application_supplement(application_id=application.pk, user=citizen, data={"phone": "13712349051"})
+    submission.application_supplement(application_id=application.pk, user=citizen, data={"phone": "13712349051"})
     _decide(application, clerk, "受理")
-    actions.application_request_supplement(
+    submission.application_request_supplement(
         application_id=application.pk,
         actor=clerk,
         department_id=application.department_id,
@@ -264,10 +269,10 @@ def test_an_application_nobody_asked_to_supplement_in_five_working_days_is_deeme
     received = timezone.now() - datetime.timedelta(days=14)
     Application.objects.filter(pk=application.pk).update(submitted_at=received)
 
-    assert routing.acceptance_sweep() == 1
+    assert deadlines.acceptance_sweep() == 1
     text = _download(_client(citizen), application, "acceptance")
 
-    assert f"你于{documents.chinese_date(documents.local_day(received))}提出的食品经营许可申请" in text
+    assert f"你于{notices.chinese_date(notices.local_day(received))}提出的食品经营许可申请" in text
     assert "本机关未在收到申请材料之日起五个工作日内一次告知需要补正的全部内容" in text
     assert "自收到申请材料之日起即为受理" in text
     assert f"杭州市市场监督管理局（印章）{_today()}" in text
@@ -330,13 +335,13 @@ def test_a_clerk_of_the_handling_department_downloads_a_document_and_it_is_logge
     enroll_totp(clerk)
     url = reverse("approvals:staff_document", args=[application.public_id, "non-acceptance"])
 
-    with caplog.at_level(logging.INFO, logger="approvals.document_views"):
+    with caplog.at_level(logging.INFO, logger="approvals.documents.views"):
         response = _client(clerk).get(url)
 
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
     assert REVIEW_RIGHTS in _text(response.content)
-    (record,) = [record for record in caplog.records if record.name == "approvals.document_views"]
+    (record,) = [record for record in caplog.records if record.name == "approvals.documents.views"]
     assert record.levelno == logging.INFO
     assert (record.viewer_id, record.application_id, record.document) == (clerk.pk, application.pk, "non-acceptance")
 
@@ -347,17 +352,17 @@ def test_a_staff_download_of_a_document_the_application_lacks_is_not_found_nor_l
     enroll_totp(clerk)
     url = reverse("approvals:staff_document", args=[application.public_id, "acceptance"])
 
-    with caplog.at_level(logging.INFO, logger="approvals.document_views"):
+    with caplog.at_level(logging.INFO, logger="approvals.documents.views"):
         assert _client(clerk).get(url).status_code == 404
 
-    assert [record for record in caplog.records if record.name == "approvals.document_views"] == []
+    assert [record for record in caplog.records if record.name == "approvals.documents.views"] == []
 
 
 def test_the_application_page_links_every_document_and_only_those(item, citizen, clerk):
     application = submitted(citizen, item)
     _decide(application, clerk, "补齐补正", opinion="请补充照片。", supplement_materials=["photo"])
     actions.attachment_add(application_id=application.pk, user=citizen, upload=pdf_upload(), material_code="photo")
-    actions.application_supplement(application_id=application.pk, user=citizen, data={})
+    submission.application_supplement(application_id=application.pk, user=citizen, data={})
     _decide(application, clerk, "受理")
     _decide(application, clerk, "不同意", opinion="条件不符。")
 
@@ -379,13 +384,13 @@ def test_the_right_of_review_goes_where_the_law_sends_it(db):
     )
     tax = DepartmentFactory.create(name="国家税务总局杭州市税务局", kind=DepartmentKind.TAXATION)
 
-    assert documents.review_authority(city) == "杭州市人民政府"
-    assert documents.review_authority(county) == "杭州市西湖区人民政府"
-    assert documents.review_authority(tax) == "上一级税务机关"
+    assert notices.review_authority(city) == "杭州市人民政府"
+    assert notices.review_authority(county) == "杭州市西湖区人民政府"
+    assert notices.review_authority(tax) == "上一级税务机关"
 
 
 def test_dates_are_written_the_chinese_way_in_shanghai_time():
     moment = datetime.datetime(2026, 11, 26, 17, 30, tzinfo=datetime.UTC)  # 01:30 the next day in Shanghai
 
-    assert documents.chinese_date(documents.local_day(moment)) == "2026年11月27日"
-    assert documents.chinese_date(datetime.date(2027, 1, 5)) == "2027年1月5日"
+    assert notices.chinese_date(notices.local_day(moment)) == "2026年11月27日"
+    assert notices.chinese_date(datetime.date(2027, 1, 5)) == "2027年1月5日"

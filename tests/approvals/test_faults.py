@@ -45,9 +45,12 @@ from django.utils import timezone
 from kombu import Connection
 
 from accounts.models import StaffRole, User
-from approvals import actions, routing
+from approvals import outbox
+from approvals.applications import submission
 from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
+from approvals.routing import engine
 from approvals.tasks import route_application, sweep_outbox
+from approvals.workbench import actions as workbench_actions
 from approvals.workflow import ACCEPT
 from core import queueing
 from core.errors import Conflict
@@ -360,7 +363,7 @@ def test_a_worker_killed_while_routing_leaves_every_application_routed_exactly_o
 
     # The beat sweep finds nothing left to send again.
     Outbox.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=2))
-    assert routing.outbox_sweep() == 0
+    assert outbox.outbox_sweep() == 0
 
     # Ten minutes on, Redis hands the killed worker's message out again: routing it changes nothing.
     [tag] = unacknowledged(stuck_row.pk)
@@ -412,7 +415,7 @@ def test_a_pool_process_killed_while_routing_has_its_message_handed_back_at_once
 def test_the_same_routing_message_delivered_twice_opens_one_set_of_tasks(
     celery_worker, item, citizen, clerk, monkeypatch
 ):
-    monkeypatch.setattr(actions, "outbox_send", lambda outbox_id: None)  # the test sends the messages
+    monkeypatch.setattr(outbox, "outbox_send", lambda outbox_id: None)  # the test sends the messages
     application = submitted(citizen, item)
     submission = Outbox.objects.get()
 
@@ -448,14 +451,20 @@ def closed_port() -> int:
 @contextmanager
 def broker_unreachable_for_routing() -> Iterator[None]:
     """Routing messages go to a broker address where nothing listens, as when Redis is down; the worker is untouched."""
-    task = celery_app.tasks[ROUTE_TASK]
     dead = Connection(f"redis://127.0.0.1:{closed_port()}/0", connect_timeout=0.5)
-    send: Callable[..., Any] = task.apply_async
-    task.apply_async = lambda *args, **options: send(*args, connection=dead, **options)  # type: ignore[method-assign]
+    send: Callable[..., Any] = celery_app.send_task
+
+    def send_routing_to_dead_broker(name: str, *args: Any, **options: Any) -> Any:
+        # The outbox sends the routing task by its name.
+        if name == ROUTE_TASK:
+            options["connection"] = dead
+        return send(name, *args, **options)
+
+    celery_app.send_task = send_routing_to_dead_broker  # type: ignore[method-assign]
     try:
         yield
     finally:
-        del task.apply_async
+        del celery_app.send_task
         dead.release()
 
 
@@ -466,7 +475,7 @@ def test_a_submission_while_the_broker_is_down_succeeds_and_the_sweeper_routes_i
     draft = ready_draft(citizen, item)
 
     with broker_unreachable_for_routing():
-        application, response = actions.application_submit(application_id=draft.pk, user=citizen)
+        application, response = submission.application_submit(application_id=draft.pk, user=citizen)
 
     assert (response["status"], response["number"]) == ("submitted", application.number)
     assert application.number.startswith(item.implementation_code)
@@ -503,10 +512,10 @@ def test_a_submission_while_the_broker_is_down_succeeds_and_the_sweeper_routes_i
 def test_ten_clerks_claiming_the_same_five_tasks_at_once_get_each_task_exactly_once(
     item, citizen, department, monkeypatch
 ):
-    monkeypatch.setattr(actions, "outbox_send", lambda outbox_id: None)
+    monkeypatch.setattr(outbox, "outbox_send", lambda outbox_id: None)
     applications = [submitted(citizen, item) for _ in range(5)]
     for promise in Outbox.objects.order_by("pk"):
-        routing.outbox_process(outbox_id=promise.pk)
+        engine.outbox_process(outbox_id=promise.pk)
     assert not Outbox.objects.filter(processed_at__isnull=True).exists()
     task_ids = sorted(WorkflowTask.objects.filter(status="pending").values_list("pk", flat=True))
     assert len(task_ids) == 5
@@ -524,7 +533,7 @@ def test_ten_clerks_claiming_the_same_five_tasks_at_once_get_each_task_exactly_o
             barrier.wait(timeout=30)
             for task_id in order:
                 try:
-                    routing.task_claim(task_id=task_id, clerk=clerk)
+                    workbench_actions.task_claim(task_id=task_id, clerk=clerk)
                 except Conflict as conflict:
                     conflicts.append(conflict.code)
                 else:

@@ -21,7 +21,9 @@ import pytest
 from django.utils import timezone, translation
 
 from accounts.models import StaffRole, User
-from approvals import actions, bundles
+from approvals.applications import submission
+from approvals.bundles import actions as bundle_actions
+from approvals.bundles import selectors as bundle_selectors
 from approvals.models import Application, ApplicationEvent, BundleApplication, Outbox, WorkflowTask
 from approvals.workflow import ACCEPT, APPROVE, REFUSE, SUPPLEMENT
 from interaction.models import Message
@@ -331,7 +333,9 @@ def test_a_supplement_stops_the_clock_and_the_answer_restarts_it_with_the_group_
     ]
 
     clock.set(3, 16)  # Monday: the clock stood on Thursday, Friday and Monday
-    actions.application_supplement(application_id=application.pk, user=citizen, data={"reason": "新的事由：办理入学。"})
+    submission.application_supplement(
+        application_id=application.pk, user=citizen, data={"reason": "新的事由：办理入学。"}
+    )
     resumed = row(application)
     assert (resumed.status, resumed.clock_stopped_at, resumed.due_date, resumed.legal_due_date) == (
         "in_review",
@@ -444,11 +448,11 @@ def test_a_bundle_of_three_items_is_routed_to_three_departments_at_once_and_comp
         theme=make_theme(),
         item_codes=[item.implementation_code for item in items],
     )
-    draft = bundles.bundle_draft_start(user=citizen, slug="school")
-    bundles.bundle_draft_update(bundle_id=draft.pk, user=citizen, data=complete_answers())
-    bundles.bundle_attachment_add(bundle_id=draft.pk, user=citizen, upload=pdf_upload(), material_code="photo")
+    draft = bundle_actions.bundle_draft_start(user=citizen, slug="school")
+    bundle_actions.bundle_draft_update(bundle_id=draft.pk, user=citizen, data=complete_answers())
+    bundle_actions.bundle_attachment_add(bundle_id=draft.pk, user=citizen, upload=pdf_upload(), material_code="photo")
 
-    bundles.bundle_submit(bundle_id=draft.pk, user=citizen)
+    bundle_actions.bundle_submit(bundle_id=draft.pk, user=citizen)
     routed(3)
 
     children = list(Application.objects.filter(bundle_application=draft).order_by("pk"))
@@ -468,6 +472,6 @@ def test_a_bundle_of_three_items_is_routed_to_three_departments_at_once_and_comp
     assert (done.status, done.completed_at) == ("completed", ten_am(3, 9))
     told = Message.objects.filter(event="bundle_completed")
     assert list(told.values_list("recipient_id", "context")) == [
-        (citizen.pk, {"bundle_name": "入学一件事", "url": bundles.bundle_url(done)})
+        (citizen.pk, {"bundle_name": "入学一件事", "url": bundle_selectors.bundle_url(done)})
     ]
     assert_every_promise_kept_once(6)

@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import RealNameLevel, User
-from approvals import actions
+from approvals.applications import actions, submission
 from approvals.models import Application, AttachmentView, Channel
+from core import crypto
 from datahub.identity import mask_id
 from datahub.models import DataAccessLog
 from demo.registry_data import LIN_XIAOYAN, WANG_XIAOMING, WANG_YUTONG
@@ -130,7 +131,7 @@ def test_a_citizen_applies_step_by_step_with_prefill_and_submits_once(item, citi
     # the application page shows the number and the query password to its owner
     page = client.get(first["Location"]).content.decode()
     assert application.number in page
-    assert actions.crypto.decrypt(application.query_password_encrypted) in page
+    assert crypto.decrypt(application.query_password_encrypted) in page
     # and it is listed under my applications
     assert application.number in client.get(reverse("approvals:mine")).content.decode()
 
@@ -207,7 +208,7 @@ def test_withdraw_asks_then_withdraws(item, citizen):
 
 def test_supplement_page_changes_only_what_was_asked(item, citizen, clerk):
     application = submitted(citizen, item)
-    actions.application_request_supplement(
+    submission.application_request_supplement(
         application_id=application.pk,
         actor=clerk,
         department_id=item.department_id,
@@ -234,7 +235,7 @@ def test_supplement_page_changes_only_what_was_asked(item, citizen, clerk):
 
 def test_tracking_shows_status_without_personal_data_and_a_wrong_password_nothing(item, citizen):
     application = submitted(citizen, item)
-    password = actions.crypto.decrypt(application.query_password_encrypted)
+    password = crypto.decrypt(application.query_password_encrypted)
     client = Client()
     url = reverse("approvals:track")
 
@@ -329,7 +330,7 @@ def test_a_clerk_records_a_counter_application_for_a_person_with_an_account(item
     assert submitted_response["Location"] == reverse("approvals:counter_receipt", args=[application.public_id])
     receipt = client.get(submitted_response["Location"]).content.decode()
     assert application.number in receipt
-    assert actions.crypto.decrypt(application.query_password_encrypted) in receipt
+    assert crypto.decrypt(application.query_password_encrypted) in receipt
     # now it is the person's: in their list, with the counter as its channel
     assert application.number in _client(citizen).get(reverse("approvals:mine")).content.decode()
     assert application.applicant_id_masked == "3****************4"
@@ -367,7 +368,7 @@ def test_a_clerk_of_the_handling_department_opens_a_file_and_the_view_is_kept(it
 
 def test_the_supplement_page_takes_the_new_file_and_the_answer_in_one_form(item, citizen, clerk):
     application = submitted(citizen, item)
-    actions.application_request_supplement(
+    submission.application_request_supplement(
         application_id=application.pk,
         actor=clerk,
         department_id=item.department_id,
@@ -423,7 +424,7 @@ def test_a_parent_applies_for_their_minor_child_and_it_is_recorded_as_done_for_t
     # submitting keeps the child as the applicant of record
     actions.application_draft_update(application_id=application.pk, user=citizen, data=_answers())
     actions.attachment_add(application_id=application.pk, user=citizen, upload=pdf_upload(), material_code="photo")
-    submitted_application, _response = actions.application_submit(application_id=application.pk, user=citizen)
+    submitted_application, _response = submission.application_submit(application_id=application.pk, user=citizen)
     assert submitted_application.applicant_name == WANG_YUTONG.name
     assert submitted_application.applicant_id_masked == mask_id(WANG_YUTONG.id_number)
 

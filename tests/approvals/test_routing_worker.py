@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from approvals import actions
+from approvals import outbox
 from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
 from approvals.tasks import sweep_acceptance, sweep_deadlines, sweep_outbox
 from approvals.workflow import ACCEPT
@@ -62,7 +62,7 @@ def open_tasks(application: Application) -> list[tuple[str, int, str]]:
 def submitted_unsent(monkeypatch: pytest.MonkeyPatch, citizen: User, item: ServiceItem) -> Application:
     """Submitted while the broker path is skipped: its routing promise is a row that was never sent."""
     with monkeypatch.context() as patched:
-        patched.setattr(actions, "outbox_send", lambda outbox_id: None)
+        patched.setattr(outbox, "outbox_send", lambda outbox_id: None)
         return submitted(citizen, item)
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.utils import translation
 
 from accounts.models import User
-from approvals import actions, tracking
+from approvals.applications import submission, tracking
 from approvals.models import Application
 from demo.registry_data import WANG_XIAOMING
 from services.models import Department
@@ -42,7 +42,7 @@ def _english() -> Iterator[None]:
 def submitted_with_password(citizen: User, department: Department) -> tuple[Application, str]:
     make_wang_household()
     item = make_applicable_item(department=department)
-    application, response = actions.application_submit(application_id=ready_draft(citizen, item).pk, user=citizen)
+    application, response = submission.application_submit(application_id=ready_draft(citizen, item).pk, user=citizen)
     return application, response["query_password"]
 
 
@@ -122,7 +122,7 @@ def test_one_address_is_limited_in_attempts_and_another_is_not(submitted_with_pa
 def test_the_public_timeline_names_no_one_and_shows_no_notes(language, submitted_with_password, clerk, department):
     application, _password = submitted_with_password
     note = f"请{WANG_XIAOMING.name}（{WANG_XIAOMING.id_number}）补充申请事由。"
-    actions.application_request_supplement(
+    submission.application_request_supplement(
         application_id=application.pk,
         actor=clerk,
         department_id=department.pk,

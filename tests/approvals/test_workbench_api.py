@@ -14,13 +14,13 @@ from rest_framework.test import APIClient
 
 from accounts import actions as account_actions
 from accounts.models import StaffMembership, StaffRole, User
-from approvals import routing
 from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
+from approvals.workbench import actions as workbench_actions
 from core.api_schema import COMMON_ERRORS
 from interaction.models import Message
 from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item
-from tests.approvals.test_workbench import first_task, queued_task, route, task_in_review
+from tests.approvals.workbench.helpers import first_task, queued_task, route, task_in_review
 from tests.datahub.builders import make_wang_household
 from tests.factories import enroll_totp, staff_member
 from tests.helpers import assert_query_count, get_counting_queries
@@ -303,7 +303,7 @@ def test_two_clerks_claiming_at_once_exactly_one_gets_it(department, citizen, cl
 def test_a_task_claimed_by_someone_else_is_a_409_and_release_by_someone_else_too(item, citizen, clerk):
     task = first_task(citizen, item)
     colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK)
-    routing.task_claim(task_id=task.pk, clerk=colleague)
+    workbench_actions.task_claim(task_id=task.pk, clerk=colleague)
 
     claim = api_of(clerk).post(action(task, "claim"))
     release = api_of(clerk).post(action(task, "release"))
@@ -491,7 +491,7 @@ def test_a_result_outside_the_task_and_an_unknown_one_are_400s(item, citizen, cl
 def test_a_supervisor_reassigns_a_task_and_sends_it_back_to_the_queue(item, citizen, clerk, supervisor):
     task = first_task(citizen, item)
     colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK)
-    routing.task_claim(task_id=task.pk, clerk=colleague)
+    workbench_actions.task_claim(task_id=task.pk, clerk=colleague)
     client = api_of(supervisor)
 
     given = client.post(action(task, "reassign"), {"assignee": clerk.pk}, format="json")
@@ -507,7 +507,7 @@ def test_a_supervisor_reassigns_a_task_and_sends_it_back_to_the_queue(item, citi
 
 def test_reassign_is_for_supervisors_of_the_task_s_department_only(item, citizen, clerk, supervisor):
     task = first_task(citizen, item)
-    routing.task_claim(task_id=task.pk, clerk=supervisor)
+    workbench_actions.task_claim(task_id=task.pk, clerk=supervisor)
 
     response = api_of(clerk).post(action(task, "reassign"), {"assignee": clerk.pk}, format="json")
 
@@ -536,8 +536,8 @@ def test_reassign_to_someone_outside_the_department_or_without_an_assignee_is_a_
 
 def test_a_task_that_is_done_cannot_be_reassigned(item, citizen, clerk, supervisor):
     task = first_task(citizen, item)
-    routing.task_claim(task_id=task.pk, clerk=clerk)
-    routing.task_decide(task_id=task.pk, clerk=clerk, result="受理")
+    workbench_actions.task_claim(task_id=task.pk, clerk=clerk)
+    workbench_actions.task_decide(task_id=task.pk, clerk=clerk, result="受理")
 
     response = api_of(supervisor).post(action(task, "reassign"), {"assignee": None}, format="json")
 

@@ -11,8 +11,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from approvals import routing, selectors
+from approvals import outbox
+from approvals.applications import selectors
 from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
+from approvals.routing import deadlines, engine
 from bench.scale import plans, writer
 from bench.scale.command import main
 from bench.scale.plans import SCALE, ApplicationPlan, ApplicationSet, query_password
@@ -79,9 +81,9 @@ def test_the_query_password_of_a_synthetic_application_tracks_it():
 def test_seeding_leaves_nothing_for_the_sweeps_to_do():
     seed(60)
 
-    assert routing.acceptance_sweep() == 0
-    assert routing.deadlines_sweep() == (0, 0)
-    assert routing.outbox_sweep() == 0
+    assert deadlines.acceptance_sweep() == 0
+    assert deadlines.deadlines_sweep() == (0, 0)
+    assert outbox.outbox_sweep() == 0
 
 
 def test_running_again_adds_only_what_is_missing():
@@ -108,7 +110,7 @@ def test_a_just_submitted_synthetic_application_is_routed_like_a_real_one():
     )
 
     written = writer.write_applications([plan], application_set=fresh)
-    assert routing.outbox_process(outbox_id=written.outbox_ids[0]) == 1
+    assert engine.outbox_process(outbox_id=written.outbox_ids[0]) == 1
 
     application = Application.objects.get(pk=written.application_ids[0])
     assert application.number == f"{item.implementation_code}202001010001"

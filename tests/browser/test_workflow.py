@@ -72,7 +72,7 @@ def zh_label(label: Any) -> str:
 
 def zh_result(result: str) -> str:
     """A result's label on the task page (workbench_views.RESULT_LABELS), in Chinese."""
-    from approvals.workbench_views import RESULT_LABELS
+    from approvals.workbench.views import RESULT_LABELS
 
     with translation.override("zh-hans"):
         return str(RESULT_LABELS[result])

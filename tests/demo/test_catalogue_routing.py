@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from approvals import routing, workflow
+from approvals import workflow
 from approvals.models import Application
+from approvals.routing import engine
 from demo.catalogue import seed_catalogue
 from services.models import DepartmentKind, ServiceItem
 
@@ -25,7 +26,7 @@ def test_each_task_of_each_demo_workflow_has_its_department_for_an_applicant_in_
         application = Application(service=item, department=item.department, data={"address": {"region": XIHU}})
         for stage in workflow.parse(item.workflow).stages:
             for task in stage.tasks:
-                _department, note = routing.resolve_department(application, task.department)
+                _department, note = engine.resolve_department(application, task.department)
                 if note:
                     unresolved.append((item.name, stage.key, task.key, task.department))
 

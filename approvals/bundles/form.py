@@ -1,0 +1,189 @@
+"""The one form and the one list of materials of a bundle, merged from its items'.
+
+The bundle's form is the union of the children's forms: steps merged by title in
+the order first seen, a field that several items ask for (the same code) shown once.
+An answer is checked against the schema of every child that has the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from approvals import forms_engine
+from approvals.applications import submission
+from approvals.materials import UPLOAD, materials_of
+from approvals.models import Application, Attachment
+from services.models import ServiceItem
+
+Errors = dict[str, list[str]]
+
+EMPTY: tuple[Any, ...] = (None, "", [])
+
+
+def form_properties(item: ServiceItem) -> set[str]:
+    return set((item.form_schema.get("properties") or {}).keys())
+
+
+def file_field_codes(item: ServiceItem) -> set[str]:
+    return {code for code, ui in (item.form_ui.get("fields") or {}).items() if (ui or {}).get("widget") == "file"}
+
+
+def form_steps(items: Iterable[ServiceItem]) -> list[forms_engine.Step]:
+    """The one form of a bundle: each item's steps merged by title (first seen first), each field code once.
+
+    A field that one item makes optional and another requires is shown as required.
+    """
+    titles: list[str] = []
+    fields_by_title: dict[str, dict[str, forms_engine.FieldSpec]] = {}
+    placed: dict[str, str] = {}  # field code → the title of the step that shows it
+    for item in items:
+        for step in forms_engine.form_steps(item.form_schema, item.form_ui):
+            if step.title not in fields_by_title:
+                titles.append(step.title)
+                fields_by_title[step.title] = {}
+            for field in step.fields:
+                if field.code in placed:
+                    shown = fields_by_title[placed[field.code]]
+                    if field.is_required and not shown[field.code].is_required:
+                        shown[field.code] = dataclasses.replace(shown[field.code], is_required=True)
+                    continue
+                placed[field.code] = step.title
+                fields_by_title[step.title][field.code] = field
+    steps: list[forms_engine.Step] = []
+    for title in titles:
+        if fields_by_title[title]:
+            steps.append(
+                forms_engine.Step(index=len(steps), title=title, fields=tuple(fields_by_title[title].values()))
+            )
+    return steps
+
+
+def merged_data(children: Iterable[Application]) -> dict[str, Any]:
+    """The answers of the children as the one form shows them (the first child's value of a shared field)."""
+    data: dict[str, Any] = {}
+    for child in children:
+        for code, value in child.data.items():
+            data.setdefault(code, value)
+    return data
+
+
+def merged_prefilled(children: Iterable[Application]) -> dict[str, str]:
+    prefilled: dict[str, str] = {}
+    for child in children:
+        for code, source in child.prefilled.items():
+            prefilled.setdefault(code, source)
+    return prefilled
+
+
+def _add_errors(errors: Errors, found: Errors) -> None:
+    for key, messages in found.items():
+        known = errors.setdefault(key, [])
+        known.extend(message for message in messages if message not in known)
+
+
+def validate_answers(children: Iterable[Application], changes: dict[str, Any], *, only: Iterable[str]) -> Errors:
+    """What is wrong with these answers, checked against the schema of each child that has the field.
+
+    ``changes`` maps field codes to new values (an empty value clears the field);
+    each child is checked with its own answers and these changes, for the codes in
+    ``only`` that its form has. Errors keep the field codes: they are shared.
+    """
+    wanted = set(only)
+    errors: Errors = {}
+    for child in children:
+        item = child.service
+        properties = form_properties(item)
+        codes = wanted & properties
+        if not codes:
+            continue
+        answer = dict(child.data)
+        for code, value in changes.items():
+            if code not in properties:
+                continue
+            if value in EMPTY:
+                answer.pop(code, None)
+            else:
+                answer[code] = value
+        _add_errors(errors, forms_engine.validate(item.form_schema, item.form_ui, answer, only=codes))
+    return errors
+
+
+def submission_problems(children: Iterable[Application]) -> Errors:
+    """Everything that stops any child draft from being submitted (answers by field code, ``material.<code>``)."""
+    problems: Errors = {}
+    for child in children:
+        if child.status == Application.Status.DRAFT:
+            _add_errors(problems, submission.submission_problems(child))
+    return problems
+
+
+# --- materials ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BundleMaterial:
+    """One material of the bundle, as the union of its children's materials shows it."""
+
+    code: str
+    name: str
+    is_required: bool
+    source: str
+    notes: str
+    satisfied_by: str  # "upload", "certificate", "registry", or "" while a child that needs it lacks it
+    file_name: str
+    attachment_id: str
+    item_names: tuple[str, ...]  # the items that ask for it
+
+
+def materials_of_items(items: Iterable[ServiceItem]) -> list[dict[str, Any]]:
+    """The materials of several items, each code once (the first item's entry), required if any item requires it."""
+    entries: dict[str, dict[str, Any]] = {}
+    for item in items:
+        for entry in materials_of(item):
+            known = entries.get(entry["code"])
+            if known is None:
+                entries[entry["code"]] = dict(entry)
+            elif entry.get("required"):
+                known["required"] = True
+    return list(entries.values())
+
+
+def material_states(children: list[Application]) -> list[BundleMaterial]:
+    """Every material of the bundle and what satisfies it in each child that needs it (one query for the files)."""
+    current: dict[tuple[int, str], Attachment] = {
+        (attachment.application_id, attachment.material_code): attachment
+        for attachment in Attachment.objects.filter(
+            application__in=[child.pk for child in children], replaced_at__isnull=True
+        ).exclude(material_code="")
+    }
+    states = []
+    for entry in materials_of_items(child.service for child in children):
+        code = entry["code"]
+        needing = [child for child in children if code in {each["code"] for each in materials_of(child.service)}]
+        ways: list[str] = []
+        attachment: Attachment | None = None
+        for child in needing:
+            found = current.get((child.pk, code))
+            if found is not None:
+                attachment = attachment or found
+                ways.append("upload")
+            else:
+                ways.append(str((child.material_picks or {}).get(code, {}).get("by", "")))
+        satisfied_by = "" if not ways or "" in ways else ("upload" if "upload" in ways else ways[0])
+        states.append(
+            BundleMaterial(
+                code=code,
+                name=str(entry.get("name", code)),
+                is_required=bool(entry.get("required")),
+                source=str(entry.get("source", UPLOAD)),
+                notes=str(entry.get("notes", "")),
+                satisfied_by=satisfied_by,
+                file_name=attachment.original_name if attachment is not None else "",
+                attachment_id=str(attachment.public_id) if attachment is not None else "",
+                item_names=tuple(child.service.name for child in needing),
+            )
+        )
+    return states
