@@ -256,16 +256,24 @@ def test_materials_come_from_uploads_certificates_and_registries(seeded):
 
 
 def test_immediate_items_have_instant_workflows_and_committed_ones_deadlines(seeded):
+    checked = Counter()
     for item in items():
         if not item.workflow:
             assert item.section == Section.TRANSPARENCY, item.name
+            checked["public service without a workflow"] += 1
             continue
         assert item.workflow["instant"] == (item.handling_type == HandlingType.IMMEDIATE), item.name
+        checked["instant" if item.workflow["instant"] else "staged"] += 1
         if item.handling_type == HandlingType.COMMITTED:
             assert item.legal_limit, item.name
             assert item.promised_limit, item.name
         if item.workflow.get("trust_first"):
             assert item.star_level == 4, item.name
+            checked["trust first"] += 1
+
+    # every kind was met, and every item of the catalogue was looked at
+    assert set(checked) == {"public service without a workflow", "instant", "staged", "trust first"}
+    assert checked.total() - checked["trust first"] == ServiceItem.objects.count() >= seeded["items"]
 
 
 def test_workflow_departments_can_be_resolved(seeded):
@@ -308,10 +316,12 @@ def test_workflow_departments_can_be_resolved(seeded):
 
 
 def test_forms_are_short_json_schemas_with_bilingual_steps(seeded):
+    with_forms = 0
     for item in items():
         if not item.form_schema:
             assert item.online_depth == 1, item.name
             continue
+        with_forms += 1
         Draft202012Validator.check_schema(item.form_schema)
         properties = list(item.form_schema["properties"])
         assert 3 <= len(properties) <= 8, item.name
@@ -325,6 +335,7 @@ def test_forms_are_short_json_schemas_with_bilingual_steps(seeded):
             assert hints["label"]["zh"] == item.form_schema["properties"][code]["title"]
             assert hints["label"]["en"]
             assert hints["widget"] in WIDGETS
+    assert with_forms >= seeded["items"] // 2
 
 
 def test_a_filled_in_form_validates_against_its_schema(seeded):
@@ -347,12 +358,16 @@ def test_a_filled_in_form_validates_against_its_schema(seeded):
 
 
 def test_item_themes_match_the_items_audience(seeded):
+    checked = Counter()
     for item in items():
         for theme in item.themes.all():
             if theme.audience == Audience.PERSON:
                 assert item.for_persons, (item.name, theme.name)
             else:
                 assert item.for_enterprises, (item.name, theme.name)
+            checked[theme.audience] += 1
+    assert checked[Audience.PERSON] >= 100
+    assert checked[Audience.ENTERPRISE] >= 50
     themes = dict(Theme.objects.values_list("name", "audience").filter(audience=Audience.PERSON))
     assert {"婚育收养", "教育培训", "求职执业", "纳税缴费", "医疗保健", "社会保险", "户籍办理", "出入境"} <= set(themes)
     assert {"住房保障", "交通出行", "退休养老", "残疾人服务"} <= set(themes)
