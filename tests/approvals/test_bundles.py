@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,7 +36,7 @@ from tests.datahub.builders import make_wang_household
 from tests.helpers import assert_query_count, get_counting_queries
 from tests.services.builders import make_theme
 
-pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases, pytest.mark.usefixtures("upload_root")]
 
 APPROVE = "同意"
 # One stage, one decision by the implementing department: enough to see two departments work in parallel.
@@ -59,13 +58,6 @@ BIRTH_MATERIALS = [
     MATERIALS[1],
     {"code": "birth_proof", "name": "出生医学证明", "required": False, "form": "electronic", "source": "upload"},
 ]
-
-
-@pytest.fixture(autouse=True)
-def upload_root(settings: Any, tmp_path: Path) -> Path:
-    settings.UPLOAD_ROOT = tmp_path / "uploads"
-    settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
-    return settings.UPLOAD_ROOT
 
 
 @pytest.fixture(autouse=True)

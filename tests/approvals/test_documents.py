@@ -17,12 +17,13 @@ from pypdf import PdfReader
 from accounts.models import User
 from approvals.applications import actions, submission
 from approvals.documents import notices
-from approvals.models import Application, Outbox, WorkflowTask
-from approvals.routing import deadlines, engine
+from approvals.models import Application, WorkflowTask
+from approvals.routing import deadlines
 from approvals.workbench import actions as workbench_actions
 from demo.registry_data import WANG_XIAOMING
 from services.models import Department, DepartmentKind, ServiceItem
 from tests.approvals.builders import make_applicable_item, pdf_upload, submitted
+from tests.approvals.helpers import route
 from tests.datahub.builders import make_wang_household
 from tests.factories import enroll_totp
 from tests.services.factories import DepartmentFactory, region
@@ -37,6 +38,7 @@ REVIEW_RIGHTS = (
 
 @pytest.fixture
 def item(department: Department) -> ServiceItem:
+    """Not the shared ``item``: a licence (食品经营许可) of a department with a short name, as documents cite both."""
     department.short_name = "杭市监"
     department.kind = DepartmentKind.MARKET_REGULATION
     department.save(update_fields=["short_name", "kind"])
@@ -50,18 +52,12 @@ def _client(user: User) -> Client:
     return client
 
 
-def _route() -> None:
-    """Do now what the routing workers would do after the commit."""
-    for outbox_id in Outbox.objects.filter(processed_at__isnull=True).order_by("pk").values_list("pk", flat=True):
-        engine.outbox_process(outbox_id=outbox_id)
-
-
 def _decide(application: Application, clerk: User, result: str, opinion: str = "", **supplement: list[str]) -> None:
-    _route()
+    route()
     task = WorkflowTask.objects.get(application=application, status=WorkflowTask.Status.PENDING)
     workbench_actions.task_claim(task_id=task.pk, clerk=clerk)
     workbench_actions.task_decide(task_id=task.pk, clerk=clerk, result=result, opinion=opinion, **supplement)
-    _route()
+    route()
 
 
 def _text(content: bytes) -> str:
@@ -88,7 +84,7 @@ def _today() -> str:
 
 def test_a_submitted_application_has_no_documents_yet(item, citizen):
     application = submitted(citizen, item)
-    _route()
+    route()
 
     assert _kinds(application) == []
     response = _client(citizen).get(reverse("approvals:document", args=[application.number, "acceptance"]))
@@ -255,7 +251,7 @@ def test_a_licence_granted_on_trust_says_it_will_be_verified(department, citizen
         workflow={"stages": [{"key": "verify", "tasks": [verify]}], "trust_first": True},
     )
     application = submitted(citizen, item)
-    _route()
+    route()
 
     assert _kinds(application) == ["acceptance", "grant"]
     text = _download(_client(citizen), application, "grant")
@@ -265,7 +261,7 @@ def test_a_licence_granted_on_trust_says_it_will_be_verified(department, citizen
 
 def test_an_application_nobody_asked_to_supplement_in_five_working_days_is_deemed_accepted(item, citizen):
     application = submitted(citizen, item)
-    _route()
+    route()
     received = timezone.now() - datetime.timedelta(days=14)
     Application.objects.filter(pk=application.pk).update(submitted_at=received)
 
@@ -348,7 +344,7 @@ def test_a_clerk_of_the_handling_department_downloads_a_document_and_it_is_logge
 
 def test_a_staff_download_of_a_document_the_application_lacks_is_not_found_nor_logged(item, citizen, clerk, caplog):
     application = submitted(citizen, item)
-    _route()
+    route()
     enroll_totp(clerk)
     url = reverse("approvals:staff_document", args=[application.public_id, "acceptance"])
 

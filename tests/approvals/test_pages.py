@@ -23,12 +23,6 @@ from tests.helpers import assert_query_count, get_counting_queries
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 
-@pytest.fixture
-def item(department):
-    make_wang_household()
-    return make_applicable_item(department=department)
-
-
 def _client(user: User) -> Client:
     client = Client()
     client.force_login(user)

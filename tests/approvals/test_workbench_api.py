@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,30 +17,17 @@ from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
 from approvals.workbench import actions as workbench_actions
 from core.api_schema import COMMON_ERRORS
 from interaction.models import Message
-from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item
-from tests.approvals.workbench.helpers import first_task, queued_task, route, task_in_review
+from tests.approvals.helpers import route
+from tests.approvals.workbench.helpers import first_task, queued_task, task_in_review
 from tests.datahub.builders import make_wang_household
 from tests.factories import enroll_totp, staff_member
 from tests.helpers import assert_query_count, get_counting_queries
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("upload_root")]
 
 TASKS = "/api/v1/workbench/tasks/"
 LIST_QUERIES = 5  # the list's whole cost, whatever the queue's length (pinned below)
-
-
-@pytest.fixture(autouse=True)
-def upload_root(settings: Any, tmp_path: Path) -> Path:
-    settings.UPLOAD_ROOT = tmp_path / "uploads"
-    settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
-    return settings.UPLOAD_ROOT
-
-
-@pytest.fixture
-def item(department: Department) -> ServiceItem:
-    make_wang_household()
-    return make_applicable_item(department=department)
 
 
 def api_of(user: User | None, *, totp: bool = True) -> APIClient:

@@ -8,10 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.utils import timezone
-
-from accounts import actions as account_actions
-from accounts.models import AgentAuthorisation, AuthorisationScope, Enterprise, User
+from accounts.models import Enterprise, User
 from approvals.applications import actions, submission
 from approvals.models import (
     Application,
@@ -43,30 +40,6 @@ PREFILLED = {
 
 
 NOTE = "请补充申请事由，并重新上传近期证件照片。"
-
-
-class Clock:
-    """The time ``django.utils.timezone.now`` gives while the ``clock`` fixture is in use (time_machine is absent)."""
-
-    def __init__(self, now: datetime.datetime) -> None:
-        self.now = now
-
-    def advance(self, **delta: float) -> None:
-        self.now += datetime.timedelta(**delta)
-
-
-def authorise(
-    enterprise: Enterprise, agent: User, legal_rep: User, *, item_codes: list[str] | None = None
-) -> AgentAuthorisation:
-    return account_actions.agent_authorise(
-        enterprise_id=enterprise.pk,
-        agent_email=agent.email,
-        scope=AuthorisationScope.LISTED if item_codes else AuthorisationScope.ALL,
-        item_codes=item_codes or [],
-        valid_from=timezone.localdate(),
-        valid_to=None,
-        actor=legal_rep,
-    )
 
 
 def start(user: User, item: ServiceItem, *, acting_for: Enterprise | None = None) -> Application:

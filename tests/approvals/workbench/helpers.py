@@ -10,17 +10,15 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.models import Enterprise, User
-from approvals.models import Application, Outbox, WorkflowTask
-from approvals.routing import engine
+from approvals.models import Application, WorkflowTask
 from approvals.workbench import actions as workbench_actions
 from datahub.models import DataAccessLog
 from demo.registry_data import YIWANG_TECHNOLOGY
 from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item, submitted
+from tests.approvals.helpers import route
 from tests.datahub.builders import make_wang_household, make_yiwang_technology
 from tests.factories import enroll_totp
-
-QUEUE_QUERIES = 9  # the page's whole cost, whatever the queue's length (pinned below)
 
 
 def client_of(user: User, *, totp: bool = True) -> Client:
@@ -35,12 +33,6 @@ def en(name: str, *args: Any, query: str = "") -> str:
     """The English page's URL (assertions read English text; the Chinese page is checked on its own)."""
     with translation.override("en"):
         return reverse(name, args=args) + (f"?{query}" if query else "")
-
-
-def route() -> None:
-    """Do now what the routing worker does after each commit."""
-    for outbox_id in Outbox.objects.filter(processed_at__isnull=True).order_by("pk").values_list("pk", flat=True):
-        engine.outbox_process(outbox_id=outbox_id)
 
 
 def first_task(citizen: User, item: ServiceItem) -> WorkflowTask:

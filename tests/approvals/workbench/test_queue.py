@@ -17,7 +17,6 @@ from tests.approvals.builders import make_applicable_item
 from tests.approvals.workbench.helpers import (
     EXPECTED,
     PAGES,
-    QUEUE_QUERIES,
     client_of,
     en,
     first_task,
@@ -27,7 +26,7 @@ from tests.approvals.workbench.helpers import (
     task_in_review,
 )
 from tests.factories import staff_member
-from tests.helpers import assert_query_count, get_counting_queries
+from tests.helpers import QUEUE_QUERIES, assert_query_count, get_counting_queries
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
