@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.models import RealNameLevel, User
-from approvals import outbox
 from approvals.applications import actions, submission
 from approvals.bundles import actions as bundle_actions
 from approvals.bundles import form as bundle_form
@@ -36,7 +35,7 @@ from tests.datahub.builders import make_wang_household
 from tests.helpers import assert_query_count, get_counting_queries
 from tests.services.builders import make_theme
 
-pytestmark = [pytest.mark.django_db, pytest.mark.both_databases, pytest.mark.usefixtures("upload_root")]
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases, pytest.mark.usefixtures("upload_root", "unsent")]
 
 APPROVE = "同意"
 # One stage, one decision by the implementing department: enough to see two departments work in parallel.
@@ -58,14 +57,6 @@ BIRTH_MATERIALS = [
     MATERIALS[1],
     {"code": "birth_proof", "name": "出生医学证明", "required": False, "form": "electronic", "source": "upload"},
 ]
-
-
-@pytest.fixture(autouse=True)
-def unsent(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Routing promises stay in their rows: the tests process them as the routing worker would."""
-    sent: list[int] = []
-    monkeypatch.setattr(outbox, "outbox_send", sent.append)
-    return sent
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -108,12 +107,3 @@ def version_2_changes() -> dict[str, Any]:
         option for option in ui["fields"]["delivery"]["options"] if option["value"] != "electronic"
     ]
     return {"form_schema": schema, "form_ui": ui, "change_note": "申请事由改为事实与理由；不再提供电子证照送达。"}
-
-
-def wait_for(condition: Callable[[], bool], *, seconds: float = 20) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()

@@ -30,7 +30,6 @@ from tests.approvals.applications.helpers import (
     start,
     stored_files,
     version_2_changes,
-    wait_for,
 )
 from tests.approvals.builders import (
     pdf_upload,
@@ -38,6 +37,7 @@ from tests.approvals.builders import (
     ready_draft,
     submitted,
 )
+from tests.approvals.helpers import wait_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 

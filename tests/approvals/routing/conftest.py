@@ -1,4 +1,4 @@
-"""The routing tests' fixtures: the implementing department, routing promises kept unsent, the joint departments.
+"""The routing tests' fixtures: the implementing department, its item, the joint departments.
 
 Every test here runs on the pinned clock of tests/approvals/conftest.py, with its uploads in its own folder, in
 English.
@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from approvals import outbox
 from services.models import Department, DepartmentKind, ServiceItem
 from tests.approvals.builders import STANDARD_WORKFLOW, JointDepartments, make_joint_departments
 from tests.approvals.helpers import Clock, item_with
@@ -26,14 +25,6 @@ def _common_setting(clock: Clock, upload_root: Path, english: None) -> None:
 def department(db: None) -> Department:
     """The implementing department: the city's 行政审批局 (a kind no workflow here names)."""
     return make_department(serial=1, kind=DepartmentKind.ADMINISTRATIVE_SERVICE, name="杭州市行政审批局")
-
-
-@pytest.fixture
-def unsent(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Routing promises are kept in their rows only: nothing goes to the broker (the tests process the rows)."""
-    sent: list[int] = []
-    monkeypatch.setattr(outbox, "outbox_send", sent.append)
-    return sent
 
 
 @pytest.fixture

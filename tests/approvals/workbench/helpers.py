@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.models import Enterprise, User
+from accounts.models import Enterprise, StaffRole, User
 from approvals.models import Application, WorkflowTask
 from approvals.workbench import actions as workbench_actions
 from datahub.models import DataAccessLog
@@ -18,7 +19,7 @@ from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item, submitted
 from tests.approvals.helpers import route
 from tests.datahub.builders import make_wang_household, make_yiwang_technology
-from tests.factories import enroll_totp
+from tests.factories import enroll_totp, staff_member
 
 
 def client_of(user: User, *, totp: bool = True) -> Client:
@@ -42,13 +43,18 @@ def first_task(citizen: User, item: ServiceItem) -> WorkflowTask:
     return application.tasks.get()
 
 
-def task_in_review(citizen: User, item: ServiceItem, clerk: User) -> WorkflowTask:
-    """An accepted application whose 审查 task waits (the application has its due date)."""
+def accepted(citizen: User, item: ServiceItem, clerk: User) -> Application:
+    """A submitted application the clerk accepted, routed on to its next stage."""
     accept = first_task(citizen, item)
     workbench_actions.task_claim(task_id=accept.pk, clerk=clerk)
     workbench_actions.task_decide(task_id=accept.pk, clerk=clerk, result="受理")
     route()
-    return WorkflowTask.objects.get(application=accept.application, stage_key="review")
+    return accept.application
+
+
+def task_in_review(citizen: User, item: ServiceItem, clerk: User) -> WorkflowTask:
+    """An accepted application whose 审查 task waits (the application has its due date)."""
+    return WorkflowTask.objects.get(application=accepted(citizen, item, clerk), stage_key="review")
 
 
 numbers = iter(range(1, 10_000))
@@ -90,6 +96,29 @@ def queued_task(
         claimed_at=timezone.now() if assignee else None,
         due_at=due_at,
     )
+
+
+@dataclass(frozen=True)
+class MixedQueue:
+    """The department's three open tasks, by due time; its done and cancelled ones and another department's are
+    in the database too."""
+
+    overdue: WorkflowTask  # two hours late, held by 周敏
+    soon: WorkflowTask  # due in five minutes, waiting
+    later: WorkflowTask  # due in thirty days, waiting
+    colleague: User  # 周敏, a clerk of the department
+
+
+def mixed_queue(item: ServiceItem, other_department: Department) -> MixedQueue:
+    now = timezone.now()
+    colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK, full_name="周敏")
+    later = queued_task(item, now + datetime.timedelta(days=30))
+    overdue = queued_task(item, now - datetime.timedelta(hours=2), assignee=colleague)
+    soon = queued_task(item, now + datetime.timedelta(minutes=5))
+    queued_task(item, now - datetime.timedelta(days=3), status=WorkflowTask.Status.DONE)
+    queued_task(item, now - datetime.timedelta(days=3), status=WorkflowTask.Status.CANCELLED)
+    queued_task(item, now - datetime.timedelta(days=3), department=other_department)
+    return MixedQueue(overdue=overdue, soon=soon, later=later, colleague=colleague)
 
 
 def rows(page: str) -> list[str]:
@@ -180,8 +209,5 @@ def parallel_item(department: Department, other_department: Department) -> Servi
 
 
 def civil_task(citizen: User, item: ServiceItem, clerk: User) -> WorkflowTask:
-    accept = first_task(citizen, item)
-    workbench_actions.task_claim(task_id=accept.pk, clerk=clerk)
-    workbench_actions.task_decide(task_id=accept.pk, clerk=clerk, result="受理")
-    route()
-    return WorkflowTask.objects.get(application=accept.application, task_key="civil")
+    """The 民政审查 task of ``parallel_item``, waiting for 宁波市民政局 once the clerk accepted."""
+    return WorkflowTask.objects.get(application=accepted(citizen, item, clerk), task_key="civil")

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import StaffMembership, StaffRole
-from approvals.models import ApplicationView, WorkflowTask
+from approvals.models import ApplicationView
 from approvals.workbench import actions as workbench_actions
 from demo.registry_data import WANG_XIAOMING
 from tests.approvals.builders import make_applicable_item
@@ -21,6 +21,7 @@ from tests.approvals.workbench.helpers import (
     en,
     first_task,
     link,
+    mixed_queue,
     queued_task,
     rows,
     task_in_review,
@@ -92,22 +93,15 @@ def test_the_queue_is_in_chinese_by_default_and_links_to_the_counter(clerk):
 
 
 def test_the_queue_shows_open_tasks_by_due_time_with_red_and_amber_marks(item, clerk, other_department):
-    now = timezone.now()
-    colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK, full_name="周敏")
-    later = queued_task(item, now + datetime.timedelta(days=30))
-    overdue = queued_task(item, now - datetime.timedelta(hours=2), assignee=colleague)
-    soon = queued_task(item, now + datetime.timedelta(minutes=5))
-    queued_task(item, now - datetime.timedelta(days=3), status=WorkflowTask.Status.DONE)
-    queued_task(item, now - datetime.timedelta(days=3), status=WorkflowTask.Status.CANCELLED)
-    queued_task(item, now - datetime.timedelta(days=3), department=other_department)
+    queue = mixed_queue(item, other_department)
 
     page = client_of(clerk).get(en("workbench:queue")).content.decode()
 
-    assert rows(page) == [overdue.application.number, soon.application.number, later.application.number]
+    assert rows(page) == [task.application.number for task in (queue.overdue, queue.soon, queue.later)]
     overdue_row, soon_row, later_row = (
         page.split('<tr class="row-overdue">')[1],
         page.split('<tr class="row-soon">')[1],
-        page.split(later.application.number)[1],
+        page.split(queue.later.application.number)[1],
     )
     # the mark is words first, the colour a second cue
     assert "Red: overdue" in overdue_row.split("</tr>")[0]

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import datetime
-import threading
-from typing import Any
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +17,7 @@ from datahub.models import DataAccessLog, LegalPersonRecord
 from demo.registry_data import LI_JIANGUO, WANG_XIAOMING, YIWANG_TECHNOLOGY
 from interaction.models import Message
 from tests.approvals.builders import make_applicable_item
+from tests.approvals.helpers import at_once
 from tests.approvals.workbench.helpers import (
     civil_task,
     client_of,
@@ -267,21 +265,8 @@ def test_two_clerks_claiming_at_once_never_both_get_the_task(department, citizen
     task = first_task(citizen, item)
     colleague = staff_member("colleague@example.com", department, StaffRole.CLERK)
     clients = [client_of(clerk), client_of(colleague)]
-    barrier = threading.Barrier(2)
-    answers: list[Any] = [None, None]
 
-    def claim(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            answers[index] = clients[index].post(en("workbench:claim", task.pk))["Location"]
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=claim, args=(index,)) for index in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers = at_once(2, lambda index: clients[index].post(en("workbench:claim", task.pk))["Location"])
 
     task.refresh_from_db()
     assert sorted(answers) == sorted([en("workbench:task", task.pk), en("workbench:queue")])
