@@ -15,10 +15,14 @@ from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
 from approvals.workbench import actions as workbench_actions
 from core.api_schema import COMMON_ERRORS
 from interaction.models import Message
-from tests.approvals.builders import make_applicable_item
 from tests.approvals.helpers import at_once, route
-from tests.approvals.workbench.helpers import first_task, mixed_queue, queued_task, task_in_review
-from tests.datahub.builders import make_wang_household
+from tests.approvals.workbench.helpers import (
+    first_task,
+    mixed_queue,
+    queue_of_two_departments,
+    queued_task,
+    task_in_review,
+)
 from tests.factories import enroll_totp, staff_member
 from tests.helpers import assert_query_count, get_counting_queries
 
@@ -171,13 +175,7 @@ def test_allowed_results_are_the_codes_of_the_workflow_s_results(item, clerk):
 
 def test_the_list_filters_by_status_service_and_due_time(item, clerk, other_department):
     now = timezone.now()
-    StaffMembership.objects.create(user=clerk, department=other_department, role=StaffRole.CLERK)
-    colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK)
-    other_item = make_applicable_item(department=other_department, basic_code="000120000009")
-    mine = queued_task(item, now + datetime.timedelta(days=20), assignee=clerk)
-    theirs = queued_task(item, now - datetime.timedelta(hours=1), assignee=colleague)
-    waiting = queued_task(item, now + datetime.timedelta(minutes=30))
-    elsewhere = queued_task(other_item, now + datetime.timedelta(days=40))
+    mine, theirs, waiting, elsewhere, other_item = queue_of_two_departments(item, clerk, other_department, now)
     done = queued_task(item, now - datetime.timedelta(days=2), status=WorkflowTask.Status.DONE)
     cancelled = queued_task(other_item, now - datetime.timedelta(days=1), status=WorkflowTask.Status.CANCELLED)
     client = api_of(clerk)
@@ -247,9 +245,7 @@ def test_the_list_costs_the_same_queries_however_long(count, item, clerk):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_clerks_claiming_at_once_exactly_one_gets_it(department, citizen, clerk):
-    make_wang_household()
-    item = make_applicable_item(department=department)
+def test_two_clerks_claiming_at_once_exactly_one_gets_it(item, department, citizen, clerk):
     task = first_task(citizen, item)
     colleague = staff_member("colleague@example.com", department, StaffRole.CLERK)
     clients = [api_of(clerk), api_of(colleague)]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.models import Enterprise, StaffRole, User
+from accounts.models import Enterprise, StaffMembership, StaffRole, User
 from approvals.models import Application, WorkflowTask
 from approvals.workbench import actions as workbench_actions
 from datahub.models import DataAccessLog
@@ -119,6 +119,32 @@ def mixed_queue(item: ServiceItem, other_department: Department) -> MixedQueue:
     queued_task(item, now - datetime.timedelta(days=3), status=WorkflowTask.Status.CANCELLED)
     queued_task(item, now - datetime.timedelta(days=3), department=other_department)
     return MixedQueue(overdue=overdue, soon=soon, later=later, colleague=colleague)
+
+
+class TwoDepartmentQueue(NamedTuple):
+    """Open tasks of the clerk's two departments (``item``'s and ``other_department``, whose item is ``other_item``)."""
+
+    mine: WorkflowTask  # held by the clerk, due in twenty days
+    theirs: WorkflowTask  # held by a colleague, an hour late
+    waiting: WorkflowTask  # nobody holds it, due in thirty minutes
+    elsewhere: WorkflowTask  # other_item's, nobody holds it, due in forty days
+    other_item: ServiceItem
+
+
+def queue_of_two_departments(
+    item: ServiceItem, clerk: User, other_department: Department, now: datetime.datetime
+) -> TwoDepartmentQueue:
+    """The clerk becomes a clerk of ``other_department`` too; each task is due counting from ``now``."""
+    StaffMembership.objects.create(user=clerk, department=other_department, role=StaffRole.CLERK)
+    colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK)
+    other_item = make_applicable_item(department=other_department, basic_code="000120000009")
+    return TwoDepartmentQueue(
+        mine=queued_task(item, now + datetime.timedelta(days=20), assignee=clerk),
+        theirs=queued_task(item, now - datetime.timedelta(hours=1), assignee=colleague),
+        waiting=queued_task(item, now + datetime.timedelta(minutes=30)),
+        elsewhere=queued_task(other_item, now + datetime.timedelta(days=40)),
+        other_item=other_item,
+    )
 
 
 def rows(page: str) -> list[str]:

@@ -9,11 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import StaffMembership, StaffRole
+from accounts.models import StaffRole
 from approvals.models import ApplicationView
 from approvals.workbench import actions as workbench_actions
 from demo.registry_data import WANG_XIAOMING
-from tests.approvals.builders import make_applicable_item
 from tests.approvals.workbench.helpers import (
     EXPECTED,
     PAGES,
@@ -22,6 +21,7 @@ from tests.approvals.workbench.helpers import (
     first_task,
     link,
     mixed_queue,
+    queue_of_two_departments,
     queued_task,
     rows,
     task_in_review,
@@ -116,13 +116,7 @@ def test_the_queue_shows_open_tasks_by_due_time_with_red_and_amber_marks(item, c
 
 def test_the_filters_and_the_counts_per_status(item, clerk, other_department):
     now = timezone.now()
-    StaffMembership.objects.create(user=clerk, department=other_department, role=StaffRole.CLERK)
-    colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK)
-    other_item = make_applicable_item(department=other_department, basic_code="000120000009")
-    mine = queued_task(item, now + datetime.timedelta(days=20), assignee=clerk)
-    theirs = queued_task(item, now - datetime.timedelta(hours=1), assignee=colleague)
-    waiting = queued_task(item, now + datetime.timedelta(minutes=30))
-    elsewhere = queued_task(other_item, now + datetime.timedelta(days=40))
+    mine, theirs, waiting, elsewhere, other_item = queue_of_two_departments(item, clerk, other_department, now)
     client = client_of(clerk)
 
     def shown(query: str) -> list[str]:
