@@ -7,11 +7,14 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # The clerk's queue page (/workbench/) costs this many queries, whatever the queue's length, with the services to
 # filter by kept or not yet kept (tests/approvals/workbench/: test_queue.py, test_queue_services_kept.py).
@@ -23,6 +26,13 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def logged_in(user: User) -> Client:
+    """A test client signed in as ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def get_counting_queries(client: Client, url: str, **extra: Any) -> tuple[Any, list[str]]:
