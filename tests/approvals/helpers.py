@@ -12,6 +12,7 @@ from django.db import connection
 
 from approvals.models import Application, Outbox, WorkflowTask
 from approvals.routing import engine
+from interaction.models import Message
 from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item
 from tests.datahub.builders import make_wang_household
@@ -90,6 +91,11 @@ def promises_of(*applications: Application) -> list[tuple[bool, int]]:
 def open_task(application: Application, key: str | None = None) -> WorkflowTask:
     tasks = WorkflowTask.objects.filter(application=application, status__in=WorkflowTask.OPEN)
     return tasks.get(task_key=key) if key else tasks.get()
+
+
+def inbox(event: str) -> list[tuple[int, dict[str, Any]]]:
+    """(recipient, context) of each message of ``event``, in the order they were sent."""
+    return list(Message.objects.filter(event=event).order_by("pk").values_list("recipient_id", "context"))
 
 
 # --- Waiting and threads -----------------------------------------------------------------

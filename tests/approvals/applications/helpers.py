@@ -15,7 +15,6 @@ from approvals.models import (
 )
 from demo.catalogue_data.fields import form
 from demo.registry_data import WANG_XIAOMING
-from interaction.models import Message
 from services.models import Department, ServiceItem
 from tests.approvals.builders import (
     COUNTY_CODE,
@@ -58,10 +57,6 @@ def events_of(application: Application) -> list[str]:
     return list(
         ApplicationEvent.objects.filter(application=application).order_by("at", "pk").values_list("action", flat=True)
     )
-
-
-def inbox(event: str) -> list[tuple[int, dict[str, Any]]]:
-    return list(Message.objects.filter(event=event).order_by("pk").values_list("recipient_id", "context"))
 
 
 DRAFT_ACTIONS: dict[str, Callable[[Application, User], Any]] = {

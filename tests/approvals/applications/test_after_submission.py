@@ -24,7 +24,6 @@ from tests.approvals.applications.helpers import (
     NOTE,
     PREFILLED,
     events_of,
-    inbox,
     request_supplement,
     row,
     start,
@@ -37,7 +36,7 @@ from tests.approvals.builders import (
     ready_draft,
     submitted,
 )
-from tests.approvals.helpers import wait_for
+from tests.approvals.helpers import inbox, wait_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 

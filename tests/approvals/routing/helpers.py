@@ -8,7 +8,6 @@ from django.urls import reverse
 
 from approvals.models import Application, ApplicationEvent, Outbox
 from approvals.workflow import APPROVE, REFUSE, RETURN
-from interaction.models import Message
 from tests.approvals.builders import (
     workflow_stage,
     workflow_task,
@@ -38,10 +37,6 @@ def event(application: Application, action: str) -> ApplicationEvent:
     found = ApplicationEvent.objects.filter(application=application, action=action).order_by("pk").last()
     assert found is not None, action
     return found
-
-
-def inbox(event_name: str) -> list[tuple[int, dict[str, Any]]]:
-    return list(Message.objects.filter(event=event_name).order_by("pk").values_list("recipient_id", "context"))
 
 
 def decided_message(application: Application, outcome_display: str) -> dict[str, Any]:

@@ -25,14 +25,13 @@ from tests.approvals.builders import (
     workflow_stage,
     workflow_task,
 )
-from tests.approvals.helpers import day, five_pm, item_with, open_task, route, row, tasks_of, ten_am
+from tests.approvals.helpers import day, five_pm, inbox, item_with, open_task, route, row, tasks_of, ten_am
 from tests.approvals.routing.helpers import (
     FALLBACK_NOTE,
     NOTE,
     decided_message,
     event,
     events_of,
-    inbox,
     joint_workflow,
     trust_first_workflow,
     unprocessed,
