@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django.test import Client
 from django.utils import translation
 
@@ -102,6 +103,18 @@ def upload_root(settings: Any, tmp_path: Path) -> Path:
     settings.UPLOAD_ROOT = tmp_path / "uploads"
     settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
     return settings.UPLOAD_ROOT
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, int]]:
+    """The demo catalogue, seeded once for the test module inside a transaction rolled back at its end (seeding
+    checks every item against the JSON Schema meta-schema, which takes seconds); the counts of what it made."""
+    from demo import catalogue
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        counts = catalogue.seed_catalogue()
+        yield counts
+        transaction.set_rollback(True)
 
 
 @pytest.fixture

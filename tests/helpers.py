@@ -7,14 +7,17 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-# The clerk's queue page (/workbench/) costs this many queries, whatever the queue's length, with the
-# services to filter by kept or not yet kept (tests/test_queue_services_kept.py, tests/approvals/test_workbench.py).
+if TYPE_CHECKING:
+    from accounts.models import User
+
+# The clerk's queue page (/workbench/) costs this many queries, whatever the queue's length, with the services to
+# filter by kept or not yet kept (tests/approvals/workbench/: test_queue.py, test_queue_services_kept.py).
 QUEUE_QUERIES = 9
 
 
@@ -23,6 +26,13 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def logged_in(user: User) -> Client:
+    """A test client signed in as ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def get_counting_queries(client: Client, url: str, **extra: Any) -> tuple[Any, list[str]]:
@@ -50,6 +60,19 @@ _TEST_ONLY_ENV = {
     "IDP_OIDC_PRIVATE_KEY",
     "HTTPS",
     "ALLOWED_HOSTS",
+}
+
+
+# What production sets (``check --deploy`` passes on it); a test changes one variable to see a check fail.
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "a7Jq-3vN_pX9wLr2Tb8Ke5Yh0Zc4Gm6Fd1Sa-Ux7Wi3Oo9Pt2Rn5Ve8Qj4Hk6Bl0",
+    "FIELD_ENCRYPTION_KEY": "Q2hlY2stZGVwbG95LW9ubHkta2V5LTAxMjM0NTY3ODk=",
+    "ALLOWED_HOSTS": "zwfw.example.gov.cn",
+    "CSRF_TRUSTED_ORIGINS": "https://zwfw.example.gov.cn",
+    "BEHIND_PROXY": "true",
+    "IDP_OIDC_PRIVATE_KEY": os.environ["IDP_OIDC_PRIVATE_KEY"],  # the test key of tests/settings.py
+    "SMS_SENDER": "tests.accounts.sms_gateway.GatewaySmsSender",  # a gateway, not the demo outbox
 }
 
 

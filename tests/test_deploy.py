@@ -1,21 +1,9 @@
 """Production settings pass Django's deployment checks; logs can be JSON lines."""
 
 import json
-import os
 import subprocess
 
-from tests.helpers import run_python
-
-PRODUCTION_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "a7Jq-3vN_pX9wLr2Tb8Ke5Yh0Zc4Gm6Fd1Sa-Ux7Wi3Oo9Pt2Rn5Ve8Qj4Hk6Bl0",
-    "FIELD_ENCRYPTION_KEY": "Q2hlY2stZGVwbG95LW9ubHkta2V5LTAxMjM0NTY3ODk=",
-    "ALLOWED_HOSTS": "zwfw.example.gov.cn",
-    "CSRF_TRUSTED_ORIGINS": "https://zwfw.example.gov.cn",
-    "BEHIND_PROXY": "true",
-    "IDP_OIDC_PRIVATE_KEY": os.environ["IDP_OIDC_PRIVATE_KEY"],  # the test key of tests/settings.py
-    "SMS_SENDER": "tests.accounts.sms_gateway.GatewaySmsSender",  # a gateway, not the demo outbox
-}
+from tests.helpers import PRODUCTION_ENV, run_python
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

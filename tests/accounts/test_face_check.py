@@ -22,6 +22,7 @@ from accounts.models import FaceCheck, RealNameLevel, User
 from core.errors import Conflict, DomainError
 from demo.registry_data import WANG_XIAOMING
 from tests.factories import email_user
+from tests.helpers import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +38,6 @@ def face_settings(settings: Any) -> Any:
     settings.FACE_CHECK_DEMO = True
     settings.DEBUG = False
     return settings
-
-
-def _logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _start(user: User) -> FaceCheck:
@@ -89,22 +84,22 @@ def test_only_a_level_two_account_may_start_and_the_others_are_told_why(citizen)
     assert not_basic.value.code == "not_basic"
     assert advanced.value.code == "already_advanced"
     assert FaceCheck.objects.count() == 0
-    page = _logged_in(newcomer).post("/en/me/verify/face/")
+    page = logged_in(newcomer).post("/en/me/verify/face/")
     assert page.status_code == 200
     body = page.content.decode()
     assert "Verify your real name online first (basic real-name); the face check comes after it." in body
-    page = _logged_in(citizen).post("/en/me/verify/face/")
+    page = logged_in(citizen).post("/en/me/verify/face/")
     assert "Your account already has advanced real-name verification." in page.content.decode()
     assert FaceCheck.objects.count() == 0
 
 
 def test_the_account_page_offers_the_face_check_to_level_two_only(other_citizen, citizen):
-    assert 'href="/me/verify/face/"' in _logged_in(other_citizen).get("/me/").content.decode()
-    assert 'href="/me/verify/face/"' not in _logged_in(citizen).get("/me/").content.decode()
+    assert 'href="/me/verify/face/"' in logged_in(other_citizen).get("/me/").content.decode()
+    assert 'href="/me/verify/face/"' not in logged_in(citizen).get("/me/").content.decode()
 
 
 def test_the_face_check_page_names_the_identity_to_be_checked(wang):
-    response = _logged_in(wang).get("/en/me/verify/face/")
+    response = logged_in(wang).get("/en/me/verify/face/")
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -123,7 +118,7 @@ def test_an_anonymous_visitor_is_sent_to_log_in():
 
 
 def test_the_whole_path_with_a_pass_reaches_level_three(wang):
-    client = _logged_in(wang)
+    client = logged_in(wang)
     before = User.objects.get(pk=wang.pk).real_name_verified_at
 
     started = client.post("/en/me/verify/face/")
@@ -157,7 +152,7 @@ def test_the_whole_path_with_a_pass_reaches_level_three(wang):
 
 
 def test_a_fail_leaves_the_account_at_level_two(wang):
-    client = _logged_in(wang)
+    client = logged_in(wang)
     client.post("/en/me/verify/face/")
     check = FaceCheck.objects.get()
 
@@ -173,7 +168,7 @@ def test_a_fail_leaves_the_account_at_level_two(wang):
 
 def test_the_return_page_says_pending_until_the_result_arrives(wang):
     check = _start(wang)
-    shown = _logged_in(wang).get(f"/en/me/verify/face/return/?check={check.pk}")
+    shown = logged_in(wang).get(f"/en/me/verify/face/return/?check={check.pk}")
     assert shown.status_code == 200
     assert "The result of your face check has not arrived yet." in shown.content.decode()
 
@@ -299,7 +294,7 @@ def test_a_good_result_reads_back_as_sent():
 
 def test_another_persons_check_is_not_found_on_the_return_and_demo_pages(wang, other_citizen):
     check = _start(wang)
-    intruder = _logged_in(other_citizen)
+    intruder = logged_in(other_citizen)
 
     assert intruder.get(f"/me/verify/face/return/?check={check.pk}").status_code == 404
     assert intruder.get("/me/verify/face/return/?check=nonsense").status_code == 404
@@ -325,7 +320,7 @@ def test_at_most_five_checks_an_hour(wang):
 def test_the_demo_provider_is_closed_unless_enabled(wang, face_settings):
     check = _start(wang)
     face_settings.FACE_CHECK_DEMO = False
-    client = _logged_in(wang)
+    client = logged_in(wang)
 
     assert client.get(f"/me/verify/face/demo/{check.pk}/").status_code == 404
     assert client.post(f"/me/verify/face/demo/{check.pk}/", {"outcome": "pass"}).status_code == 404
@@ -367,7 +362,7 @@ def test_a_configured_provider_is_given_the_verified_identity_and_the_person_is_
     face_settings.FACE_CHECK_PROVIDER = "tests.accounts.test_face_check.RemoteProviderStub"
     RemoteProviderStub.calls.clear()
 
-    response = _logged_in(wang).post("/me/verify/face/")
+    response = logged_in(wang).post("/me/verify/face/")
 
     check = FaceCheck.objects.get()
     assert (response.status_code, response["Location"]) == (
@@ -385,5 +380,5 @@ def test_a_configured_provider_is_given_the_verified_identity_and_the_person_is_
     ]
     assert check.provider == "tests.accounts.test_face_check.RemoteProviderStub"
     # The demo page is the demo provider's only: closed when another provider is configured.
-    assert _logged_in(wang).get(f"/me/verify/face/demo/{check.pk}/").status_code == 404
+    assert logged_in(wang).get(f"/me/verify/face/demo/{check.pk}/").status_code == 404
     assert _deliver(str(check.pk), secret="remote-secret").json()["status"] == "passed"

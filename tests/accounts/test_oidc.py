@@ -17,8 +17,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from accounts.models import RealNameLevel
 from demo.registry_data import WANG_XIAOMING
 from tests.factories import email_user, enroll_totp
-from tests.helpers import run_python
-from tests.test_deploy import PRODUCTION_ENV
+from tests.helpers import PRODUCTION_ENV, run_python
 
 pytestmark = pytest.mark.django_db
 

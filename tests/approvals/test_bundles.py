@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.models import RealNameLevel, User
-from approvals import outbox
 from approvals.applications import actions, submission
 from approvals.bundles import actions as bundle_actions
 from approvals.bundles import form as bundle_form
@@ -34,10 +32,10 @@ from tests.approvals.builders import (
     workflow_task,
 )
 from tests.datahub.builders import make_wang_household
-from tests.helpers import assert_query_count, get_counting_queries
+from tests.helpers import assert_query_count, get_counting_queries, logged_in
 from tests.services.builders import make_theme
 
-pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases, pytest.mark.usefixtures("upload_root", "unsent")]
 
 APPROVE = "同意"
 # One stage, one decision by the implementing department: enough to see two departments work in parallel.
@@ -59,21 +57,6 @@ BIRTH_MATERIALS = [
     MATERIALS[1],
     {"code": "birth_proof", "name": "出生医学证明", "required": False, "form": "electronic", "source": "upload"},
 ]
-
-
-@pytest.fixture(autouse=True)
-def upload_root(settings: Any, tmp_path: Path) -> Path:
-    settings.UPLOAD_ROOT = tmp_path / "uploads"
-    settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
-    return settings.UPLOAD_ROOT
-
-
-@pytest.fixture(autouse=True)
-def unsent(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Routing promises stay in their rows: the tests process them as the routing worker would."""
-    sent: list[int] = []
-    monkeypatch.setattr(outbox, "outbox_send", sent.append)
-    return sent
 
 
 @pytest.fixture
@@ -105,12 +88,6 @@ def bundle(residence: ServiceItem, vaccination: ServiceItem) -> Bundle:
         description="一次填报、一次提交。",
         item_codes=[residence.implementation_code, vaccination.implementation_code],
     )
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _children(application: BundleApplication) -> list[Application]:
@@ -406,7 +383,7 @@ def test_a_level_one_user_is_sent_to_verify_and_back(bundle, citizen):
     citizen.save(update_fields=["real_name_level"])
     start = reverse("bundles:start", args=["birth"])
 
-    response = _client(citizen).post(start)
+    response = logged_in(citizen).post(start)
 
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('accounts:verify')}?next={start.replace('/', '%2F')}"
@@ -414,7 +391,7 @@ def test_a_level_one_user_is_sent_to_verify_and_back(bundle, citizen):
 
 
 def test_a_citizen_applies_for_the_bundle_through_the_pages(bundle, citizen):
-    client = _client(citizen)
+    client = logged_in(citizen)
     start = reverse("bundles:start", args=["birth"])
     page = client.get(start)
     assert page.status_code == 200
@@ -476,7 +453,7 @@ def test_a_citizen_applies_for_the_bundle_through_the_pages(bundle, citizen):
 
 def test_the_check_page_lists_what_any_item_is_missing_and_submits_nothing(bundle, citizen):
     application = bundle_actions.bundle_draft_start(user=citizen, slug="birth")
-    client = _client(citizen)
+    client = logged_in(citizen)
     with translation.override("en"):
         check = reverse("bundles:check", args=[application.public_id])
     token = client.get(check).context["submit_token"]
@@ -513,7 +490,7 @@ def test_the_bundle_page_shows_one_timeline_of_both_items(bundle, citizen, clerk
     assert [event.at for event in events] == sorted(event.at for event in events)
     assert {event.item_name for event in events} == {"居住证明开具", "预防接种证办理"}
     with translation.override("en"):
-        page = _client(citizen).get(reverse("bundles:bundle", args=[application.public_id])).content.decode()
+        page = logged_in(citizen).get(reverse("bundles:bundle", args=[application.public_id])).content.decode()
     assert "居住证明开具: Completed" in page
     assert "预防接种证办理: Application submitted" in page
     assert "居住证明开具: Application submitted" in page
@@ -522,7 +499,7 @@ def test_the_bundle_page_shows_one_timeline_of_both_items(bundle, citizen, clerk
 def test_the_bundle_page_has_a_fixed_number_of_queries(bundle, citizen, clerk, other_clerk):
     application = _ready(citizen)
     bundle_actions.bundle_submit(bundle_id=application.pk, user=citizen)
-    client = _client(citizen)
+    client = logged_in(citizen)
     url = reverse("bundles:bundle", args=[application.public_id])
     client.get(url)
     _response, queries = get_counting_queries(client, url)
@@ -539,7 +516,7 @@ def test_the_bundle_page_has_a_fixed_number_of_queries(bundle, citizen, clerk, o
 
 def test_another_citizen_gets_404_on_every_bundle_page(bundle, citizen, other_citizen):
     draft = bundle_actions.bundle_draft_start(user=citizen, slug="birth")
-    client = _client(other_citizen)
+    client = logged_in(other_citizen)
     assert client.get(reverse("bundles:bundle", args=[draft.public_id])).status_code == 404
     pages = [
         reverse("bundles:step", args=[draft.public_id, 1]),

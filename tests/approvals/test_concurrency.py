@@ -2,61 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from approvals.applications import submission
 from approvals.models import Application, ApplicationEvent, NumberSequence, Outbox
 from interaction.models import Message
-from services.models import Department, ServiceItem
-from tests.approvals.builders import make_applicable_item, ready_draft
-from tests.datahub.builders import make_wang_household
+from tests.approvals.builders import ready_draft
+from tests.approvals.helpers import at_once
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def upload_root(settings: Any, tmp_path: Path) -> Path:
-    settings.UPLOAD_ROOT = tmp_path / "uploads"
-    settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
-    return settings.UPLOAD_ROOT
-
-
-@pytest.fixture
-def item(department: Department) -> ServiceItem:
-    make_wang_household()
-    return make_applicable_item(department=department)
-
-
-def at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(0)`` … ``work(count - 1)`` in as many threads, released together; each closes its connection."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work(index)
-        except BaseException as error:  # collected and reported by the test
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a submission hung"
-    assert errors == []
-    return results
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("upload_root")]
 
 
 def test_fifty_submissions_at_once_get_fifty_consecutive_numbers(item, citizen):

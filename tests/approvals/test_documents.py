@@ -17,14 +17,16 @@ from pypdf import PdfReader
 from accounts.models import User
 from approvals.applications import actions, submission
 from approvals.documents import notices
-from approvals.models import Application, Outbox, WorkflowTask
-from approvals.routing import deadlines, engine
+from approvals.models import Application, WorkflowTask
+from approvals.routing import deadlines
 from approvals.workbench import actions as workbench_actions
 from demo.registry_data import WANG_XIAOMING
 from services.models import Department, DepartmentKind, ServiceItem
 from tests.approvals.builders import make_applicable_item, pdf_upload, submitted
+from tests.approvals.helpers import route
 from tests.datahub.builders import make_wang_household
 from tests.factories import enroll_totp
+from tests.helpers import logged_in
 from tests.services.factories import DepartmentFactory, region
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -37,6 +39,7 @@ REVIEW_RIGHTS = (
 
 @pytest.fixture
 def item(department: Department) -> ServiceItem:
+    """Not the shared ``item``: a licence (食品经营许可) of a department with a short name, as documents cite both."""
     department.short_name = "杭市监"
     department.kind = DepartmentKind.MARKET_REGULATION
     department.save(update_fields=["short_name", "kind"])
@@ -44,24 +47,12 @@ def item(department: Department) -> ServiceItem:
     return make_applicable_item(department=department, name="食品经营许可", item_type="01")
 
 
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def _route() -> None:
-    """Do now what the routing workers would do after the commit."""
-    for outbox_id in Outbox.objects.filter(processed_at__isnull=True).order_by("pk").values_list("pk", flat=True):
-        engine.outbox_process(outbox_id=outbox_id)
-
-
 def _decide(application: Application, clerk: User, result: str, opinion: str = "", **supplement: list[str]) -> None:
-    _route()
+    route()
     task = WorkflowTask.objects.get(application=application, status=WorkflowTask.Status.PENDING)
     workbench_actions.task_claim(task_id=task.pk, clerk=clerk)
     workbench_actions.task_decide(task_id=task.pk, clerk=clerk, result=result, opinion=opinion, **supplement)
-    _route()
+    route()
 
 
 def _text(content: bytes) -> str:
@@ -88,12 +79,12 @@ def _today() -> str:
 
 def test_a_submitted_application_has_no_documents_yet(item, citizen):
     application = submitted(citizen, item)
-    _route()
+    route()
 
     assert _kinds(application) == []
-    response = _client(citizen).get(reverse("approvals:document", args=[application.number, "acceptance"]))
+    response = logged_in(citizen).get(reverse("approvals:document", args=[application.number, "acceptance"]))
     assert response.status_code == 404
-    page = _client(citizen).get(reverse("approvals:application", args=[application.number])).content.decode()
+    page = logged_in(citizen).get(reverse("approvals:application", args=[application.number])).content.decode()
     assert "/documents/" not in page
 
 
@@ -103,7 +94,7 @@ def test_the_acceptance_notice_gives_the_number_the_time_limit_and_no_appeal(ite
     application.refresh_from_db()
     year = timezone.localdate().year
 
-    response = _client(citizen).get(reverse("approvals:document", args=[application.number, "acceptance"]))
+    response = logged_in(citizen).get(reverse("approvals:document", args=[application.number, "acceptance"]))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -133,7 +124,7 @@ def test_the_acceptance_notice_keeps_its_due_date_and_bytes_after_an_extension(i
     application.refresh_from_db()
     first_due = application.due_date
     url = reverse("approvals:document", args=[application.number, "acceptance"])
-    before = _client(citizen).get(url).content
+    before = logged_in(citizen).get(url).content
 
     workbench_actions.application_extend(
         application_id=application.pk, supervisor=supervisor, days=3, reason="需要现场核查。"
@@ -141,7 +132,7 @@ def test_the_acceptance_notice_keeps_its_due_date_and_bytes_after_an_extension(i
     application.refresh_from_db()
 
     assert application.due_date != first_due
-    after = _client(citizen).get(url).content
+    after = logged_in(citizen).get(url).content
     assert after == before
     assert f"本机关将于{notices.chinese_date(first_due)}前作出决定" in _text(after)
 
@@ -174,8 +165,8 @@ def test_each_supplement_notice_lists_everything_asked_and_the_clerks_note(item,
     assert _kinds(application)[1] == "acceptance"
     assert len(kinds) == 2
     assert all(re.fullmatch(r"supplement-\d+", kind) for kind in kinds)
-    first = _download(_client(citizen), application, kinds[0])
-    second = _download(_client(citizen), application, kinds[1])
+    first = _download(logged_in(citizen), application, kinds[0])
+    second = _download(logged_in(citizen), application, kinds[1])
 
     assert f"杭市监补〔{year}〕{application.number}-1号" in first
     assert "补正通知书" in first
@@ -197,14 +188,14 @@ def test_the_decision_not_to_accept_gives_the_reasons_and_the_right_of_review(it
     year = timezone.localdate().year
 
     assert _kinds(application) == ["non-acceptance"]
-    text = _download(_client(citizen), application, "non-acceptance")
+    text = _download(logged_in(citizen), application, "non-acceptance")
 
     assert text.startswith("杭州市市场监督管理局不予受理决定书")
     assert f"杭市监不受〔{year}〕{application.number}号" in text
     assert "本机关决定不予受理。理由：申请事项不属于本机关职权范围，请向区市场监管局申请。" in text
     assert REVIEW_RIGHTS in text
     for kind in ("acceptance", "grant", "refusal"):
-        response = _client(citizen).get(reverse("approvals:document", args=[application.number, kind]))
+        response = logged_in(citizen).get(reverse("approvals:document", args=[application.number, kind]))
         assert response.status_code == 404
 
 
@@ -218,7 +209,7 @@ def test_a_granted_licence_has_its_acceptance_and_decision_without_an_appeal(ite
 
     assert application.status == Application.Status.COMPLETED
     assert _kinds(application) == ["acceptance", "grant"]
-    text = _download(_client(citizen), application, "grant")
+    text = _download(logged_in(citizen), application, "grant")
 
     assert text.startswith("杭州市市场监督管理局准予行政许可决定书")
     assert f"杭市监准〔{year}〕{application.number}号" in text
@@ -235,7 +226,7 @@ def test_a_refused_licence_gives_the_reviewers_opinion_and_the_right_of_review(i
     year = timezone.localdate().year
 
     assert _kinds(application) == ["acceptance", "refusal"]
-    text = _download(_client(citizen), application, "refusal")
+    text = _download(logged_in(citizen), application, "refusal")
 
     assert text.startswith("杭州市市场监督管理局不予行政许可决定书")
     assert f"杭市监不准〔{year}〕{application.number}号" in text
@@ -243,7 +234,7 @@ def test_a_refused_licence_gives_the_reviewers_opinion_and_the_right_of_review(i
     assert "理由：经营场所与申报的布局流程不符。" in text
     assert "第三十八条第二款" in text
     assert REVIEW_RIGHTS in text
-    assert "行政复议" not in _download(_client(citizen), application, "acceptance")
+    assert "行政复议" not in _download(logged_in(citizen), application, "acceptance")
 
 
 def test_a_licence_granted_on_trust_says_it_will_be_verified(department, citizen):
@@ -255,22 +246,22 @@ def test_a_licence_granted_on_trust_says_it_will_be_verified(department, citizen
         workflow={"stages": [{"key": "verify", "tasks": [verify]}], "trust_first": True},
     )
     application = submitted(citizen, item)
-    _route()
+    route()
 
     assert _kinds(application) == ["acceptance", "grant"]
-    text = _download(_client(citizen), application, "grant")
+    text = _download(logged_in(citizen), application, "grant")
     assert "已书面承诺符合规定的条件、标准，本机关依照告知承诺制，决定准予行政许可" in text
     assert "经核查不符合条件的，将依法撤销本决定" in text
 
 
 def test_an_application_nobody_asked_to_supplement_in_five_working_days_is_deemed_accepted(item, citizen):
     application = submitted(citizen, item)
-    _route()
+    route()
     received = timezone.now() - datetime.timedelta(days=14)
     Application.objects.filter(pk=application.pk).update(submitted_at=received)
 
     assert deadlines.acceptance_sweep() == 1
-    text = _download(_client(citizen), application, "acceptance")
+    text = _download(logged_in(citizen), application, "acceptance")
 
     assert f"你于{notices.chinese_date(notices.local_day(received))}提出的食品经营许可申请" in text
     assert "本机关未在收到申请材料之日起五个工作日内一次告知需要补正的全部内容" in text
@@ -288,7 +279,7 @@ def test_a_service_that_is_not_a_licence_is_granted_by_a_decision_to_grant(depar
     _decide(application, clerk, "同意")
     year = timezone.localdate().year
 
-    text = _download(_client(citizen), application, "grant")
+    text = _download(logged_in(citizen), application, "grant")
 
     assert text.startswith("杭州市市场监督管理局准予办理决定书")
     assert f"杭州市市场监督管理局准〔{year}〕{application.number}号" in text
@@ -301,7 +292,7 @@ def test_an_unknown_kind_or_another_applications_supplement_is_not_found(item, c
     other = submitted(citizen, item)
     _decide(other, clerk, "受理")
     (supplement,) = _kinds(application)
-    client = _client(citizen)
+    client = logged_in(citizen)
 
     assert client.get(reverse("approvals:document", args=[application.number, supplement])).status_code == 200
     for number, kind in (
@@ -322,11 +313,11 @@ def test_who_may_download_a_document(item, citizen, other_citizen, clerk, other_
     enroll_totp(other_clerk)
 
     assert Client().get(owner_url).status_code == 302  # to the login
-    assert _client(other_citizen).get(owner_url).status_code == 404
-    assert _client(clerk).get(owner_url).status_code == 404  # staff use the workbench address
-    assert _client(citizen).get(staff_url).status_code == 404  # not staff
-    assert _client(other_clerk).get(staff_url).status_code == 404  # another department
-    assert _client(citizen).get(owner_url).status_code == 200
+    assert logged_in(other_citizen).get(owner_url).status_code == 404
+    assert logged_in(clerk).get(owner_url).status_code == 404  # staff use the workbench address
+    assert logged_in(citizen).get(staff_url).status_code == 404  # not staff
+    assert logged_in(other_clerk).get(staff_url).status_code == 404  # another department
+    assert logged_in(citizen).get(owner_url).status_code == 200
 
 
 def test_a_clerk_of_the_handling_department_downloads_a_document_and_it_is_logged(item, citizen, clerk, caplog):
@@ -336,7 +327,7 @@ def test_a_clerk_of_the_handling_department_downloads_a_document_and_it_is_logge
     url = reverse("approvals:staff_document", args=[application.public_id, "non-acceptance"])
 
     with caplog.at_level(logging.INFO, logger="approvals.documents.views"):
-        response = _client(clerk).get(url)
+        response = logged_in(clerk).get(url)
 
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
@@ -348,12 +339,12 @@ def test_a_clerk_of_the_handling_department_downloads_a_document_and_it_is_logge
 
 def test_a_staff_download_of_a_document_the_application_lacks_is_not_found_nor_logged(item, citizen, clerk, caplog):
     application = submitted(citizen, item)
-    _route()
+    route()
     enroll_totp(clerk)
     url = reverse("approvals:staff_document", args=[application.public_id, "acceptance"])
 
     with caplog.at_level(logging.INFO, logger="approvals.documents.views"):
-        assert _client(clerk).get(url).status_code == 404
+        assert logged_in(clerk).get(url).status_code == 404
 
     assert [record for record in caplog.records if record.name == "approvals.documents.views"] == []
 
@@ -366,7 +357,7 @@ def test_the_application_page_links_every_document_and_only_those(item, citizen,
     _decide(application, clerk, "受理")
     _decide(application, clerk, "不同意", opinion="条件不符。")
 
-    page = _client(citizen).get(reverse("approvals:application", args=[application.number])).content.decode()
+    page = logged_in(citizen).get(reverse("approvals:application", args=[application.number])).content.decode()
 
     links = re.findall(r'href="([^"]*/documents/[^"]*)"', page)
     expected = [reverse("approvals:document", args=[application.number, kind]) for kind in _kinds(application)]

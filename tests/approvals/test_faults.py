@@ -28,7 +28,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -58,39 +57,14 @@ from core.queueing import send_task_now
 from portal.celery import app as celery_app
 from portal.models import WorkerPing
 from portal.tasks import answer_worker_ping
-from services.models import Department, ServiceItem
-from tests.approvals.builders import claim_and_decide, make_applicable_item, ready_draft, submitted
-from tests.datahub.builders import make_wang_household
+from tests.approvals.builders import claim_and_decide, ready_draft, submitted
+from tests.approvals.helpers import promises_of, wait_for
 from tests.factories import staff_member
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("upload_root")]
 
 ROOT = Path(__file__).resolve().parents[2]
-DEADLINE_SECONDS = 20
 ROUTE_TASK = "approvals.tasks.route_application"
-
-
-@pytest.fixture(autouse=True)
-def upload_root(settings: Any, tmp_path: Path) -> Path:
-    settings.UPLOAD_ROOT = tmp_path / "uploads"
-    settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
-    return settings.UPLOAD_ROOT
-
-
-@pytest.fixture
-def item(department: Department) -> ServiceItem:
-    make_wang_household()
-    return make_applicable_item(department=department)
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = DEADLINE_SECONDS) -> bool:
-    """Poll until ``condition`` holds or the deadline passes; whether it held."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def tasks_of(application: Application) -> list[tuple[str, int, str]]:
@@ -100,14 +74,6 @@ def tasks_of(application: Application) -> list[tuple[str, int, str]]:
 
 def routings_of(application: Application) -> int:
     return ApplicationEvent.objects.filter(application=application, action="routed").count()
-
-
-def promises_of(application: Application) -> list[tuple[bool, int]]:
-    """(processed, attempts) of each routing row of the application."""
-    rows = Outbox.objects.filter(application=application).order_by("pk")
-    return [
-        (processed_at is not None, attempts) for processed_at, attempts in rows.values_list("processed_at", "attempts")
-    ]
 
 
 def assert_routed_once(application: Application, *, by: str) -> None:

@@ -12,13 +12,11 @@ task gets 2 working days.
 from __future__ import annotations
 
 import datetime
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import translation
 
 from accounts.models import StaffRole, User
 from approvals.applications import submission
@@ -27,7 +25,7 @@ from approvals.bundles import selectors as bundle_selectors
 from approvals.models import Application, ApplicationEvent, BundleApplication, Outbox, WorkflowTask
 from approvals.workflow import ACCEPT, APPROVE, REFUSE, SUPPLEMENT
 from interaction.models import Message
-from services.models import Audience, Bundle, Department, DepartmentKind, HandlingType, ServiceItem
+from services.models import Audience, Bundle, Department, DepartmentKind, HandlingType
 from tests.approvals.builders import (
     STANDARD_WORKFLOW,
     JointDepartments,
@@ -41,46 +39,18 @@ from tests.approvals.builders import (
     workflow_stage,
     workflow_task,
 )
+from tests.approvals.helpers import day, five_pm, item_with, open_task, row, tasks_of, ten_am, wait_for
 from tests.datahub.builders import make_wang_household
 from tests.factories import staff_member
 from tests.services.builders import make_department, make_theme
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("clock", "upload_root"),
+]
 
-UTC = datetime.UTC
 NOTE = "请补充申请事由。"
-DEADLINE_SECONDS = 20
-
-
-def day(month: int, number: int) -> datetime.date:
-    return datetime.date(2026, month, number)
-
-
-def ten_am(month: int, number: int) -> datetime.datetime:
-    """10:00 in Shanghai on a day of 2026."""
-    return datetime.datetime(2026, month, number, 2, 0, tzinfo=UTC)
-
-
-def five_pm(month: int, number: int) -> datetime.datetime:
-    """17:00 in Shanghai on a day of 2026: when a task due that day runs out."""
-    return datetime.datetime(2026, month, number, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    """The time ``django.utils.timezone.now`` gives, in this thread and in the worker's."""
-
-    def __init__(self, now: datetime.datetime) -> None:
-        self.now = now
-
-    def set(self, month: int, number: int) -> None:
-        self.now = ten_am(month, number)
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    pinned = Clock(ten_am(3, 9))  # a Monday
-    monkeypatch.setattr(timezone, "now", lambda: pinned.now)
-    return pinned
 
 
 @pytest.fixture(autouse=True)
@@ -88,13 +58,6 @@ def _default_language(settings: Any) -> Iterator[None]:
     """The language the worker thread routes in (none activated: the default), whatever an earlier test left active."""
     with translation.override(settings.LANGUAGE_CODE):
         yield
-
-
-@pytest.fixture(autouse=True)
-def upload_root(settings: Any, tmp_path: Path) -> Path:
-    settings.UPLOAD_ROOT = tmp_path / "uploads"
-    settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
-    return settings.UPLOAD_ROOT
 
 
 @pytest.fixture
@@ -108,22 +71,7 @@ def joint(db: None) -> JointDepartments:
     return make_joint_departments()
 
 
-def item_with(department: Department, workflow: dict[str, Any], **overrides: Any) -> ServiceItem:
-    make_wang_household()
-    return make_applicable_item(department=department, workflow=workflow, promised_limit=8, **overrides)
-
-
 # --- waiting for the worker ------------------------------------------------------------
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = DEADLINE_SECONDS) -> bool:
-    """Poll until ``condition`` holds or the deadline passes; whether it held."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def routed(promises: int) -> None:
@@ -149,27 +97,9 @@ def assert_every_promise_kept_once(promises: int) -> None:
 # --- reading the results -----------------------------------------------------------------
 
 
-def row(application: Application) -> Application:
-    return Application.objects.get(pk=application.pk)
-
-
-def tasks_of(application: Application) -> list[tuple[str, int, int, str, str]]:
-    """(stage, round, department, status, result) of each task, in the order they were made."""
-    return list(
-        WorkflowTask.objects.filter(application=application)
-        .order_by("pk")
-        .values_list("stage_key", "stage_round", "department_id", "status", "result")
-    )
-
-
 def due_times(application: Application) -> list[tuple[str, int, datetime.datetime]]:
     tasks = WorkflowTask.objects.filter(application=application).order_by("pk")
     return list(tasks.values_list("stage_key", "stage_round", "due_at"))
-
-
-def open_task(application: Application, key: str | None = None) -> WorkflowTask:
-    tasks = WorkflowTask.objects.filter(application=application, status__in=WorkflowTask.OPEN)
-    return tasks.get(task_key=key) if key else tasks.get()
 
 
 # The timeline entries routing and decisions write (claims and views are left out).

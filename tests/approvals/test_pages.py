@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.models import RealNameLevel, User
+from accounts.models import RealNameLevel
 from approvals.applications import actions, submission
 from approvals.models import Application, AttachmentView, Channel
 from core import crypto
@@ -18,21 +18,9 @@ from interaction.models import Message
 from tests.approvals.builders import make_applicable_item, pdf_upload, ready_draft, submitted
 from tests.datahub.builders import make_wang_household
 from tests.factories import enroll_totp
-from tests.helpers import assert_query_count, get_counting_queries
+from tests.helpers import assert_query_count, get_counting_queries, logged_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
-
-
-@pytest.fixture
-def item(department):
-    make_wang_household()
-    return make_applicable_item(department=department)
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_a_level_one_user_is_sent_to_verify_and_back(item, citizen):
@@ -41,7 +29,7 @@ def test_a_level_one_user_is_sent_to_verify_and_back(item, citizen):
     citizen.save(update_fields=["real_name_level"])
     start = reverse("approvals:start", args=[item.implementation_code])
 
-    response = _client(citizen).post(start)
+    response = logged_in(citizen).post(start)
 
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('accounts:verify')}?next={start.replace('/', '%2F')}"
@@ -53,7 +41,7 @@ def test_a_level_two_user_is_sent_to_the_face_check_for_a_level_three_service(de
     item = make_applicable_item(department=department, min_real_name_level=3)
     start = reverse("approvals:start", args=[item.implementation_code])
 
-    response = _client(other_citizen).get(start)
+    response = logged_in(other_citizen).get(start)
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:face_check") + "?next=")
@@ -61,7 +49,7 @@ def test_a_level_two_user_is_sent_to_the_face_check_for_a_level_three_service(de
 
 
 def test_a_citizen_applies_step_by_step_with_prefill_and_submits_once(item, citizen):
-    client = _client(citizen)
+    client = logged_in(citizen)
     start = reverse("approvals:start", args=[item.implementation_code])
     assert client.get(start).status_code == 200
 
@@ -138,7 +126,7 @@ def test_a_citizen_applies_step_by_step_with_prefill_and_submits_once(item, citi
 
 def test_submitting_without_the_declaration_or_a_material_says_what_is_missing(item, citizen):
     application = actions.application_draft_start(user=citizen, service_code=item.implementation_code)
-    client = _client(citizen)
+    client = logged_in(citizen)
     check = reverse("approvals:draft_check", args=[application.public_id])
     token = client.get(check).context["submit_token"]
 
@@ -156,7 +144,7 @@ def test_submitting_without_the_declaration_or_a_material_says_what_is_missing(i
 def test_another_citizen_sees_nothing_of_my_application(item, citizen, other_citizen):
     application = submitted(citizen, item)
     attachment = application.attachments.get()
-    client = _client(other_citizen)
+    client = logged_in(other_citizen)
 
     assert client.get(reverse("approvals:application", args=[application.number])).status_code == 404
     assert client.get(reverse("approvals:attachment", args=[attachment.public_id])).status_code == 404
@@ -170,7 +158,7 @@ def test_the_owner_downloads_their_file_decrypted_and_never_cached(item, citizen
     application = submitted(citizen, item)
     attachment = application.attachments.get()
 
-    response = _client(citizen).get(reverse("approvals:attachment", args=[attachment.public_id]))
+    response = logged_in(citizen).get(reverse("approvals:attachment", args=[attachment.public_id]))
 
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
@@ -185,7 +173,7 @@ def test_an_upload_with_the_wrong_content_is_refused_on_the_page(item, citizen):
     materials = reverse("approvals:draft_materials", args=[application.public_id])
 
     with translation.override("en"):
-        response = _client(citizen).post(
+        response = logged_in(citizen).post(
             materials, {"material": "photo", "file": pdf_upload("photo.pdf", b"MZ\x90\x00 not a pdf")}
         )
 
@@ -195,7 +183,7 @@ def test_an_upload_with_the_wrong_content_is_refused_on_the_page(item, citizen):
 
 def test_withdraw_asks_then_withdraws(item, citizen):
     application = submitted(citizen, item)
-    client = _client(citizen)
+    client = logged_in(citizen)
     url = reverse("approvals:withdraw", args=[application.number])
 
     assert client.get(url).status_code == 200
@@ -216,7 +204,7 @@ def test_supplement_page_changes_only_what_was_asked(item, citizen, clerk):
         materials=[],
         note="请写明需要证明的用途。",
     )
-    client = _client(citizen)
+    client = logged_in(citizen)
     url = reverse("approvals:supplement", args=[application.number])
 
     page = client.get(url).content.decode()
@@ -253,7 +241,7 @@ def test_tracking_shows_status_without_personal_data_and_a_wrong_password_nothin
 
 
 def test_my_applications_page_has_a_fixed_number_of_queries(item, citizen):
-    client = _client(citizen)
+    client = logged_in(citizen)
     submitted(citizen, item)
     url = reverse("approvals:mine")
     client.get(url)
@@ -270,19 +258,19 @@ def test_my_applications_page_has_a_fixed_number_of_queries(item, citizen):
 
 
 def test_a_clerk_without_totp_cannot_reach_the_counter(clerk):
-    response = _client(clerk).get(reverse("approvals:counter_start"))
+    response = logged_in(clerk).get(reverse("approvals:counter_start"))
 
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
 
 
 def test_a_citizen_cannot_reach_the_counter(citizen):
-    assert _client(citizen).get(reverse("approvals:counter_start")).status_code == 404
+    assert logged_in(citizen).get(reverse("approvals:counter_start")).status_code == 404
 
 
 def test_a_clerk_records_a_counter_application_for_a_person_with_an_account(item, citizen, clerk):
     enroll_totp(clerk)
-    client = _client(clerk)
+    client = logged_in(clerk)
 
     # a name the registry does not confirm is refused, nothing created
     refused = client.post(
@@ -318,7 +306,7 @@ def test_a_clerk_records_a_counter_application_for_a_person_with_an_account(item
     log = DataAccessLog.objects.filter(actor=clerk).order_by("pk")
     assert {entry.department_id for entry in log} == {item.department_id}
     # while the clerk fills it in, the person's account does not see the draft
-    assert _client(citizen).get(reverse("approvals:draft", args=[application.public_id])).status_code == 404
+    assert logged_in(citizen).get(reverse("approvals:draft", args=[application.public_id])).status_code == 404
 
     actions.application_draft_update(application_id=application.pk, user=clerk, data=_answers())
     actions.attachment_add(application_id=application.pk, user=clerk, upload=pdf_upload(), material_code="photo")
@@ -332,7 +320,7 @@ def test_a_clerk_records_a_counter_application_for_a_person_with_an_account(item
     assert application.number in receipt
     assert crypto.decrypt(application.query_password_encrypted) in receipt
     # now it is the person's: in their list, with the counter as its channel
-    assert application.number in _client(citizen).get(reverse("approvals:mine")).content.decode()
+    assert application.number in logged_in(citizen).get(reverse("approvals:mine")).content.decode()
     assert application.applicant_id_masked == "3****************4"
 
 
@@ -346,7 +334,7 @@ def test_a_draft_of_a_service_no_longer_offered_says_to_start_again(item, citize
     item.save(update_fields=["status"])
 
     with translation.override("en"):
-        page = _client(citizen).get(reverse("approvals:draft", args=[application.public_id])).content.decode()
+        page = logged_in(citizen).get(reverse("approvals:draft", args=[application.public_id])).content.decode()
 
     assert "no longer offered in this form" in page
 
@@ -357,9 +345,9 @@ def test_a_clerk_of_the_handling_department_opens_a_file_and_the_view_is_kept(it
     enroll_totp(other_clerk)
     url = reverse("approvals:staff_attachment", args=[attachment.public_id])
 
-    assert _client(other_clerk).get(url).status_code == 404
-    assert _client(citizen).get(url).status_code == 404  # not staff
-    response = _client(clerk).get(url)
+    assert logged_in(other_clerk).get(url).status_code == 404
+    assert logged_in(citizen).get(url).status_code == 404  # not staff
+    response = logged_in(clerk).get(url)
 
     assert response.status_code == 200
     view = AttachmentView.objects.get()
@@ -376,7 +364,7 @@ def test_the_supplement_page_takes_the_new_file_and_the_answer_in_one_form(item,
         materials=["photo"],
         note="请重新上传照片并写明用途。",
     )
-    client = _client(citizen)
+    client = logged_in(citizen)
     url = reverse("approvals:supplement", args=[application.number])
 
     # a file that is not a document: the error sits at its input, the summary links there, the answer is kept
@@ -400,7 +388,7 @@ def test_the_supplement_page_takes_the_new_file_and_the_answer_in_one_form(item,
 
 def test_a_parent_applies_for_their_minor_child_and_it_is_recorded_as_done_for_the_child(item, citizen):
     start = reverse("approvals:start", args=[item.implementation_code])
-    client = _client(citizen)
+    client = logged_in(citizen)
     before = DataAccessLog.objects.count()
 
     page = client.get(f"{start}?for=minor").content.decode()
@@ -433,8 +421,8 @@ def test_nobody_applies_for_a_child_who_is_not_a_minor_of_their_household(item, 
     with translation.override("en"):
         start = reverse("approvals:start", args=[item.implementation_code])
 
-    refused = _client(other_citizen).post(start, {"minor": WANG_YUTONG.id_number})
-    adult = _client(citizen).post(start, {"minor": LIN_XIAOYAN.id_number})  # his wife: an adult
+    refused = logged_in(other_citizen).post(start, {"minor": WANG_YUTONG.id_number})
+    adult = logged_in(citizen).post(start, {"minor": LIN_XIAOYAN.id_number})  # his wife: an adult
 
     assert (refused.status_code, adult.status_code) == (409, 409)
     assert "does not list this person as a minor of your household" in refused.content.decode()

@@ -7,10 +7,6 @@ only, so every test here runs with transactional database access.
 from __future__ import annotations
 
 import datetime
-import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -26,32 +22,17 @@ from core.queueing import send_task_now
 from interaction.models import Message
 from services.models import Department, ServiceItem
 from tests.approvals.builders import claim_and_decide, make_applicable_item, submitted
+from tests.approvals.helpers import wait_for
 from tests.datahub.builders import make_wang_household
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def upload_root(settings: Any, tmp_path: Path) -> Path:
-    settings.UPLOAD_ROOT = tmp_path / "uploads"
-    settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
-    return settings.UPLOAD_ROOT
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("upload_root")]
 
 
 @pytest.fixture
 def item(department: Department) -> ServiceItem:
+    """Not the shared ``item``: promised in 8 working days, which the deadline sweep counts from."""
     make_wang_household()
     return make_applicable_item(department=department, promised_limit=8)
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 15) -> bool:
-    """Poll until ``condition`` holds or the deadline passes; whether it held."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def open_tasks(application: Application) -> list[tuple[str, int, str]]:

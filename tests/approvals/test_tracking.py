@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 from django.utils import translation
@@ -16,26 +13,14 @@ from approvals.models import Application
 from demo.registry_data import WANG_XIAOMING
 from services.models import Department
 from tests.approvals.builders import make_applicable_item, ready_draft
+from tests.approvals.helpers import wrong
 from tests.datahub.builders import make_wang_household
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("upload_root", "english")]
 
 NO_MATCH = "No application matches this number and query password."
 ADDRESS = "203.0.113.7"
 OTHER_ADDRESS = "198.51.100.2"
-
-
-@pytest.fixture(autouse=True)
-def upload_root(settings: Any, tmp_path: Path) -> Path:
-    settings.UPLOAD_ROOT = tmp_path / "uploads"
-    settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
-    return settings.UPLOAD_ROOT
-
-
-@pytest.fixture(autouse=True)
-def _english() -> Iterator[None]:
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture
@@ -44,10 +29,6 @@ def submitted_with_password(citizen: User, department: Department) -> tuple[Appl
     item = make_applicable_item(department=department)
     application, response = submission.application_submit(application_id=ready_draft(citizen, item).pk, user=citizen)
     return application, response["query_password"]
-
-
-def wrong(password: str) -> str:
-    return f"{(int(password) + 1) % 10**6:06d}"
 
 
 def test_the_right_number_and_password_find_the_application(submitted_with_password):

@@ -97,12 +97,11 @@ def make_jpeg() -> bytes:
 
 
 @pytest.fixture
-def upload_root(settings, tmp_path: Path) -> Path:
-    settings.UPLOAD_ROOT = tmp_path / "uploads"
+def upload_root(upload_root: Path, settings) -> Path:
+    """The shared upload folder, with the size limit and the encryption key these tests count bytes and keys by."""
     settings.UPLOAD_MAX_BYTES = 10 * MIB
-    settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
     settings.FIELD_ENCRYPTION_KEY = KEY_A
-    return settings.UPLOAD_ROOT
+    return upload_root
 
 
 def refusal(upload, **kwargs) -> DomainError:

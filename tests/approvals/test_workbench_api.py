@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime
-import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -18,30 +15,21 @@ from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
 from approvals.workbench import actions as workbench_actions
 from core.api_schema import COMMON_ERRORS
 from interaction.models import Message
-from services.models import Department, ServiceItem
-from tests.approvals.builders import make_applicable_item
-from tests.approvals.workbench.helpers import first_task, queued_task, route, task_in_review
-from tests.datahub.builders import make_wang_household
+from tests.approvals.helpers import at_once, route
+from tests.approvals.workbench.helpers import (
+    first_task,
+    mixed_queue,
+    queue_of_two_departments,
+    queued_task,
+    task_in_review,
+)
 from tests.factories import enroll_totp, staff_member
 from tests.helpers import assert_query_count, get_counting_queries
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("upload_root")]
 
 TASKS = "/api/v1/workbench/tasks/"
 LIST_QUERIES = 5  # the list's whole cost, whatever the queue's length (pinned below)
-
-
-@pytest.fixture(autouse=True)
-def upload_root(settings: Any, tmp_path: Path) -> Path:
-    settings.UPLOAD_ROOT = tmp_path / "uploads"
-    settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
-    return settings.UPLOAD_ROOT
-
-
-@pytest.fixture
-def item(department: Department) -> ServiceItem:
-    make_wang_household()
-    return make_applicable_item(department=department)
 
 
 def api_of(user: User | None, *, totp: bool = True) -> APIClient:
@@ -57,6 +45,17 @@ def action(task: WorkflowTask, name: str) -> str:
     return f"{TASKS}{task.pk}/{name}/"
 
 
+def every_endpoint(client: APIClient, task: WorkflowTask) -> list[Any]:
+    """The list and each action on ``task``, called once, in that order."""
+    return [
+        client.get(TASKS),
+        client.post(action(task, "claim")),
+        client.post(action(task, "release")),
+        client.post(action(task, "decide"), {"result": "accept"}, format="json"),
+        client.post(action(task, "reassign"), {"assignee": None}, format="json"),
+    ]
+
+
 def numbers(body: dict[str, Any]) -> list[str]:
     return [task["application"]["number"] for task in body["results"]]
 
@@ -68,13 +67,7 @@ def test_anonymous_callers_are_refused_as_on_every_endpoint(item, citizen):
     task = first_task(citizen, item)
     client = api_of(None)
 
-    for response in (
-        client.get(TASKS),
-        client.post(action(task, "claim")),
-        client.post(action(task, "release")),
-        client.post(action(task, "decide"), {"result": "accept"}, format="json"),
-        client.post(action(task, "reassign"), {"assignee": None}, format="json"),
-    ):
+    for response in every_endpoint(client, task):
         assert response.status_code == 403
         assert response.json()["code"] == "not_authenticated"
 
@@ -87,13 +80,7 @@ def test_a_citizen_and_a_clerk_without_totp_are_told_why(request, who, code, ite
     task = first_task(citizen, item)
     client = api_of(clerk, totp=False) if who == "clerk_without_totp" else api_of(request.getfixturevalue(who))
 
-    for response in (
-        client.get(TASKS),
-        client.post(action(task, "claim")),
-        client.post(action(task, "release")),
-        client.post(action(task, "decide"), {"result": "accept"}, format="json"),
-        client.post(action(task, "reassign"), {"assignee": None}, format="json"),
-    ):
+    for response in every_endpoint(client, task):
         assert response.status_code == 403
         body = response.json()
         assert (body["code"], body["fields"]) == (code, {})
@@ -148,27 +135,20 @@ def test_a_clerk_and_a_supervisor_of_the_department_list_claim_and_release(reque
 
 
 def test_the_list_is_the_open_tasks_by_due_time_in_the_contract_s_shape(item, clerk, other_department):
-    now = timezone.now()
-    colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK, full_name="周敏")
-    later = queued_task(item, now + datetime.timedelta(days=30))
-    overdue = queued_task(item, now - datetime.timedelta(hours=2), assignee=colleague)
-    soon = queued_task(item, now + datetime.timedelta(minutes=5))
-    queued_task(item, now - datetime.timedelta(days=3), status=WorkflowTask.Status.DONE)
-    queued_task(item, now - datetime.timedelta(days=3), status=WorkflowTask.Status.CANCELLED)
-    queued_task(item, now - datetime.timedelta(days=3), department=other_department)
+    queue = mixed_queue(item, other_department)
 
     body = api_of(clerk).get(TASKS).json()
 
-    assert numbers(body) == [overdue.application.number, soon.application.number, later.application.number]
+    assert numbers(body) == [task.application.number for task in (queue.overdue, queue.soon, queue.later)]
     first = body["results"][0]
-    assert datetime.datetime.fromisoformat(first.pop("due_at")) == overdue.due_at
+    assert datetime.datetime.fromisoformat(first.pop("due_at")) == queue.overdue.due_at
     assert first == {
-        "id": overdue.pk,
-        "application": {"id": str(overdue.application.public_id), "number": overdue.application.number},
+        "id": queue.overdue.pk,
+        "application": {"id": str(queue.overdue.application.public_id), "number": queue.overdue.application.number},
         "department": {"code": item.department.uscc, "name": item.department.name},
         "name": "受理",
         "status": "claimed",
-        "assignee": {"id": colleague.pk, "name": "周敏"},
+        "assignee": {"id": queue.colleague.pk, "name": "周敏"},
         "allowed_results": ["accept", "not_accept", "supplement"],
     }
     assert (body["results"][1]["status"], body["results"][1]["assignee"]) == ("pending", None)
@@ -195,13 +175,7 @@ def test_allowed_results_are_the_codes_of_the_workflow_s_results(item, clerk):
 
 def test_the_list_filters_by_status_service_and_due_time(item, clerk, other_department):
     now = timezone.now()
-    StaffMembership.objects.create(user=clerk, department=other_department, role=StaffRole.CLERK)
-    colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK)
-    other_item = make_applicable_item(department=other_department, basic_code="000120000009")
-    mine = queued_task(item, now + datetime.timedelta(days=20), assignee=clerk)
-    theirs = queued_task(item, now - datetime.timedelta(hours=1), assignee=colleague)
-    waiting = queued_task(item, now + datetime.timedelta(minutes=30))
-    elsewhere = queued_task(other_item, now + datetime.timedelta(days=40))
+    mine, theirs, waiting, elsewhere, other_item = queue_of_two_departments(item, clerk, other_department, now)
     done = queued_task(item, now - datetime.timedelta(days=2), status=WorkflowTask.Status.DONE)
     cancelled = queued_task(other_item, now - datetime.timedelta(days=1), status=WorkflowTask.Status.CANCELLED)
     client = api_of(clerk)
@@ -271,28 +245,16 @@ def test_the_list_costs_the_same_queries_however_long(count, item, clerk):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_clerks_claiming_at_once_exactly_one_gets_it(department, citizen, clerk):
-    make_wang_household()
-    item = make_applicable_item(department=department)
+def test_two_clerks_claiming_at_once_exactly_one_gets_it(item, department, citizen, clerk):
     task = first_task(citizen, item)
     colleague = staff_member("colleague@example.com", department, StaffRole.CLERK)
     clients = [api_of(clerk), api_of(colleague)]
-    barrier = threading.Barrier(2)
-    answers: list[Any] = [None, None]
 
-    def claim(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            response = clients[index].post(action(task, "claim"))
-            answers[index] = (response.status_code, response.json().get("code", response.json().get("status")))
-        finally:
-            connection.close()
+    def claim(index: int) -> tuple[int, str]:
+        response = clients[index].post(action(task, "claim"))
+        return response.status_code, response.json().get("code", response.json().get("status"))
 
-    threads = [threading.Thread(target=claim, args=(index,)) for index in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers = at_once(2, claim)
 
     assert sorted(answers) == [(200, "claimed"), (409, "task_taken")]
     task.refresh_from_db()

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.utils import translation
 
 from approvals import workflow
 from approvals.workflow import ACCEPT, APPROVE, NOT_ACCEPT, REFUSE, RETURN, SUPPLEMENT
 from tests.approvals.builders import STANDARD_WORKFLOW, workflow_stage, workflow_task
 
+pytestmark = pytest.mark.usefixtures("english")
+
 KINDS = {"public_security", "market_regulation", "housing"}
 USCC = "11330100000000001X"
-
-
-@pytest.fixture(autouse=True)
-def _english() -> Iterator[None]:
-    with translation.override("en"):
-        yield
 
 
 # --- parse ------------------------------------------------------------------------------

@@ -7,30 +7,20 @@ that is rolled back at the end; each test runs in a savepoint inside it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test import override_settings
 
 from bench.scale import items as scale_items
 from bench.scale.command import seed
 from bench.scale.plans import ScaleError
-from demo import catalogue
 from services.models import Audience, Bundle, Department, ItemType, Region, RegionLevel, ServiceItem, Synonym, Theme
 from services.validation import item_problems
 
 # The embedded default (SQLite) must get the same synthetic items.
 pytestmark = [pytest.mark.both_databases, pytest.mark.django_db]
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, int]]:
-    with django_db_blocker.unblock(), transaction.atomic():
-        counts = catalogue.seed_catalogue()
-        yield counts
-        transaction.set_rollback(True)
 
 
 def snapshot() -> dict[str, list[dict[str, Any]]]:

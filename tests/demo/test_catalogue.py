@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import transaction
 from jsonschema import Draft202012Validator
 
 from demo import catalogue
@@ -51,14 +49,6 @@ EXPECTED_COUNTS = {
 WIDGETS = {"text", "textarea", "number", "date", "select", "checkbox", "id_number", "uscc", "phone", "address", "file"}
 WIDGETS |= {"repeat", "multiselect"}
 LEVEL_NAMES = {"province": RegionLevel.PROVINCE, "city": RegionLevel.CITY, "county": RegionLevel.COUNTY}
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, int]]:
-    with django_db_blocker.unblock(), transaction.atomic():
-        counts = catalogue.seed_catalogue()
-        yield counts
-        transaction.set_rollback(True)
 
 
 def items() -> list[ServiceItem]:

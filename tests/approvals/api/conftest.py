@@ -1,19 +1,9 @@
-"""The applications API tests' fixtures: an item to apply for, and API clients of two citizens."""
+"""The applications API tests' fixtures: API clients of two citizens (``item`` is tests/conftest.py's)."""
 
 from __future__ import annotations
 
 import pytest
 from rest_framework.test import APIClient
-
-from tests.approvals.builders import make_applicable_item
-from tests.datahub.builders import make_wang_household
-
-
-@pytest.fixture
-def item(department):
-    """The residence certificate service of 杭州市市场监督管理局, with 王小明's household in the population registry."""
-    make_wang_household()
-    return make_applicable_item(department=department)
 
 
 @pytest.fixture

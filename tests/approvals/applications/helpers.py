@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import datetime
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.utils import timezone
-
-from accounts import actions as account_actions
-from accounts.models import AgentAuthorisation, AuthorisationScope, Enterprise, User
+from accounts.models import Enterprise, User
 from approvals.applications import actions, submission
 from approvals.models import (
     Application,
@@ -19,7 +15,6 @@ from approvals.models import (
 )
 from demo.catalogue_data.fields import form
 from demo.registry_data import WANG_XIAOMING
-from interaction.models import Message
 from services.models import Department, ServiceItem
 from tests.approvals.builders import (
     COUNTY_CODE,
@@ -45,30 +40,6 @@ PREFILLED = {
 NOTE = "请补充申请事由，并重新上传近期证件照片。"
 
 
-class Clock:
-    """The time ``django.utils.timezone.now`` gives while the ``clock`` fixture is in use (time_machine is absent)."""
-
-    def __init__(self, now: datetime.datetime) -> None:
-        self.now = now
-
-    def advance(self, **delta: float) -> None:
-        self.now += datetime.timedelta(**delta)
-
-
-def authorise(
-    enterprise: Enterprise, agent: User, legal_rep: User, *, item_codes: list[str] | None = None
-) -> AgentAuthorisation:
-    return account_actions.agent_authorise(
-        enterprise_id=enterprise.pk,
-        agent_email=agent.email,
-        scope=AuthorisationScope.LISTED if item_codes else AuthorisationScope.ALL,
-        item_codes=item_codes or [],
-        valid_from=timezone.localdate(),
-        valid_to=None,
-        actor=legal_rep,
-    )
-
-
 def start(user: User, item: ServiceItem, *, acting_for: Enterprise | None = None) -> Application:
     return actions.application_draft_start(user=user, service_code=item.implementation_code, acting_for=acting_for)
 
@@ -86,10 +57,6 @@ def events_of(application: Application) -> list[str]:
     return list(
         ApplicationEvent.objects.filter(application=application).order_by("at", "pk").values_list("action", flat=True)
     )
-
-
-def inbox(event: str) -> list[tuple[int, dict[str, Any]]]:
-    return list(Message.objects.filter(event=event).order_by("pk").values_list("recipient_id", "context"))
 
 
 DRAFT_ACTIONS: dict[str, Callable[[Application, User], Any]] = {
@@ -135,12 +102,3 @@ def version_2_changes() -> dict[str, Any]:
         option for option in ui["fields"]["delivery"]["options"] if option["value"] != "electronic"
     ]
     return {"form_schema": schema, "form_ui": ui, "change_note": "申请事由改为事实与理由；不再提供电子证照送达。"}
-
-
-def wait_for(condition: Callable[[], bool], *, seconds: float = 20) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()

@@ -24,13 +24,11 @@ from tests.approvals.applications.helpers import (
     NOTE,
     PREFILLED,
     events_of,
-    inbox,
     request_supplement,
     row,
     start,
     stored_files,
     version_2_changes,
-    wait_for,
 )
 from tests.approvals.builders import (
     pdf_upload,
@@ -38,6 +36,7 @@ from tests.approvals.builders import (
     ready_draft,
     submitted,
 )
+from tests.approvals.helpers import inbox, wait_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 

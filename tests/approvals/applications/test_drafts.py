@@ -25,7 +25,6 @@ from services.models import Audience, Bundle
 from tests.approvals.applications.helpers import (
     AFTER_MIDNIGHT_IN_SHANGHAI,
     PREFILLED,
-    authorise,
     events_of,
     row,
     start,
@@ -38,7 +37,7 @@ from tests.approvals.builders import (
     make_enterprise_item,
     pdf_upload,
 )
-from tests.factories import email_user
+from tests.factories import authorise_agent, email_user
 from tests.services.builders import make_theme
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -97,9 +96,9 @@ def test_an_agent_without_a_current_authorisation_for_the_item_cannot_start(
     authorisation, item, enterprise_item, enterprise, legal_rep, enterprise_agent
 ):
     if authorisation == "for other items":
-        authorise(enterprise, enterprise_agent, legal_rep, item_codes=[item.implementation_code])
+        authorise_agent(enterprise, enterprise_agent, legal_rep, item_codes=[item.implementation_code])
     else:
-        granted = authorise(enterprise, enterprise_agent, legal_rep)
+        granted = authorise_agent(enterprise, enterprise_agent, legal_rep, item_codes=[])
         if authorisation == "expired":
             today = timezone.localdate()
             AgentAuthorisation.objects.filter(pk=granted.pk).update(
@@ -119,7 +118,7 @@ def test_an_agent_without_a_current_authorisation_for_the_item_cannot_start(
 def test_the_legal_representative_and_an_agent_for_all_items_can_start_for_the_enterprise(
     enterprise_item, enterprise, legal_rep, enterprise_agent
 ):
-    authorise(enterprise, enterprise_agent, legal_rep)
+    authorise_agent(enterprise, enterprise_agent, legal_rep, item_codes=[])
 
     by_representative = start(legal_rep, enterprise_item, acting_for=enterprise)
     by_agent = start(enterprise_agent, enterprise_item, acting_for=enterprise)
@@ -133,7 +132,7 @@ def test_the_legal_representative_and_an_agent_for_all_items_can_start_for_the_e
 def test_an_agent_whose_authorisation_is_revoked_no_longer_reaches_the_enterprises_draft(
     enterprise_item, enterprise, legal_rep, enterprise_agent
 ):
-    granted = authorise(enterprise, enterprise_agent, legal_rep)
+    granted = authorise_agent(enterprise, enterprise_agent, legal_rep, item_codes=[])
     draft = start(enterprise_agent, enterprise_item, acting_for=enterprise)
     account_actions.agent_revoke(authorisation_id=granted.pk, actor=legal_rep)
 
@@ -157,14 +156,14 @@ def test_an_agent_finds_the_enterprises_bundles_in_the_list_exactly_when_they_ma
         item_codes=[enterprise_item.implementation_code, other_item.implementation_code],
     )
     made = BundleApplication.objects.create(bundle=offered, applicant=legal_rep, acting_for=enterprise)
-    granted = authorise(enterprise, enterprise_agent, legal_rep)
+    granted = authorise_agent(enterprise, enterprise_agent, legal_rep, item_codes=[])
 
     assert selectors.bundles_of_owner(enterprise_agent) == [made]
     assert bundle_selectors.bundle_for_owner(enterprise_agent, str(made.public_id)) == made
 
     # authorised for one of the bundle's two items only: neither in the list nor on its page
     account_actions.agent_revoke(authorisation_id=granted.pk, actor=legal_rep)
-    authorise(enterprise, enterprise_agent, legal_rep, item_codes=[enterprise_item.implementation_code])
+    authorise_agent(enterprise, enterprise_agent, legal_rep, item_codes=[enterprise_item.implementation_code])
 
     assert selectors.bundles_of_owner(enterprise_agent) == []
     with pytest.raises(NotFound):
@@ -222,7 +221,7 @@ def test_someone_the_registry_does_not_know_gets_an_empty_form_and_must_upload_t
 def test_acting_for_an_enterprise_prefills_its_fields_from_the_legal_person_registry(
     enterprise_item, enterprise, legal_rep, enterprise_agent
 ):
-    authorise(enterprise, enterprise_agent, legal_rep)
+    authorise_agent(enterprise, enterprise_agent, legal_rep, item_codes=[])
 
     draft = start(enterprise_agent, enterprise_item, acting_for=enterprise)
 

@@ -27,7 +27,6 @@ from tests.approvals.applications.helpers import (
     SHANGHAI_DAY,
     SUBMITTED_ACTIONS,
     events_of,
-    inbox,
     request_supplement,
     row,
     stored_files,
@@ -36,6 +35,7 @@ from tests.approvals.builders import (
     ready_draft,
     submitted,
 )
+from tests.approvals.helpers import inbox
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]

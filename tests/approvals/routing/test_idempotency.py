@@ -28,20 +28,8 @@ from tests.approvals.builders import (
     make_applicable_item,
     submitted,
 )
-from tests.approvals.routing.helpers import (
-    QUEUE_EVENTS,
-    at_once,
-    day,
-    event,
-    five_pm,
-    item_with,
-    joint_workflow,
-    open_task,
-    promises_of,
-    route,
-    row,
-    tasks_of,
-)
+from tests.approvals.helpers import at_once, day, five_pm, item_with, open_task, promises_of, route, row, tasks_of
+from tests.approvals.routing.helpers import QUEUE_EVENTS, event, joint_workflow
 from tests.datahub.builders import make_wang_household
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]

@@ -25,22 +25,14 @@ from tests.approvals.builders import (
     workflow_stage,
     workflow_task,
 )
+from tests.approvals.helpers import day, five_pm, inbox, item_with, open_task, route, row, tasks_of, ten_am
 from tests.approvals.routing.helpers import (
     FALLBACK_NOTE,
     NOTE,
-    day,
     decided_message,
     event,
     events_of,
-    five_pm,
-    inbox,
-    item_with,
     joint_workflow,
-    open_task,
-    route,
-    row,
-    tasks_of,
-    ten_am,
     trust_first_workflow,
     unprocessed,
 )

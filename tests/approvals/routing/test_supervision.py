@@ -22,18 +22,8 @@ from tests.approvals.builders import (
     claim_and_decide,
     submitted,
 )
-from tests.approvals.routing.helpers import (
-    day,
-    event,
-    five_pm,
-    inbox,
-    open_task,
-    route,
-    row,
-    tasks_of,
-    ten_am,
-    unprocessed,
-)
+from tests.approvals.helpers import day, five_pm, inbox, open_task, route, row, tasks_of, ten_am
+from tests.approvals.routing.helpers import event, unprocessed
 from tests.factories import staff_member
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]

@@ -1,25 +1,12 @@
-"""The workbench page tests' fixtures: uploads in a temporary folder, an item to route."""
+"""The workbench page tests' fixtures (``item`` and ``upload_root`` are the shared ones of tests/conftest.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from services.models import Department, ServiceItem
-from tests.approvals.builders import make_applicable_item
-from tests.datahub.builders import make_wang_household
-
 
 @pytest.fixture(autouse=True)
-def upload_root(settings: Any, tmp_path: Path) -> Path:
-    settings.UPLOAD_ROOT = tmp_path / "uploads"
-    settings.UPLOAD_SCANNER = "approvals.uploads.NoScanner"
-    return settings.UPLOAD_ROOT
-
-
-@pytest.fixture
-def item(department: Department) -> ServiceItem:
-    make_wang_household()
-    return make_applicable_item(department=department)
+def _uploads_kept_apart(upload_root: Path) -> None:
+    """Every test here keeps the files it uploads in its own folder."""

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.models import Enterprise, User
-from approvals.models import Application, Outbox, WorkflowTask
-from approvals.routing import engine
+from accounts.models import Enterprise, StaffMembership, StaffRole, User
+from approvals.models import Application, WorkflowTask
 from approvals.workbench import actions as workbench_actions
 from datahub.models import DataAccessLog
 from demo.registry_data import YIWANG_TECHNOLOGY
 from services.models import Department, ServiceItem
 from tests.approvals.builders import make_applicable_item, submitted
+from tests.approvals.helpers import route
 from tests.datahub.builders import make_wang_household, make_yiwang_technology
-from tests.factories import enroll_totp
-
-QUEUE_QUERIES = 9  # the page's whole cost, whatever the queue's length (pinned below)
+from tests.factories import enroll_totp, staff_member
 
 
 def client_of(user: User, *, totp: bool = True) -> Client:
@@ -37,12 +36,6 @@ def en(name: str, *args: Any, query: str = "") -> str:
         return reverse(name, args=args) + (f"?{query}" if query else "")
 
 
-def route() -> None:
-    """Do now what the routing worker does after each commit."""
-    for outbox_id in Outbox.objects.filter(processed_at__isnull=True).order_by("pk").values_list("pk", flat=True):
-        engine.outbox_process(outbox_id=outbox_id)
-
-
 def first_task(citizen: User, item: ServiceItem) -> WorkflowTask:
     """A submitted application, routed: its 受理 task waits in the department's queue."""
     application = submitted(citizen, item)
@@ -50,13 +43,18 @@ def first_task(citizen: User, item: ServiceItem) -> WorkflowTask:
     return application.tasks.get()
 
 
-def task_in_review(citizen: User, item: ServiceItem, clerk: User) -> WorkflowTask:
-    """An accepted application whose 审查 task waits (the application has its due date)."""
+def accepted(citizen: User, item: ServiceItem, clerk: User) -> Application:
+    """A submitted application the clerk accepted, routed on to its next stage."""
     accept = first_task(citizen, item)
     workbench_actions.task_claim(task_id=accept.pk, clerk=clerk)
     workbench_actions.task_decide(task_id=accept.pk, clerk=clerk, result="受理")
     route()
-    return WorkflowTask.objects.get(application=accept.application, stage_key="review")
+    return accept.application
+
+
+def task_in_review(citizen: User, item: ServiceItem, clerk: User) -> WorkflowTask:
+    """An accepted application whose 审查 task waits (the application has its due date)."""
+    return WorkflowTask.objects.get(application=accepted(citizen, item, clerk), stage_key="review")
 
 
 numbers = iter(range(1, 10_000))
@@ -97,6 +95,55 @@ def queued_task(
         assignee=assignee,
         claimed_at=timezone.now() if assignee else None,
         due_at=due_at,
+    )
+
+
+@dataclass(frozen=True)
+class MixedQueue:
+    """The department's three open tasks, by due time; its done and cancelled ones and another department's are
+    in the database too."""
+
+    overdue: WorkflowTask  # two hours late, held by 周敏
+    soon: WorkflowTask  # due in five minutes, waiting
+    later: WorkflowTask  # due in thirty days, waiting
+    colleague: User  # 周敏, a clerk of the department
+
+
+def mixed_queue(item: ServiceItem, other_department: Department) -> MixedQueue:
+    now = timezone.now()
+    colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK, full_name="周敏")
+    later = queued_task(item, now + datetime.timedelta(days=30))
+    overdue = queued_task(item, now - datetime.timedelta(hours=2), assignee=colleague)
+    soon = queued_task(item, now + datetime.timedelta(minutes=5))
+    queued_task(item, now - datetime.timedelta(days=3), status=WorkflowTask.Status.DONE)
+    queued_task(item, now - datetime.timedelta(days=3), status=WorkflowTask.Status.CANCELLED)
+    queued_task(item, now - datetime.timedelta(days=3), department=other_department)
+    return MixedQueue(overdue=overdue, soon=soon, later=later, colleague=colleague)
+
+
+class TwoDepartmentQueue(NamedTuple):
+    """Open tasks of the clerk's two departments (``item``'s and ``other_department``, whose item is ``other_item``)."""
+
+    mine: WorkflowTask  # held by the clerk, due in twenty days
+    theirs: WorkflowTask  # held by a colleague, an hour late
+    waiting: WorkflowTask  # nobody holds it, due in thirty minutes
+    elsewhere: WorkflowTask  # other_item's, nobody holds it, due in forty days
+    other_item: ServiceItem
+
+
+def queue_of_two_departments(
+    item: ServiceItem, clerk: User, other_department: Department, now: datetime.datetime
+) -> TwoDepartmentQueue:
+    """The clerk becomes a clerk of ``other_department`` too; each task is due counting from ``now``."""
+    StaffMembership.objects.create(user=clerk, department=other_department, role=StaffRole.CLERK)
+    colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK)
+    other_item = make_applicable_item(department=other_department, basic_code="000120000009")
+    return TwoDepartmentQueue(
+        mine=queued_task(item, now + datetime.timedelta(days=20), assignee=clerk),
+        theirs=queued_task(item, now - datetime.timedelta(hours=1), assignee=colleague),
+        waiting=queued_task(item, now + datetime.timedelta(minutes=30)),
+        elsewhere=queued_task(other_item, now + datetime.timedelta(days=40)),
+        other_item=other_item,
     )
 
 
@@ -188,8 +235,5 @@ def parallel_item(department: Department, other_department: Department) -> Servi
 
 
 def civil_task(citizen: User, item: ServiceItem, clerk: User) -> WorkflowTask:
-    accept = first_task(citizen, item)
-    workbench_actions.task_claim(task_id=accept.pk, clerk=clerk)
-    workbench_actions.task_decide(task_id=accept.pk, clerk=clerk, result="受理")
-    route()
-    return WorkflowTask.objects.get(application=accept.application, task_key="civil")
+    """The 民政审查 task of ``parallel_item``, waiting for 宁波市民政局 once the clerk accepted."""
+    return WorkflowTask.objects.get(application=accepted(citizen, item, clerk), task_key="civil")

@@ -9,25 +9,25 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import StaffMembership, StaffRole
-from approvals.models import ApplicationView, WorkflowTask
+from accounts.models import StaffRole
+from approvals.models import ApplicationView
 from approvals.workbench import actions as workbench_actions
 from demo.registry_data import WANG_XIAOMING
-from tests.approvals.builders import make_applicable_item
 from tests.approvals.workbench.helpers import (
     EXPECTED,
     PAGES,
-    QUEUE_QUERIES,
     client_of,
     en,
     first_task,
     link,
+    mixed_queue,
+    queue_of_two_departments,
     queued_task,
     rows,
     task_in_review,
 )
 from tests.factories import staff_member
-from tests.helpers import assert_query_count, get_counting_queries
+from tests.helpers import QUEUE_QUERIES, assert_query_count, get_counting_queries
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -93,22 +93,15 @@ def test_the_queue_is_in_chinese_by_default_and_links_to_the_counter(clerk):
 
 
 def test_the_queue_shows_open_tasks_by_due_time_with_red_and_amber_marks(item, clerk, other_department):
-    now = timezone.now()
-    colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK, full_name="周敏")
-    later = queued_task(item, now + datetime.timedelta(days=30))
-    overdue = queued_task(item, now - datetime.timedelta(hours=2), assignee=colleague)
-    soon = queued_task(item, now + datetime.timedelta(minutes=5))
-    queued_task(item, now - datetime.timedelta(days=3), status=WorkflowTask.Status.DONE)
-    queued_task(item, now - datetime.timedelta(days=3), status=WorkflowTask.Status.CANCELLED)
-    queued_task(item, now - datetime.timedelta(days=3), department=other_department)
+    queue = mixed_queue(item, other_department)
 
     page = client_of(clerk).get(en("workbench:queue")).content.decode()
 
-    assert rows(page) == [overdue.application.number, soon.application.number, later.application.number]
+    assert rows(page) == [task.application.number for task in (queue.overdue, queue.soon, queue.later)]
     overdue_row, soon_row, later_row = (
         page.split('<tr class="row-overdue">')[1],
         page.split('<tr class="row-soon">')[1],
-        page.split(later.application.number)[1],
+        page.split(queue.later.application.number)[1],
     )
     # the mark is words first, the colour a second cue
     assert "Red: overdue" in overdue_row.split("</tr>")[0]
@@ -123,13 +116,7 @@ def test_the_queue_shows_open_tasks_by_due_time_with_red_and_amber_marks(item, c
 
 def test_the_filters_and_the_counts_per_status(item, clerk, other_department):
     now = timezone.now()
-    StaffMembership.objects.create(user=clerk, department=other_department, role=StaffRole.CLERK)
-    colleague = staff_member("colleague@example.com", item.department, StaffRole.CLERK)
-    other_item = make_applicable_item(department=other_department, basic_code="000120000009")
-    mine = queued_task(item, now + datetime.timedelta(days=20), assignee=clerk)
-    theirs = queued_task(item, now - datetime.timedelta(hours=1), assignee=colleague)
-    waiting = queued_task(item, now + datetime.timedelta(minutes=30))
-    elsewhere = queued_task(other_item, now + datetime.timedelta(days=40))
+    mine, theirs, waiting, elsewhere, other_item = queue_of_two_departments(item, clerk, other_department, now)
     client = client_of(clerk)
 
     def shown(query: str) -> list[str]:

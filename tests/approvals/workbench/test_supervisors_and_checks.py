@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import datetime
-import threading
-from typing import Any
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,7 +16,7 @@ from approvals.workbench import actions as workbench_actions
 from datahub.models import DataAccessLog, LegalPersonRecord
 from demo.registry_data import LI_JIANGUO, WANG_XIAOMING, YIWANG_TECHNOLOGY
 from interaction.models import Message
-from tests.approvals.builders import make_applicable_item
+from tests.approvals.helpers import at_once
 from tests.approvals.workbench.helpers import (
     civil_task,
     client_of,
@@ -32,7 +29,6 @@ from tests.approvals.workbench.helpers import (
     rows,
     task_in_review,
 )
-from tests.datahub.builders import make_wang_household
 from tests.factories import staff_member
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -261,27 +257,12 @@ def test_a_clerk_removed_from_the_department_loses_the_task_at_once_and_it_retur
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.postgresql_only
-def test_two_clerks_claiming_at_once_never_both_get_the_task(department, citizen, clerk):
-    make_wang_household()
-    item = make_applicable_item(department=department)
+def test_two_clerks_claiming_at_once_never_both_get_the_task(item, department, citizen, clerk):
     task = first_task(citizen, item)
     colleague = staff_member("colleague@example.com", department, StaffRole.CLERK)
     clients = [client_of(clerk), client_of(colleague)]
-    barrier = threading.Barrier(2)
-    answers: list[Any] = [None, None]
 
-    def claim(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            answers[index] = clients[index].post(en("workbench:claim", task.pk))["Location"]
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=claim, args=(index,)) for index in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers = at_once(2, lambda index: clients[index].post(en("workbench:claim", task.pk))["Location"])
 
     task.refresh_from_db()
     assert sorted(answers) == sorted([en("workbench:task", task.pk), en("workbench:queue")])

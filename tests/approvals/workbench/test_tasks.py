@@ -8,15 +8,8 @@ from accounts.models import StaffRole
 from approvals.models import Application, ApplicationEvent, Outbox, WorkflowTask
 from approvals.workbench import actions as workbench_actions
 from interaction.models import Message
-from tests.approvals.workbench.helpers import (
-    client_of,
-    en,
-    first_task,
-    post_decision,
-    route,
-    rows,
-    task_in_review,
-)
+from tests.approvals.helpers import route
+from tests.approvals.workbench.helpers import client_of, en, first_task, post_decision, rows, task_in_review
 from tests.factories import staff_member
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]

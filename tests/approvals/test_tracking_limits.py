@@ -12,14 +12,11 @@ from django.core.cache import caches
 from approvals.applications import tracking
 from core import crypto, limits
 from tests.approvals.builders import submitted
+from tests.approvals.helpers import wrong
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("upload_root", "english")]
 
 ADDRESS = "203.0.113.9"
-
-
-def wrong(password: str) -> str:
-    return f"{(int(password) + 1) % 10**6:06d}"
 
 
 def test_tracking_asks_redis_once_when_the_pair_is_right(citizen, item, monkeypatch):

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from approvals.applications import actions, api, submission, tracking
 from approvals.models import Application
 from core import crypto
+from tests.approvals.api.helpers import APPLICATIONS
 from tests.approvals.builders import make_enterprise_item, submitted
 from tests.factories import authorise_agent
 from tests.helpers import assert_query_count, get_counting_queries
@@ -20,7 +21,6 @@ from tests.helpers import assert_query_count, get_counting_queries
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("upload_root", "english")]
 
 ADDRESS = "203.0.113.9"
-APPLICATIONS = "/api/v1/applications/"
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
