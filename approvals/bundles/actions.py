@@ -7,7 +7,7 @@ workers route the children in parallel), its own tasks and events. Every write t
 child goes through ``approvals.applications``, so each child keeps the rules a single
 application follows (its own schema, materials, submission checks).
 
-The bundle's one form is merged from the children's (``approvals.bundles.form``).
+The bundle's one form is merged from the children's (``approvals.applications.merged_form``).
 
 Locks are taken bundle first, then its children in id order. Routing locks a child
 and then the bundle (``child_finished``, connected to routing's ``bundle_child_finished``
@@ -30,7 +30,7 @@ from accounts.models import Enterprise, User
 from approvals import uploads
 from approvals.access import may_see_bundle
 from approvals.applications import actions, rules, submission
-from approvals.bundles.form import (
+from approvals.applications.merged_form import (
     EMPTY,
     file_field_codes,
     form_properties,
