@@ -14,9 +14,12 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from approvals import forms_engine
 from approvals.applications import submission
 from approvals.models import Application
+from core.errors import DomainError
 from services.models import ServiceItem
 
 Errors = dict[str, list[str]]
@@ -81,6 +84,18 @@ def merged_prefilled(children: Iterable[Application]) -> dict[str, str]:
         for code, source in child.prefilled.items():
             prefilled.setdefault(code, source)
     return prefilled
+
+
+def require_known_fields(drafts: Iterable[Application], data: dict[str, Any]) -> None:
+    """Refuse answers to fields that none of these drafts' forms has."""
+    known = set().union(*(form_properties(draft.service) for draft in drafts))
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise DomainError(
+            _("The form has no such fields."),
+            code="validation_error",
+            fields={code: [_("This form has no such field.")] for code in unknown},
+        )
 
 
 def _add_errors(errors: Errors, found: Errors) -> None:
