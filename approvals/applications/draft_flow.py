@@ -89,11 +89,8 @@ class Filling(ABC):
         """Where "save and come back later" goes."""
 
     @abstractmethod
-    def attach_field_file(self, *, user: User, field_code: str, upload: UploadedFile) -> str:
-        """Keep the file of a file field; the id that is the field's answer."""
-
-    @abstractmethod
-    def attach_material(self, *, user: User, material_code: str, upload: UploadedFile) -> None: ...
+    def attach(self, *, user: User, upload: UploadedFile, material_code: str = "", field_code: str = "") -> str:
+        """Keep the file of a material or of a file field; the id that is a file field's answer."""
 
     @abstractmethod
     def remove_material(self, *, user: User, material_code: str, attachment_id: str) -> None: ...
@@ -227,7 +224,7 @@ def step_page(request: HttpRequest, filling: Filling, number: int) -> HttpRespon
     user = user_of(request)
     for code, upload in files.items():
         try:
-            values[code] = filling.attach_field_file(user=user, field_code=code, upload=upload)
+            values[code] = filling.attach(user=user, upload=upload, field_code=code)
         except DomainError as error:
             errors[code] = [str(error.message)]
             unchanged_files.discard(code)
@@ -270,7 +267,7 @@ def materials_page(request: HttpRequest, filling: Filling) -> HttpResponse:
                 upload = request.FILES.get("file")
                 if upload is None:
                     raise DomainError(_("Choose a file to upload."), code="validation_error")
-                filling.attach_material(user=user, material_code=code, upload=upload)
+                filling.attach(user=user, upload=upload, material_code=code)
                 messages.success(request, _("The file was uploaded."))
             return HttpResponseRedirect(request.path)
         except NotFound:

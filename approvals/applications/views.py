@@ -25,7 +25,6 @@ from approvals.applications import actions, draft_flow, rules, selectors, submis
 from approvals.materials import material_states
 from approvals.models import Application, Channel, WorkflowTask
 from approvals.pages import Redirect, file_response, redirecting, upgrade_url, user_of
-from core import crypto
 from core.addresses import client_address
 from core.errors import DomainError, NotFound, PermissionDenied
 from services.models import ServiceItem
@@ -139,16 +138,15 @@ class DraftFilling(draft_flow.Filling):
     def leave_url(self) -> str:
         return reverse("approvals:mine")
 
-    def attach_field_file(self, *, user: User, field_code: str, upload: UploadedFile) -> str:
+    def attach(self, *, user: User, upload: UploadedFile, material_code: str = "", field_code: str = "") -> str:
         attachment = actions.attachment_add(
-            application_id=self.application.pk, user=user, upload=upload, field_code=field_code
+            application_id=self.application.pk,
+            user=user,
+            upload=upload,
+            material_code=material_code,
+            field_code=field_code,
         )
         return str(attachment.public_id)
-
-    def attach_material(self, *, user: User, material_code: str, upload: UploadedFile) -> None:
-        actions.attachment_add(
-            application_id=self.application.pk, user=user, upload=upload, material_code=material_code
-        )
 
     def remove_material(self, *, user: User, material_code: str, attachment_id: str) -> None:
         actions.attachment_remove(application_id=self.application.pk, user=user, attachment_public_id=attachment_id)
@@ -258,9 +256,7 @@ def application(request: HttpRequest, number: str) -> HttpResponse:
     context = {
         "application": application,
         "item": application.service,
-        "query_password": crypto.decrypt(application.query_password_encrypted)
-        if application.query_password_encrypted
-        else "",
+        "query_password": selectors.query_password(application),
         "events": selectors.timeline(application),
         "answers": draft_flow.application_answers(application),
         "materials": material_states(application),

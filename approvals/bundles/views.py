@@ -67,16 +67,11 @@ class BundleFilling(draft_flow.Filling):
     def leave_url(self) -> str:
         return bundle_selectors.bundle_url(self.bundle)
 
-    def attach_field_file(self, *, user: User, field_code: str, upload: UploadedFile) -> str:
+    def attach(self, *, user: User, upload: UploadedFile, material_code: str = "", field_code: str = "") -> str:
         stored = bundle_actions.bundle_attachment_add(
-            bundle_id=self.bundle.pk, user=user, upload=upload, field_code=field_code
+            bundle_id=self.bundle.pk, user=user, upload=upload, material_code=material_code, field_code=field_code
         )
         return str(stored[0].public_id)
-
-    def attach_material(self, *, user: User, material_code: str, upload: UploadedFile) -> None:
-        bundle_actions.bundle_attachment_add(
-            bundle_id=self.bundle.pk, user=user, upload=upload, material_code=material_code
-        )
 
     def remove_material(self, *, user: User, material_code: str, attachment_id: str) -> None:
         bundle_actions.bundle_attachment_remove(bundle_id=self.bundle.pk, user=user, material_code=material_code)

@@ -1,0 +1,73 @@
+"""One draft-form flow: a single application, a 一件事 bundle and the workbench show the same answers.
+
+A field whose condition is false is no answer: it is not shown, even when the form requires it where it
+applies and even when an old answer to it is still kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import translation
+
+from approvals.applications import draft_flow
+from approvals.applications.views import DraftFilling
+from approvals.bundles.views import BundleFilling
+from approvals.models import Application, BundleApplication
+from demo.catalogue_data.fields import form
+from services.models import ServiceItem
+
+FIELDS = ("applicant_name", "phone", "delivery", "postal_address")
+
+
+def _draft(data: dict[str, Any]) -> Application:
+    """A draft of an item whose postal address is required only when the result goes by post."""
+    schema, ui = form("居住证明申请表", FIELDS)
+    item = ServiceItem(name="居住证明开具", form_schema=schema, form_ui=ui)
+    return Application(service=item, data=data, prefilled={"applicant_name": "population"})
+
+
+def _rows(groups: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    return [(row["field"].code, str(row["value"]), row["source"]) for group in groups for row in group["rows"]]
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [{}, {"postal_address": {"region": "330106000000", "detail": "文三路90号"}}],
+    ids=["no postal address", "an old postal address kept"],
+)
+def test_a_field_whose_condition_is_false_is_no_answer_for_a_single_draft_a_bundle_and_the_workbench(kept):
+    # given: the result is fetched at the counter, so the postal address is not asked
+    draft = _draft({"applicant_name": "王小明", "phone": "13700009050", "delivery": "counter", **kept})
+    single = DraftFilling(draft)
+    bundle = BundleFilling(BundleApplication(), [draft])
+
+    # when
+    with translation.override("en"):
+        single_rows = _rows(draft_flow.answer_groups(single.steps(), single.drafts))
+        bundle_rows = _rows(draft_flow.answer_groups(bundle.steps(), bundle.drafts))
+        workbench_rows = _rows(draft_flow.application_answers(draft))
+        delivery = next(field for step in single.steps() for field in step.fields if field.code == "delivery")
+
+    # then
+    expected = [
+        ("applicant_name", "王小明", "population"),
+        ("phone", "13700009050", ""),
+        ("delivery", dict(delivery.options)["counter"], ""),
+    ]
+    assert single_rows == expected
+    assert bundle_rows == expected
+    assert workbench_rows == expected
+
+
+def test_the_answers_of_a_bundle_hide_what_each_draft_hides_and_show_the_first_answer_of_a_shared_field():
+    # given: two drafts asking the same fields; the first fetches at the counter, the second by post
+    by_counter = _draft({"applicant_name": "王小明", "delivery": "counter", "postal_address": {"detail": "旧"}})
+    by_post = _draft({"applicant_name": "王小红", "delivery": "post", "postal_address": {"detail": "新"}})
+
+    # when
+    shown = draft_flow.shown_answers([by_counter, by_post])
+
+    # then
+    assert shown == {"applicant_name": "王小明", "delivery": "counter", "postal_address": {"detail": "新"}}
