@@ -35,34 +35,49 @@ Errors = dict[str, list[str]]
 
 @dataclass(frozen=True)
 class Pages:
-    """The url names of one kind of filling's pages, and the session key of its submit tokens."""
+    """The url names of a filling's pages (the overview's, and the others' by their prefix); its tokens' session key."""
 
     overview: str
-    step: str
-    materials: str
-    check: str
-    delete: str
+    prefix: str
     token_session_key: str
+
+    @property
+    def step(self) -> str:
+        return f"{self.prefix}step"
+
+    @property
+    def materials(self) -> str:
+        return f"{self.prefix}materials"
+
+    @property
+    def check(self) -> str:
+        return f"{self.prefix}check"
+
+    @property
+    def delete(self) -> str:
+        return f"{self.prefix}delete"
 
 
 class Filling(ABC):
     """What the applicant fills in: drafts under one form, and the writes that save into them."""
 
     pages: ClassVar[Pages]
-    is_bundle: ClassVar[bool]
 
-    def __init__(self, owner: Application | BundleApplication, drafts: list[Application]) -> None:
+    def __init__(
+        self, owner: Application | BundleApplication, drafts: list[Application], *, name: str, leave_url: str
+    ) -> None:
         self.owner = owner
         self.drafts = drafts
+        self.name = name  # what the pages call it: the service's name, or the bundle's
+        self.leave_url = leave_url  # where "save and come back later" goes
+
+    @property
+    def is_bundle(self) -> bool:
+        return isinstance(self.owner, BundleApplication)
 
     @property
     def public_id(self) -> str:
         return str(self.owner.public_id)
-
-    @property
-    @abstractmethod
-    def name(self) -> str:
-        """What the pages call it: the service's name, or the bundle's."""
 
     def url(self, page: str, *args: Any) -> str:
         return reverse(getattr(self.pages, page), args=[self.public_id, *args])
@@ -83,10 +98,6 @@ class Filling(ABC):
         """Read the drafts again after a write that went to each (a file field's upload)."""
         for draft in self.drafts:
             draft.refresh_from_db()
-
-    @abstractmethod
-    def leave_url(self) -> str:
-        """Where "save and come back later" goes."""
 
     @abstractmethod
     def attach(self, *, user: User, upload: UploadedFile, material_code: str = "", field_code: str = "") -> str:
@@ -242,7 +253,7 @@ def step_page(request: HttpRequest, filling: Filling, number: int) -> HttpRespon
     filling.save(user=user, changes=changes)
     if "save_and_leave" in request.POST:
         messages.success(request, _("Your answers are saved. You can come back to this draft at any time."))
-        return HttpResponseRedirect(filling.leave_url())
+        return HttpResponseRedirect(filling.leave_url)
     if index + 1 < len(steps):
         return HttpResponseRedirect(filling.url("step", number + 1))
     return HttpResponseRedirect(filling.url("materials"))

@@ -117,26 +117,12 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
 class DraftFilling(draft_flow.Filling):
     """One application's draft, filled in on its own pages."""
 
-    pages = draft_flow.Pages(
-        overview="approvals:draft",
-        step="approvals:draft_step",
-        materials="approvals:draft_materials",
-        check="approvals:draft_check",
-        delete="approvals:draft_delete",
-        token_session_key=SUBMIT_TOKEN_SESSION_KEY,
-    )
-    is_bundle = False
+    pages = draft_flow.Pages("approvals:draft", "approvals:draft_", SUBMIT_TOKEN_SESSION_KEY)
 
     def __init__(self, application: Application) -> None:
-        super().__init__(application, [application])
+        name, leave_url = application.service.name, reverse("approvals:mine")
+        super().__init__(application, [application], name=name, leave_url=leave_url)
         self.application = application
-
-    @property
-    def name(self) -> str:
-        return self.application.service.name
-
-    def leave_url(self) -> str:
-        return reverse("approvals:mine")
 
     def attach(self, *, user: User, upload: UploadedFile, material_code: str = "", field_code: str = "") -> str:
         attachment = actions.attachment_add(

@@ -46,26 +46,11 @@ def _bundle_draft(request: HttpRequest, public_id: str) -> tuple[BundleApplicati
 class BundleFilling(draft_flow.Filling):
     """A 一件事 bundle's drafts, filled in together under one form with each material once."""
 
-    pages = draft_flow.Pages(
-        overview="bundles:bundle",
-        step="bundles:step",
-        materials="bundles:materials",
-        check="bundles:check",
-        delete="bundles:delete",
-        token_session_key=SUBMIT_TOKEN_SESSION_KEY,
-    )
-    is_bundle = True
+    pages = draft_flow.Pages("bundles:bundle", "bundles:", SUBMIT_TOKEN_SESSION_KEY)
 
     def __init__(self, bundle: BundleApplication, children: list[Application]) -> None:
-        super().__init__(bundle, children)
+        super().__init__(bundle, children, name=bundle.bundle.name, leave_url=bundle_selectors.bundle_url(bundle))
         self.bundle = bundle
-
-    @property
-    def name(self) -> str:
-        return self.bundle.bundle.name
-
-    def leave_url(self) -> str:
-        return bundle_selectors.bundle_url(self.bundle)
 
     def attach(self, *, user: User, upload: UploadedFile, material_code: str = "", field_code: str = "") -> str:
         stored = bundle_actions.bundle_attachment_add(

@@ -16,7 +16,7 @@ from approvals.applications.views import DraftFilling
 from approvals.bundles.views import BundleFilling
 from approvals.models import Application, BundleApplication
 from demo.catalogue_data.fields import form
-from services.models import ServiceItem
+from services.models import Bundle, ServiceItem
 
 FIELDS = ("applicant_name", "phone", "delivery", "postal_address")
 
@@ -41,7 +41,7 @@ def test_a_field_whose_condition_is_false_is_no_answer_for_a_single_draft_a_bund
     # given: the result is fetched at the counter, so the postal address is not asked
     draft = _draft({"applicant_name": "王小明", "phone": "13700009050", "delivery": "counter", **kept})
     single = DraftFilling(draft)
-    bundle = BundleFilling(BundleApplication(), [draft])
+    bundle = BundleFilling(BundleApplication(bundle=Bundle(name="居住一件事")), [draft])
 
     # when
     with translation.override("en"):
