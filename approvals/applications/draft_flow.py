@@ -35,9 +35,8 @@ Errors = dict[str, list[str]]
 
 @dataclass(frozen=True)
 class Pages:
-    """The url names of a filling's pages (the overview's, and the others' by their prefix); its tokens' session key."""
+    """The url names of a filling's pages (by their prefix), and the session key of its submit tokens."""
 
-    overview: str
     prefix: str
     token_session_key: str
 

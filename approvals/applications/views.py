@@ -117,7 +117,7 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
 class DraftFilling(draft_flow.Filling):
     """One application's draft, filled in on its own pages."""
 
-    pages = draft_flow.Pages("approvals:draft", "approvals:draft_", SUBMIT_TOKEN_SESSION_KEY)
+    pages = draft_flow.Pages("approvals:draft_", SUBMIT_TOKEN_SESSION_KEY)
 
     def __init__(self, application: Application) -> None:
         name, leave_url = application.service.name, reverse("approvals:mine")

@@ -46,7 +46,7 @@ def _bundle_draft(request: HttpRequest, public_id: str) -> tuple[BundleApplicati
 class BundleFilling(draft_flow.Filling):
     """A 一件事 bundle's drafts, filled in together under one form with each material once."""
 
-    pages = draft_flow.Pages("bundles:bundle", "bundles:", SUBMIT_TOKEN_SESSION_KEY)
+    pages = draft_flow.Pages("bundles:", SUBMIT_TOKEN_SESSION_KEY)
 
     def __init__(self, bundle: BundleApplication, children: list[Application]) -> None:
         super().__init__(bundle, children, name=bundle.bundle.name, leave_url=bundle_selectors.bundle_url(bundle))
