@@ -112,6 +112,10 @@ class Filling(ABC):
     def save(self, *, user: User, changes: dict[str, Any]) -> None:
         """Save answers (an empty one clears the field)."""
 
+    @abstractmethod
+    def delete(self, *, user: User) -> None:
+        """Throw the drafts away, with their files."""
+
 
 # --- the answers, as the check page, the application page and the workbench show them ------------------
 
@@ -387,3 +391,10 @@ def check_page(
                 raise
             problems = error.fields or {"": [str(error.message)]}
     return _check_page(request, load(), problems, status=400)
+
+
+def delete_page(request: HttpRequest, filling: Filling) -> HttpResponse:
+    """Throw the draft away, back to my applications."""
+    filling.delete(user=user_of(request))
+    messages.success(request, _("The draft was deleted."))
+    return HttpResponseRedirect(reverse("approvals:mine"))

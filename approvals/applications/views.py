@@ -145,6 +145,9 @@ class DraftFilling(draft_flow.Filling):
     def save(self, *, user: User, changes: dict[str, Any]) -> None:
         actions.application_draft_update(application_id=self.application.pk, user=user, data=changes)
 
+    def delete(self, *, user: User) -> None:
+        actions.application_draft_delete(application_id=self.application.pk, user=user)
+
 
 @never_cache
 @login_required
@@ -207,10 +210,7 @@ def draft_check(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 @redirecting
 def draft_delete(request: HttpRequest, public_id: str) -> HttpResponse:
-    application = _draft(request, public_id)
-    actions.application_draft_delete(application_id=application.pk, user=user_of(request))
-    messages.success(request, _("The draft was deleted."))
-    return HttpResponseRedirect(reverse("approvals:mine"))
+    return draft_flow.delete_page(request, DraftFilling(_draft(request, public_id)))
 
 
 # --- after submission ------------------------------------------------------------

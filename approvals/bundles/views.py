@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -68,6 +67,9 @@ class BundleFilling(draft_flow.Filling):
 
     def save(self, *, user: User, changes: dict[str, Any]) -> None:
         bundle_actions.bundle_draft_update(bundle_id=self.bundle.pk, user=user, data=changes)
+
+    def delete(self, *, user: User) -> None:
+        bundle_actions.bundle_draft_delete(bundle_id=self.bundle.pk, user=user)
 
 
 # --- start -------------------------------------------------------------------------
@@ -185,7 +187,4 @@ def check(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 @redirecting
 def delete(request: HttpRequest, public_id: str) -> HttpResponse:
-    bundle, _children = _bundle_draft(request, public_id)
-    bundle_actions.bundle_draft_delete(bundle_id=bundle.pk, user=user_of(request))
-    messages.success(request, _("The draft was deleted."))
-    return HttpResponseRedirect(reverse("approvals:mine"))
+    return draft_flow.delete_page(request, BundleFilling(*_bundle_draft(request, public_id)))
