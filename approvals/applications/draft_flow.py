@@ -11,7 +11,6 @@ from __future__ import annotations
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -33,28 +32,14 @@ from core.errors import DomainError, NotFound
 Errors = dict[str, list[str]]
 
 
-@dataclass(frozen=True)
 class Pages:
-    """The url names of a filling's pages (by their prefix), and the session key of its submit tokens."""
+    """The url names of a filling's pages, named by their prefix, and the session key of its submit tokens."""
 
-    prefix: str
-    token_session_key: str
-
-    @property
-    def step(self) -> str:
-        return f"{self.prefix}step"
-
-    @property
-    def materials(self) -> str:
-        return f"{self.prefix}materials"
-
-    @property
-    def check(self) -> str:
-        return f"{self.prefix}check"
-
-    @property
-    def delete(self) -> str:
-        return f"{self.prefix}delete"
+    def __init__(self, prefix: str, token_session_key: str) -> None:
+        self.step, self.materials, self.check, self.delete = (
+            f"{prefix}{page}" for page in ("step", "materials", "check", "delete")
+        )
+        self.token_session_key = token_session_key
 
 
 class Filling(ABC):
@@ -125,11 +110,7 @@ def shown_answers(drafts: Sequence[Application]) -> dict[str, Any]:
 
     Each draft hides what its own form hides; a field several drafts ask for shows the first answer.
     """
-    data: dict[str, Any] = {}
-    for draft in drafts:
-        for code, value in forms_engine.visible_data(draft.service.form_ui, draft.data).items():
-            data.setdefault(code, value)
-    return data
+    return merged_form.first_of_each(forms_engine.visible_data(draft.service.form_ui, draft.data) for draft in drafts)
 
 
 def answer_groups(

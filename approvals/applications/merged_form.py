@@ -69,21 +69,23 @@ def form_steps(items: Iterable[ServiceItem]) -> list[forms_engine.Step]:
     return steps
 
 
+def first_of_each(mappings: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """One mapping of every key of these, each with the value of the first mapping that has it."""
+    merged: dict[str, Any] = {}
+    for mapping in mappings:
+        for key, value in mapping.items():
+            merged.setdefault(key, value)
+    return merged
+
+
 def merged_data(children: Iterable[Application]) -> dict[str, Any]:
     """The answers of the children as the one form shows them (the first child's value of a shared field)."""
-    data: dict[str, Any] = {}
-    for child in children:
-        for code, value in child.data.items():
-            data.setdefault(code, value)
-    return data
+    return first_of_each(child.data for child in children)
 
 
 def merged_prefilled(children: Iterable[Application]) -> dict[str, str]:
-    prefilled: dict[str, str] = {}
-    for child in children:
-        for code, source in child.prefilled.items():
-            prefilled.setdefault(code, source)
-    return prefilled
+    """Where each prefilled answer came from (the first child's source of a shared field)."""
+    return first_of_each(child.prefilled for child in children)
 
 
 def require_known_fields(drafts: Iterable[Application], data: dict[str, Any]) -> None:
