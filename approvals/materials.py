@@ -8,12 +8,13 @@ speaks to it only through ``CertificateWallet``; until a wallet fills
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.utils.translation import gettext as _
 
-from approvals.models import Application
+from approvals.models import Application, Attachment
 from core.registry import Slot
 from services.models import ServiceItem
 
@@ -80,35 +81,58 @@ def certificate_type_of(entry: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class MaterialState:
-    """One material of one application and how it stands."""
+    """One material of the drafts filled in together (one application, or a bundle's) and how it stands."""
 
     code: str
     name: str
     is_required: bool
     source: str
     notes: str
-    satisfied_by: str  # "upload", "certificate", "registry" or ""
+    satisfied_by: str  # "upload", "certificate", "registry", or "" while a draft that needs it lacks it
     file_name: str
     attachment_id: str
+    item_names: tuple[str, ...]  # the items that ask for it
 
 
-def material_states(application: Application) -> list[MaterialState]:
-    """Every material of the application with what satisfies it (one query for the files)."""
-    current = {
-        attachment.material_code: attachment
-        for attachment in application.attachments.filter(replaced_at__isnull=True).exclude(material_code="")
+def materials_of_items(items: Iterable[ServiceItem]) -> list[dict[str, Any]]:
+    """The materials of several items, each code once (the first item's entry), required if any item requires it."""
+    entries: dict[str, dict[str, Any]] = {}
+    for item in items:
+        for entry in materials_of(item):
+            known = entries.get(entry["code"])
+            if known is None:
+                entries[entry["code"]] = dict(entry)
+            elif entry.get("required"):
+                known["required"] = True
+    return list(entries.values())
+
+
+def material_states_of(drafts: Sequence[Application]) -> list[MaterialState]:
+    """Every material of these applications and what satisfies it in each that needs it (one query for the files).
+
+    One application is the usual case; a 一件事 bundle's children are filled in together and
+    share each material, which counts as satisfied only when every child that needs it has it.
+    """
+    current: dict[tuple[int, str], Attachment] = {
+        (attachment.application_id, attachment.material_code): attachment
+        for attachment in Attachment.objects.filter(
+            application__in=[draft.pk for draft in drafts], replaced_at__isnull=True
+        ).exclude(material_code="")
     }
-    picks = application.material_picks or {}
     states = []
-    for entry in materials_of(application.service):
+    for entry in materials_of_items(draft.service for draft in drafts):
         code = entry["code"]
-        attachment = current.get(code)
-        if attachment is not None:
-            satisfied_by = "upload"
-        elif code in picks:
-            satisfied_by = str(picks[code].get("by", ""))
-        else:
-            satisfied_by = ""
+        needing = [draft for draft in drafts if code in {each["code"] for each in materials_of(draft.service)}]
+        ways: list[str] = []
+        attachment: Attachment | None = None
+        for draft in needing:
+            found = current.get((draft.pk, code))
+            if found is not None:
+                attachment = attachment or found
+                ways.append("upload")
+            else:
+                ways.append(str((draft.material_picks or {}).get(code, {}).get("by", "")))
+        satisfied_by = "" if not ways or "" in ways else ("upload" if "upload" in ways else ways[0])
         states.append(
             MaterialState(
                 code=code,
@@ -119,9 +143,15 @@ def material_states(application: Application) -> list[MaterialState]:
                 satisfied_by=satisfied_by,
                 file_name=attachment.original_name if attachment is not None else "",
                 attachment_id=str(attachment.public_id) if attachment is not None else "",
+                item_names=tuple(draft.service.name for draft in needing),
             )
         )
     return states
+
+
+def material_states(application: Application) -> list[MaterialState]:
+    """Every material of the application with what satisfies it (one query for the files)."""
+    return material_states_of([application])
 
 
 def material_problems(application: Application) -> dict[str, list[str]]:

@@ -8,12 +8,14 @@ and records an event in the same transaction.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +23,7 @@ from accounts import selectors as account_selectors
 from accounts.models import Enterprise, User
 from approvals import forms_engine, uploads
 from approvals.access import is_counter_draft
+from approvals.applications import merged_form
 from approvals.applications.rules import (
     APPLICANT_SNAPSHOT_FIELDS,
     apply_problem,
@@ -236,14 +239,7 @@ def application_counter_start(
 
 def _merge_draft_data(application: Application, data: dict[str, Any]) -> None:
     item = application.service
-    known = set((item.form_schema.get("properties") or {}).keys())
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise DomainError(
-            _("The form has no such fields."),
-            code="validation_error",
-            fields={code: [_("This form has no such field.")] for code in unknown},
-        )
+    merged_form.require_known_fields([application], data)
     present = {code: value for code, value in data.items() if value not in (None, "", [])}
     problems = forms_engine.validate(item.form_schema, item.form_ui, {**application.data, **present}, only=present)
     if problems:
@@ -277,6 +273,10 @@ def application_draft_delete(*, application_id: int, user: User) -> None:
     application = locked(application_id)
     require_owner(application, user)
     require_status(application, Application.Status.DRAFT)
+    _delete_draft(application)
+
+
+def _delete_draft(application: Application) -> None:
     keys = list(application.attachments.values_list("storage_key", flat=True))
     application.delete()
     transaction.on_commit(lambda: uploads.delete_all(keys))
@@ -525,21 +525,25 @@ def drafts_sweep(*, now: datetime.datetime | None = None) -> tuple[int, int]:
                 expires_on=timezone.localtime(application.draft_expires_at).date().isoformat(),
             )
             reminded += 1
-    deleted = 0
-    expired = Application.objects.filter(status=Application.Status.DRAFT, draft_expires_at__lte=now).values_list(
-        "pk", flat=True
-    )
-    for application_id in list(expired[:1000]):
-        with transaction.atomic():
-            expiring = (
-                Application.objects.select_for_update()
-                .filter(pk=application_id, status=Application.Status.DRAFT, draft_expires_at__lte=now)
-                .first()
-            )
-            if expiring is None:
-                continue
-            keys = list(expiring.attachments.values_list("storage_key", flat=True))
-            expiring.delete()
-            transaction.on_commit(lambda keys=keys: uploads.delete_all(keys))  # type: ignore[misc]
-            deleted += 1
+    expired = Application.objects.filter(status=Application.Status.DRAFT, draft_expires_at__lte=now)
+    deleted = expired_drafts_delete(expired, delete=_delete_draft)
     return reminded, deleted
+
+
+DraftT = TypeVar("DraftT", bound=Model)
+
+
+def expired_drafts_delete(expired: QuerySet[DraftT], *, delete: Callable[[DraftT], None]) -> int:
+    """Delete the drafts ``expired`` selects (up to 1000), each locked and selected again in its own transaction.
+
+    A draft saved since it was listed no longer matches and stays. Returns how many were deleted.
+    """
+    deleted = 0
+    for draft_id in list(expired.values_list("pk", flat=True)[:1000]):
+        with transaction.atomic():
+            draft = expired.select_for_update().filter(pk=draft_id).first()
+            if draft is None:
+                continue
+            delete(draft)
+            deleted += 1
+    return deleted

@@ -159,3 +159,8 @@ def counter_application_for_clerk(user: AbstractBaseUser | AnonymousUser, *, pub
         )
     except (Application.DoesNotExist, ValueError, ValidationError):
         raise NotFound(_("No such application.")) from None
+
+
+def query_password(application: Application) -> str:
+    """The application's 查询密码 in clear, for its owner's page and the counter receipt ("" when it has none)."""
+    return crypto.decrypt(application.query_password_encrypted) if application.query_password_encrypted else ""

@@ -31,8 +31,9 @@ from approvals.journal import notify_applicant, record_event
 from approvals.materials import material_problems, materials_of
 from approvals.models import Application, ApplicationEvent, Channel, IdempotencyRecord, WorkflowTask
 from approvals.outbox import outbox_add
+from approvals.routing.deadlines import clock_restart
 from approvals.routing.engine import bundle_child_finished
-from core import calendar, crypto
+from core import crypto
 from core.errors import Conflict, DomainError, PermissionDenied
 from services.models import ServiceItem
 
@@ -335,7 +336,7 @@ def application_supplement(*, application_id: int, user: User, data: dict[str, A
     application.data = forms_engine.visible_data(item.form_ui, changed)
     # Back to where it was asked from: waiting for acceptance, or under review.
     application.status = Application.Status.IN_REVIEW if application.accepted_at else Application.Status.SUBMITTED
-    _restart_clock(application)
+    clock_restart(application)
     application.save(update_fields=["data", "status", "due_date", "legal_due_date", "clock_stopped_at", "updated_at"])
     record_event(
         application,
@@ -347,19 +348,6 @@ def application_supplement(*, application_id: int, user: User, data: dict[str, A
     )
     outbox_add(application)  # the stage that asked opens again
     return application
-
-
-def _restart_clock(application: Application) -> None:
-    """The working days the 补正 stood do not count: the due dates move on by as many."""
-    if application.clock_stopped_at is None:
-        return
-    stopped = calendar.working_days_between(calendar.local_day(application.clock_stopped_at), timezone.localdate())
-    if stopped:
-        if application.due_date is not None:
-            application.due_date = calendar.add_working_days(application.due_date, stopped)
-        if application.legal_due_date is not None:
-            application.legal_due_date = calendar.add_working_days(application.legal_due_date, stopped)
-    application.clock_stopped_at = None
 
 
 def _last_request_time(application: Application) -> datetime.datetime:

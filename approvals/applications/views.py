@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -19,12 +19,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.decorators import staff_mfa_response
+from accounts.models import User
 from approvals import access, forms_engine
-from approvals.applications import actions, rules, selectors, submission, tracking
-from approvals.materials import material_states, wallet
+from approvals.applications import actions, draft_flow, rules, selectors, submission, tracking
+from approvals.materials import material_states
 from approvals.models import Application, Channel, WorkflowTask
 from approvals.pages import Redirect, file_response, redirecting, upgrade_url, user_of
-from core import crypto
 from core.addresses import client_address
 from core.errors import DomainError, NotFound, PermissionDenied
 from services.models import ServiceItem
@@ -111,28 +111,42 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "approvals/start.html", context, status=409 if problem and request.method == "POST" else 200)
 
 
-# --- the form, step by step ------------------------------------------------------
+# --- the draft: overview, the form step by step, materials, check and submit ----------
 
 
-def _step_context(
-    application: Application, steps: list[forms_engine.Step], index: int, values: dict[str, Any], errors: Any
-) -> dict[str, Any]:
-    prefilled_labels = {
-        "population": _("Filled in from the population registry"),
-        "legal_person": _("Filled in from the legal person registry"),
-    }
-    return {
-        "application": application,
-        "item": application.service,
-        "steps": steps,
-        "step": steps[index],
-        "step_number": index + 1,
-        "is_last_step": index == len(steps) - 1,
-        "values": values,
-        "errors": errors,
-        "regions": forms_engine.county_choices(),
-        "prefilled": {code: prefilled_labels.get(source, "") for code, source in application.prefilled.items()},
-    }
+class DraftFilling(draft_flow.Filling):
+    """One application's draft, filled in on its own pages."""
+
+    pages = draft_flow.Pages("approvals:draft_", SUBMIT_TOKEN_SESSION_KEY)
+
+    def __init__(self, application: Application) -> None:
+        name, leave_url = application.service.name, reverse("approvals:mine")
+        super().__init__(application, [application], name=name, leave_url=leave_url)
+        self.application = application
+
+    def attach(self, *, user: User, upload: UploadedFile, material_code: str = "", field_code: str = "") -> str:
+        attachment = actions.attachment_add(
+            application_id=self.application.pk,
+            user=user,
+            upload=upload,
+            material_code=material_code,
+            field_code=field_code,
+        )
+        return str(attachment.public_id)
+
+    def remove_material(self, *, user: User, material_code: str, attachment_id: str) -> None:
+        actions.attachment_remove(application_id=self.application.pk, user=user, attachment_public_id=attachment_id)
+
+    def pick_certificate(self, *, user: User, material_code: str, certificate_id: str) -> None:
+        actions.material_pick_certificate(
+            application_id=self.application.pk, user=user, material_code=material_code, certificate_id=certificate_id
+        )
+
+    def save(self, *, user: User, changes: dict[str, Any]) -> None:
+        actions.application_draft_update(application_id=self.application.pk, user=user, data=changes)
+
+    def delete(self, *, user: User) -> None:
+        actions.application_draft_delete(application_id=self.application.pk, user=user)
 
 
 @never_cache
@@ -141,22 +155,7 @@ def _step_context(
 @redirecting
 def draft(request: HttpRequest, public_id: str) -> HttpResponse:
     """A draft: where it stands, and the way back into it."""
-    application = _draft(request, public_id)
-    item = application.service
-    steps = forms_engine.form_steps(item.form_schema, item.form_ui)
-    problems = submission.submission_problems(application)
-    step_status = [
-        {"step": step, "is_complete": not any(key.split(".")[0] in {f.code for f in step.fields} for key in problems)}
-        for step in steps
-    ]
-    context = {
-        "application": application,
-        "item": item,
-        "step_status": step_status,
-        "materials": material_states(application),
-        "is_ready": not problems,
-    }
-    return render(request, "approvals/draft.html", context)
+    return draft_flow.overview_page(request, DraftFilling(_draft(request, public_id)))
 
 
 @never_cache
@@ -165,53 +164,7 @@ def draft(request: HttpRequest, public_id: str) -> HttpResponse:
 @redirecting
 def draft_step(request: HttpRequest, public_id: str, step: int) -> HttpResponse:
     """One step of the form: show it, or check and save what was entered."""
-    application = _draft(request, public_id)
-    item = application.service
-    steps = forms_engine.form_steps(item.form_schema, item.form_ui)
-    if not 1 <= step <= len(steps):
-        raise Http404
-    index = step - 1
-    current = steps[index]
-    if request.method == "GET":
-        values = dict(application.data)
-        return render(request, "approvals/step.html", _step_context(application, steps, index, values, {}))
-    posted, files = forms_engine.parse_step(current, request.POST, request.FILES)
-    codes = [field.code for field in current.fields]
-    values = {**application.data, **posted}
-    for field in current.fields:
-        if field.code not in posted and field.widget != "file":
-            values.pop(field.code, None)
-        if field.widget == "file" and field.code not in posted and not request.POST.get(f"{field.code}__keep"):
-            values.pop(field.code, None)
-    errors: dict[str, list[str]] = {}
-    user = user_of(request)
-    for code, upload in files.items():
-        try:
-            attachment = actions.attachment_add(
-                application_id=application.pk, user=user, upload=upload, field_code=code
-            )
-        except DomainError as error:
-            errors[code] = [str(error.message)]
-        else:
-            values[code] = str(attachment.public_id)
-    if "add_row" in request.POST:
-        # "Add another": show the step again with one more empty row; nothing is checked or saved yet.
-        return render(request, "approvals/step.html", _step_context(application, steps, index, values, {}))
-    errors.update(forms_engine.validate(item.form_schema, item.form_ui, values, only=codes))
-    if errors:
-        context = _step_context(application, steps, index, values, errors)
-        return render(request, "approvals/step.html", context, status=400)
-    update = {code: values.get(code) for code in codes}
-    actions.application_draft_update(application_id=application.pk, user=user, data=update)
-    if "save_and_leave" in request.POST:
-        messages.success(request, _("Your answers are saved. You can come back to this draft at any time."))
-        return HttpResponseRedirect(reverse("approvals:mine"))
-    if index + 1 < len(steps):
-        return HttpResponseRedirect(reverse("approvals:draft_step", kwargs={"public_id": public_id, "step": step + 1}))
-    return HttpResponseRedirect(reverse("approvals:draft_materials", kwargs={"public_id": public_id}))
-
-
-# --- materials -------------------------------------------------------------------
+    return draft_flow.step_page(request, DraftFilling(_draft(request, public_id)), step)
 
 
 @never_cache
@@ -220,89 +173,7 @@ def draft_step(request: HttpRequest, public_id: str, step: int) -> HttpResponse:
 @redirecting
 def draft_materials(request: HttpRequest, public_id: str) -> HttpResponse:
     """Upload each material, take it from the certificate wallet, or see that the registry covers it."""
-    application = _draft(request, public_id)
-    user = user_of(request)
-    problem = ""
-    field_errors: dict[str, str] = {}
-    status = 200
-    if request.method == "POST":
-        code = request.POST.get("material", "")
-        try:
-            if "remove" in request.POST:
-                actions.attachment_remove(
-                    application_id=application.pk, user=user, attachment_public_id=request.POST.get("remove", "")
-                )
-                messages.success(request, _("The file was removed."))
-            elif request.POST.get("certificate"):
-                actions.material_pick_certificate(
-                    application_id=application.pk,
-                    user=user,
-                    material_code=code,
-                    certificate_id=request.POST["certificate"],
-                )
-                messages.success(request, _("The certificate from your wallet will be used."))
-            else:
-                upload = request.FILES.get("file")
-                if upload is None:
-                    raise DomainError(_("Choose a file to upload."), code="validation_error")
-                actions.attachment_add(application_id=application.pk, user=user, upload=upload, material_code=code)
-                messages.success(request, _("The file was uploaded."))
-            return HttpResponseRedirect(request.path)
-        except NotFound:
-            raise
-        except DomainError as error:
-            problem = str(error.message)
-            field_errors[code] = problem
-            status = 400
-    states = material_states(application)
-    picks = {
-        state.code: wallet().certificates(user_id=user.pk, certificate_type=state.source.removeprefix("certificate:"))
-        for state in states
-        if state.source.startswith("certificate:")
-    }
-    context = {
-        "application": application,
-        "item": application.service,
-        "materials": states,
-        "wallet": picks,
-        "problem": problem,
-        "field_errors": field_errors,
-        "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
-        "steps": forms_engine.form_steps(application.service.form_schema, application.service.form_ui),
-    }
-    return render(request, "approvals/materials.html", context, status=status)
-
-
-# --- check your answers and submit -------------------------------------------------
-
-
-def _answers(application: Application) -> list[dict[str, Any]]:
-    item = application.service
-    steps = forms_engine.form_steps(item.form_schema, item.form_ui)
-    shown = forms_engine.visible_data(item.form_ui, application.data)
-    return [
-        {
-            "step": step,
-            "rows": [
-                {
-                    "field": field,
-                    "value": forms_engine.display_value(field, shown[field.code]) if field.code in shown else "",
-                    "source": application.prefilled.get(field.code, ""),
-                }
-                for field in step.fields
-                if field.code in shown or (field.is_required and not field.show_when)
-            ],
-        }
-        for step in steps
-    ]
-
-
-def _issue_submit_token(request: HttpRequest, application: Application) -> str:
-    tokens = dict(request.session.get(SUBMIT_TOKEN_SESSION_KEY, {}))
-    token = tokens.get(str(application.public_id)) or secrets.token_urlsafe(24)
-    tokens[str(application.public_id)] = token
-    request.session[SUBMIT_TOKEN_SESSION_KEY] = tokens
-    return token
+    return draft_flow.materials_page(request, DraftFilling(_draft(request, public_id)))
 
 
 @never_cache
@@ -313,70 +184,25 @@ def draft_check(request: HttpRequest, public_id: str) -> HttpResponse:
     """Check your answers, declare, submit."""
     application = selectors.application_for_owner(request.user, public_id=public_id)
     user = user_of(request)
-    if request.method == "POST":
-        token = request.POST.get("submit_token", "")
-        if not token or token != request.session.get(SUBMIT_TOKEN_SESSION_KEY, {}).get(str(application.public_id)):
-            if application.number:
-                # A second tab or a double click after the first succeeded: show the result of the first.
-                _draft(request, public_id)  # redirects to the receipt or the application page
-            messages.error(request, _("This page had expired. Check your answers and submit again."))
-            return HttpResponseRedirect(request.path)
-        if request.POST.get("declaration") != "yes":
-            problems = {"declaration": [_("Confirm the declaration to submit.")]}
-        else:
-            try:
-                application, _response = submission.application_submit(
-                    application_id=application.pk,
-                    user=user,
-                    idempotency_key=f"form:{token}",
-                    request_hash=submission.request_fingerprint({"form": str(application.public_id)}),
-                )
-            except DomainError as error:
-                if error.code != "validation_error":
-                    raise
-                problems = error.fields or {"": [str(error.message)]}
-            else:
-                if application.channel == Channel.COUNTER and application.recorded_by_id == user.pk:
-                    return HttpResponseRedirect(
-                        reverse("approvals:counter_receipt", kwargs={"public_id": application.public_id})
-                    )
-                return HttpResponseRedirect(reverse("approvals:application", kwargs={"number": application.number}))
-        application = _draft(request, public_id)
-        context = _check_context(request, application, problems)
-        return render(request, "approvals/check.html", context, status=400)
-    application = _draft(request, public_id)
-    return render(request, "approvals/check.html", _check_context(request, application, {}))
 
+    def submit(token: str) -> str:
+        submitted, _response = submission.application_submit(
+            application_id=application.pk,
+            user=user,
+            idempotency_key=f"form:{token}",
+            request_hash=submission.request_fingerprint({"form": str(application.public_id)}),
+        )
+        if submitted.channel == Channel.COUNTER and submitted.recorded_by_id == user.pk:
+            return reverse("approvals:counter_receipt", kwargs={"public_id": submitted.public_id})
+        return reverse("approvals:application", kwargs={"number": submitted.number})
 
-def _check_context(request: HttpRequest, application: Application, problems: dict[str, list[str]]) -> dict[str, Any]:
-    item = application.service
-    steps = forms_engine.form_steps(item.form_schema, item.form_ui)
-    problems = problems or {}
-    if request.method == "GET":
-        problems = submission.submission_problems(application)
-    labels = {field.code: (field.label, index + 1) for index, step in enumerate(steps) for field in step.fields}
-    summary = []
-    for key, texts in problems.items():
-        head = key.split(".")[0]
-        if head == "material":
-            target = reverse("approvals:draft_materials", kwargs={"public_id": application.public_id})
-            label = _("Materials")
-        elif head in labels:
-            label, number = labels[head]
-            target = reverse("approvals:draft_step", kwargs={"public_id": application.public_id, "step": number})
-        else:
-            label, target = "", "#declaration"
-        for text in texts:
-            summary.append({"label": label, "text": text, "url": target})
-    return {
-        "application": application,
-        "item": item,
-        "answers": _answers(application),
-        "materials": material_states(application),
-        "problems": summary,
-        "declaration_error": (problems.get("declaration") or [""])[0],
-        "submit_token": _issue_submit_token(request, application),
-    }
+    return draft_flow.check_page(
+        request,
+        pages=DraftFilling.pages,
+        owner=application,
+        load=lambda: DraftFilling(_draft(request, public_id)),
+        submit=submit,
+    )
 
 
 @never_cache
@@ -384,10 +210,7 @@ def _check_context(request: HttpRequest, application: Application, problems: dic
 @require_POST
 @redirecting
 def draft_delete(request: HttpRequest, public_id: str) -> HttpResponse:
-    application = _draft(request, public_id)
-    actions.application_draft_delete(application_id=application.pk, user=user_of(request))
-    messages.success(request, _("The draft was deleted."))
-    return HttpResponseRedirect(reverse("approvals:mine"))
+    return draft_flow.delete_page(request, DraftFilling(_draft(request, public_id)))
 
 
 # --- after submission ------------------------------------------------------------
@@ -419,11 +242,9 @@ def application(request: HttpRequest, number: str) -> HttpResponse:
     context = {
         "application": application,
         "item": application.service,
-        "query_password": crypto.decrypt(application.query_password_encrypted)
-        if application.query_password_encrypted
-        else "",
+        "query_password": selectors.query_password(application),
         "events": selectors.timeline(application),
-        "answers": _answers(application),
+        "answers": draft_flow.application_answers(application),
         "materials": material_states(application),
         "tasks": list(
             application.tasks.filter(status__in=WorkflowTask.OPEN).select_related("department").order_by("due_at")

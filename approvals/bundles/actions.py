@@ -7,7 +7,7 @@ workers route the children in parallel), its own tasks and events. Every write t
 child goes through ``approvals.applications``, so each child keeps the rules a single
 application follows (its own schema, materials, submission checks).
 
-The bundle's one form is merged from the children's (``approvals.bundles.form``).
+The bundle's one form is merged from the children's (``approvals.applications.merged_form``).
 
 Locks are taken bundle first, then its children in id order. Routing locks a child
 and then the bundle (``child_finished``, connected to routing's ``bundle_child_finished``
@@ -30,12 +30,13 @@ from accounts.models import Enterprise, User
 from approvals import uploads
 from approvals.access import may_see_bundle
 from approvals.applications import actions, rules, submission
-from approvals.bundles.form import (
+from approvals.applications.merged_form import (
     EMPTY,
     file_field_codes,
     form_properties,
     merged_data,
     merged_prefilled,
+    require_known_fields,
     submission_problems,
     validate_answers,
 )
@@ -145,14 +146,7 @@ def bundle_draft_update(*, bundle_id: int, user: User, data: dict[str, Any]) -> 
     bundle = _locked(bundle_id, user)
     _require_draft(bundle)
     children = _locked_children(bundle)
-    known = set().union(*(form_properties(child.service) for child in children))
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise DomainError(
-            _("The form has no such fields."),
-            code="validation_error",
-            fields={code: [_("This form has no such field.")] for code in unknown},
-        )
+    require_known_fields(children, data)
     present = [code for code, value in data.items() if value not in EMPTY]
     problems = validate_answers(children, data, only=present)
     if problems:
@@ -288,22 +282,8 @@ def bundle_drafts_sweep(*, now: datetime.datetime | None = None) -> int:
     single drafts never takes one child out of a bundle.
     """
     now = now or timezone.now()
-    expired = BundleApplication.objects.filter(
-        status=BundleApplication.Status.DRAFT, draft_expires_at__lte=now
-    ).values_list("pk", flat=True)
-    deleted = 0
-    for bundle_id in list(expired[:1000]):
-        with transaction.atomic():
-            bundle = (
-                BundleApplication.objects.select_for_update()
-                .filter(pk=bundle_id, status=BundleApplication.Status.DRAFT, draft_expires_at__lte=now)
-                .first()
-            )
-            if bundle is None:
-                continue
-            _delete_draft(bundle)
-            deleted += 1
-    return deleted
+    expired = BundleApplication.objects.filter(status=BundleApplication.Status.DRAFT, draft_expires_at__lte=now)
+    return actions.expired_drafts_delete(expired, delete=_delete_draft)
 
 
 @transaction.atomic

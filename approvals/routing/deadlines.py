@@ -1,4 +1,4 @@
-"""The clock's sweeps: deemed acceptance after 5 working days, and 黄灯/红灯 for tasks near and past their due time."""
+"""The clock: restarted after a stop, deemed acceptance after 5 working days, 黄灯/红灯 for tasks near and past due."""
 
 from __future__ import annotations
 
@@ -26,6 +26,23 @@ Status = Application.Status
 
 # 行政许可法: a 补正 request comes within 5 working days of receipt, or the application counts as accepted.
 SUPPLEMENT_WINDOW_DAYS = 5
+
+
+def clock_restart(application: Application) -> int:
+    """The clock runs again after a 补正 or a special procedure: the due dates move on by the working days it stood.
+
+    Returns those working days; the caller saves the application and moves on whatever else was due.
+    """
+    if application.clock_stopped_at is None:
+        return 0
+    stopped = calendar.working_days_between(calendar.local_day(application.clock_stopped_at), timezone.localdate())
+    if stopped:
+        if application.due_date is not None:
+            application.due_date = calendar.add_working_days(application.due_date, stopped)
+        if application.legal_due_date is not None:
+            application.legal_due_date = calendar.add_working_days(application.legal_due_date, stopped)
+    application.clock_stopped_at = None
+    return stopped
 
 
 def acceptance_sweep() -> int:

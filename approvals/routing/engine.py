@@ -20,17 +20,16 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from approvals import workflow
+from approvals.journal import notify_applicant
 from approvals.models import Application, ApplicationEvent, Outbox, Outcome, WorkflowTask
 from approvals.outbox import outbox_failed
 from core import calendar
 from core.registry import Hooks
-from interaction.actions import notify
 from services.codes import RegionLevel
 from services.models import DayUnit, Department, HandlingType, Region
 
@@ -352,21 +351,9 @@ def _child_finished(application: Application, writes: Writes) -> None:
 
 
 def _notify_decided(application: Application) -> None:
-    if application.applicant_id is None:
-        return
     with override(None):
         outcome_display = str(Outcome(application.outcome).label) if application.outcome else ""
-        service_name = application.service.name
-    notify(
-        application.applicant_id,
-        "application_decided",
-        {
-            "number": application.number or "",
-            "service_name": service_name,
-            "url": reverse("approvals:application", kwargs={"number": application.number}),
-            "outcome_display": outcome_display,
-        },
-    )
+    notify_applicant(application, "application_decided", outcome_display=outcome_display)
 
 
 _DECIDING_RESULTS = {

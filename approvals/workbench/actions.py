@@ -8,24 +8,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from accounts import selectors as account_selectors
 from accounts.models import User
 from approvals import workflow
 from approvals.applications.submission import request_supplement_locked
-from approvals.journal import record_event
+from approvals.journal import notify_applicant, record_event
 from approvals.models import Application, ApplicationEvent, WorkflowTask
 from approvals.outbox import outbox_add
-from approvals.routing.deadlines import SUPPLEMENT_WINDOW_DAYS
+from approvals.routing.deadlines import SUPPLEMENT_WINDOW_DAYS, clock_restart
 from approvals.routing.engine import SYSTEM
 from approvals.workbench.queue import is_supervisor
 from core import calendar
 from core.errors import Conflict, DomainError, NotFound
-from interaction.actions import notify
 
 Event = ApplicationEvent.Action
 
@@ -275,21 +272,13 @@ def application_extend(*, application_id: int, supervisor: User, days: int, reas
         note=reason,
         details={"days": days, "due_date": application.due_date.isoformat()},
     )
-    if application.applicant_id is not None:
-        with override(None):
-            service_name = application.service.name
-        notify(
-            application.applicant_id,
-            "application_extended",
-            {
-                "number": application.number or "",
-                "service_name": service_name,
-                "url": reverse("approvals:application", kwargs={"number": application.number}),
-                "days": days,
-                "due_date": application.due_date.isoformat(),
-                "reason": reason,
-            },
-        )
+    notify_applicant(
+        application,
+        "application_extended",
+        days=days,
+        due_date=application.due_date.isoformat(),
+        reason=reason,
+    )
     return application
 
 
@@ -345,14 +334,8 @@ def application_resume(*, application_id: int, supervisor: User) -> Application:
         raise NotFound(_("No such application."))
     if not may_be_resumed(application):
         raise Conflict(_("This application is not in a special procedure."), code="wrong_status")
-    stopped = 0
-    if application.clock_stopped_at is not None:
-        stopped = calendar.working_days_between(calendar.local_day(application.clock_stopped_at), timezone.localdate())
+    stopped = clock_restart(application)
     if stopped:
-        if application.due_date is not None:
-            application.due_date = calendar.add_working_days(application.due_date, stopped)
-        if application.legal_due_date is not None:
-            application.legal_due_date = calendar.add_working_days(application.legal_due_date, stopped)
         for task in application.tasks.filter(status__in=WorkflowTask.OPEN):
             task.due_at = calendar.end_of_working_day(
                 calendar.add_working_days(calendar.local_day(task.due_at), stopped)
@@ -360,7 +343,6 @@ def application_resume(*, application_id: int, supervisor: User) -> Application:
             task.warned_at = task.escalated_at = None
             task.save(update_fields=["due_at", "warned_at", "escalated_at"])
     application.status = Status.IN_REVIEW
-    application.clock_stopped_at = None
     application.save(update_fields=["status", "due_date", "legal_due_date", "clock_stopped_at", "updated_at"])
     record_event(
         application,

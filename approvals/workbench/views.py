@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import selectors as account_selectors
 from accounts.decorators import staff_member_required_with_mfa
 from approvals import forms_engine, workflow
-from approvals.applications import actions, rules, selectors
+from approvals.applications import actions, draft_flow, rules, selectors
 from approvals.documents import notices
 from approvals.materials import material_states
 from approvals.models import Application, WorkflowTask
@@ -124,27 +124,6 @@ def queue_list(request: HttpRequest) -> HttpResponse:
 # --- one task ------------------------------------------------------------------------
 
 
-def _answers(application: Application) -> list[dict[str, Any]]:
-    """Every answer of the application, step by step, as text (the form's own labels)."""
-    item = application.service
-    shown = forms_engine.visible_data(item.form_ui, application.data)
-    return [
-        {
-            "step": step,
-            "rows": [
-                {
-                    "field": field,
-                    "value": forms_engine.display_value(field, shown[field.code]) if field.code in shown else "",
-                    "source": application.prefilled.get(field.code, ""),
-                }
-                for field in step.fields
-                if field.code in shown or field.is_required
-            ],
-        }
-        for step in forms_engine.form_steps(item.form_schema, item.form_ui)
-    ]
-
-
 def _identity_number(application: Application) -> str:
     if not application.applicant_id_encrypted:
         return application.applicant_id_masked
@@ -190,7 +169,7 @@ def _task_page(
         "item": item,
         "identity_type": IdentityType(application.applicant_id_type).label if application.applicant_id_type else "",
         "identity_number": _identity_number(application),
-        "answers": _answers(application),
+        "answers": draft_flow.application_answers(application),
         "materials": material_states(application),
         "events": events,
         # Any department with a task on the application may download its documents (documents.application_for_staff).
@@ -514,7 +493,7 @@ def counter_receipt(request: HttpRequest, public_id: str) -> HttpResponse:
     context = {
         "application": application,
         "item": application.service,
-        "query_password": crypto.decrypt(application.query_password_encrypted),
+        "query_password": selectors.query_password(application),
         "track_url": request.build_absolute_uri(reverse("approvals:track")),
     }
     return render(request, "approvals/counter_receipt.html", context)

@@ -12,9 +12,10 @@ from django.utils import timezone, translation
 
 from accounts.models import RealNameLevel, User
 from approvals.applications import actions, submission
+from approvals.applications import merged_form as bundle_form
 from approvals.bundles import actions as bundle_actions
-from approvals.bundles import form as bundle_form
 from approvals.bundles import selectors as bundle_selectors
+from approvals.materials import material_states_of
 from approvals.models import Application, ApplicationEvent, Attachment, BundleApplication, Outbox, WorkflowTask
 from approvals.routing import engine
 from core.errors import DomainError, NotFound
@@ -247,7 +248,7 @@ def test_a_material_uploaded_once_satisfies_every_child_with_its_own_encrypted_c
     assert len({attachment.storage_key for attachment in stored}) == 2
     for child in children:
         assert submission.submission_problems(child) == {}
-    states = {state.code: state for state in bundle_form.material_states(children)}
+    states = {state.code: state for state in material_states_of(children)}
     assert (states["photo"].satisfied_by, states["photo"].file_name) == ("upload", "照片.pdf")
     assert states["household_record"].satisfied_by == "registry"
     assert states["birth_proof"].item_names == ("预防接种证办理",)

@@ -1,4 +1,7 @@
-"""The one form and the one list of materials of a bundle, merged from its items'.
+"""The one form of drafts filled in together (a 一件事 bundle's children), merged from their items' forms.
+
+One draft is a bundle of one: its form is its item's form. The materials of several drafts are
+``approvals.materials.material_states_of``.
 
 The bundle's form is the union of the children's forms: steps merged by title in
 the order first seen, a field that several items ask for (the same code) shown once.
@@ -9,13 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
+
+from django.utils.translation import gettext as _
 
 from approvals import forms_engine
 from approvals.applications import submission
-from approvals.materials import UPLOAD, materials_of
-from approvals.models import Application, Attachment
+from approvals.models import Application
+from core.errors import DomainError
 from services.models import ServiceItem
 
 Errors = dict[str, list[str]]
@@ -35,11 +39,15 @@ def form_steps(items: Iterable[ServiceItem]) -> list[forms_engine.Step]:
     """The one form of a bundle: each item's steps merged by title (first seen first), each field code once.
 
     A field that one item makes optional and another requires is shown as required.
+    One item's form is its own steps, as they are.
     """
+    every = list(items)
+    if len(every) == 1:
+        return forms_engine.form_steps(every[0].form_schema, every[0].form_ui)
     titles: list[str] = []
     fields_by_title: dict[str, dict[str, forms_engine.FieldSpec]] = {}
     placed: dict[str, str] = {}  # field code → the title of the step that shows it
-    for item in items:
+    for item in every:
         for step in forms_engine.form_steps(item.form_schema, item.form_ui):
             if step.title not in fields_by_title:
                 titles.append(step.title)
@@ -61,21 +69,35 @@ def form_steps(items: Iterable[ServiceItem]) -> list[forms_engine.Step]:
     return steps
 
 
+def first_of_each(mappings: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """One mapping of every key of these, each with the value of the first mapping that has it."""
+    merged: dict[str, Any] = {}
+    for mapping in mappings:
+        for key, value in mapping.items():
+            merged.setdefault(key, value)
+    return merged
+
+
 def merged_data(children: Iterable[Application]) -> dict[str, Any]:
     """The answers of the children as the one form shows them (the first child's value of a shared field)."""
-    data: dict[str, Any] = {}
-    for child in children:
-        for code, value in child.data.items():
-            data.setdefault(code, value)
-    return data
+    return first_of_each(child.data for child in children)
 
 
 def merged_prefilled(children: Iterable[Application]) -> dict[str, str]:
-    prefilled: dict[str, str] = {}
-    for child in children:
-        for code, source in child.prefilled.items():
-            prefilled.setdefault(code, source)
-    return prefilled
+    """Where each prefilled answer came from (the first child's source of a shared field)."""
+    return first_of_each(child.prefilled for child in children)
+
+
+def require_known_fields(drafts: Iterable[Application], data: dict[str, Any]) -> None:
+    """Refuse answers to fields that none of these drafts' forms has."""
+    known = set().union(*(form_properties(draft.service) for draft in drafts))
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise DomainError(
+            _("The form has no such fields."),
+            code="validation_error",
+            fields={code: [_("This form has no such field.")] for code in unknown},
+        )
 
 
 def _add_errors(errors: Errors, found: Errors) -> None:
@@ -118,72 +140,3 @@ def submission_problems(children: Iterable[Application]) -> Errors:
         if child.status == Application.Status.DRAFT:
             _add_errors(problems, submission.submission_problems(child))
     return problems
-
-
-# --- materials ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BundleMaterial:
-    """One material of the bundle, as the union of its children's materials shows it."""
-
-    code: str
-    name: str
-    is_required: bool
-    source: str
-    notes: str
-    satisfied_by: str  # "upload", "certificate", "registry", or "" while a child that needs it lacks it
-    file_name: str
-    attachment_id: str
-    item_names: tuple[str, ...]  # the items that ask for it
-
-
-def materials_of_items(items: Iterable[ServiceItem]) -> list[dict[str, Any]]:
-    """The materials of several items, each code once (the first item's entry), required if any item requires it."""
-    entries: dict[str, dict[str, Any]] = {}
-    for item in items:
-        for entry in materials_of(item):
-            known = entries.get(entry["code"])
-            if known is None:
-                entries[entry["code"]] = dict(entry)
-            elif entry.get("required"):
-                known["required"] = True
-    return list(entries.values())
-
-
-def material_states(children: list[Application]) -> list[BundleMaterial]:
-    """Every material of the bundle and what satisfies it in each child that needs it (one query for the files)."""
-    current: dict[tuple[int, str], Attachment] = {
-        (attachment.application_id, attachment.material_code): attachment
-        for attachment in Attachment.objects.filter(
-            application__in=[child.pk for child in children], replaced_at__isnull=True
-        ).exclude(material_code="")
-    }
-    states = []
-    for entry in materials_of_items(child.service for child in children):
-        code = entry["code"]
-        needing = [child for child in children if code in {each["code"] for each in materials_of(child.service)}]
-        ways: list[str] = []
-        attachment: Attachment | None = None
-        for child in needing:
-            found = current.get((child.pk, code))
-            if found is not None:
-                attachment = attachment or found
-                ways.append("upload")
-            else:
-                ways.append(str((child.material_picks or {}).get(code, {}).get("by", "")))
-        satisfied_by = "" if not ways or "" in ways else ("upload" if "upload" in ways else ways[0])
-        states.append(
-            BundleMaterial(
-                code=code,
-                name=str(entry.get("name", code)),
-                is_required=bool(entry.get("required")),
-                source=str(entry.get("source", UPLOAD)),
-                notes=str(entry.get("notes", "")),
-                satisfied_by=satisfied_by,
-                file_name=attachment.original_name if attachment is not None else "",
-                attachment_id=str(attachment.public_id) if attachment is not None else "",
-                item_names=tuple(child.service.name for child in needing),
-            )
-        )
-    return states
