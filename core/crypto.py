@@ -33,8 +33,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 SETTING = "FIELD_ENCRYPTION_KEY"
-_HASH_INFO_PREFIX = b"core.crypto.keyed_hash:"
-_DEVELOPMENT_KEY_PREFIX = b"core.crypto.development-key:"
+# Labels of the key derivations, which every stored hash and the development key depend on: they keep the names
+# of the module they were first written in and must never change, or no stored hash matches again.
+_HASH_INFO_PREFIX = b"portal.crypto.keyed_hash:"
+_DEVELOPMENT_KEY_PREFIX = b"portal.crypto.development-key:"
 
 
 class DecryptionError(ValueError):

@@ -162,3 +162,15 @@ def test_settings_start_with_a_list_of_keys():
 def test_settings_start_in_debug_without_an_encryption_key():
     result = run_python("-c", "import portal.settings", DEBUG="true", FIELD_ENCRYPTION_KEY="")
     assert result.returncode == 0, result.stderr
+
+
+def test_what_is_derived_from_a_key_stays_what_it_was_when_rows_were_stored(settings):
+    """Every stored hash (identity numbers, query passwords, enrolment codes) and the development key were derived
+    under these labels: a change to the derivation (moving the module and renaming its labels, say) would make no
+    stored hash match again, so the values are pinned."""
+    settings.FIELD_ENCRYPTION_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+    assert crypto.keyed_hash("330106198805120314", purpose="datahub.id-number") == (
+        "e3f4a4337fac6fd29d539e4c6c690b6eb6eee4e53660a18a59628bc11b2b8a21"
+    )
+    assert crypto.development_key("some secret") == b"plXal2RP9ft236O7uPdQEt3bbWw0QHQl2t02TpSthbU="
