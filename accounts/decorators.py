@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.urls import reverse
@@ -58,6 +59,12 @@ def platform_admin_required_with_mfa(view: View) -> View:
 
 
 def admin_login_redirect(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-    """Replaces the Django admin's own login form: the portal login (with MFA) is the only way in."""
+    """Replaces the Django admin's own login form: the portal login (with MFA) is the only way in.
+
+    Someone already signed in who lands here may not use the admin (a clerk without ``is_staff``): sending them
+    to the login would send them straight back, for ever. They get a 403 that says so.
+    """
+    if request.user.is_authenticated:
+        raise PermissionDenied("this account may not use the administration")
     next_url = request.GET.get("next") or reverse("admin:index")
     return redirect_to_login(next_url, reverse("account_login"))

@@ -44,6 +44,22 @@ def test_posting_to_the_admin_login_logs_nobody_in(client):
     assert "_auth_user_id" not in client.session
 
 
+def test_a_clerk_who_may_not_use_the_admin_is_told_so_instead_of_being_sent_round_the_login(client, clerk):
+    """A department member without is_staff, signed in with TOTP: the admin would send them to the login, and the
+    login straight back to the admin, for ever."""
+    enroll_totp(clerk)
+    client.force_login(clerk)
+
+    to_the_login = client.get("/admin/")
+    answer = client.get(to_the_login["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert to_the_login.status_code == 302
+    assert to_the_login["Location"].startswith("/admin/login/")
+    assert answer.status_code == 403
+    assert "没有访问此页面的权限" in answer.content.decode()
+    assert answer.templates[0].name == "403.html"
+
+
 def test_staff_without_totp_are_sent_to_activate_it(client):
     client.force_login(email_user("admin@example.com", is_staff=True, is_superuser=True))
 
