@@ -46,7 +46,13 @@ def upgrade_url(item: ServiceItem, user: User, back: str) -> str:
 
 
 def file_response(key: str, content_type: str, name: str) -> FileResponse:
-    response = FileResponse(io.BytesIO(uploads.load(key)), content_type=content_type, as_attachment=True, filename=name)
+    """A stored upload as a download, named for what its content was checked to be (not what its name said)."""
+    response = FileResponse(
+        io.BytesIO(uploads.load(key)),
+        content_type=content_type,
+        as_attachment=True,
+        filename=uploads.download_name(name, content_type),
+    )
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -101,9 +101,15 @@ class CheckedUpload:
 
     @property
     def download_name(self) -> str:
-        """The original name with the extension of the content, so "photo.exe" holding a PDF is offered as a PDF."""
-        stem, dot, _suffix = self.original_name.rpartition(".")
-        return f"{stem if dot and stem else self.original_name}.{self.extension}"
+        return download_name(self.original_name, self.content_type)
+
+
+def download_name(original_name: str, content_type: str) -> str:
+    """The uploader's name with the extension of the checked content, so "photo.exe" or "poly.html" holding a PDF
+    is offered as a PDF: a download is never named for a kind of file it is not."""
+    extension = next((_EXTENSIONS[kind] for kind, known in ALLOWED_KINDS.items() if known == content_type), "bin")
+    stem, dot, _suffix = original_name.rpartition(".")
+    return f"{stem if dot and stem else original_name}.{extension}"
 
 
 def sniff_kind(content: bytes) -> str | None:

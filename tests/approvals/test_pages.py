@@ -168,6 +168,21 @@ def test_the_owner_downloads_their_file_decrypted_and_never_cached(item, citizen
     assert AttachmentView.objects.count() == 0  # the owner's own views are not staff views
 
 
+def test_a_download_is_named_for_what_its_content_was_checked_to_be(item, citizen):
+    """A PDF uploaded as poly.html is a PDF: offered as poly.pdf, never under a name a browser would run as a page."""
+    application = actions.application_draft_start(user=citizen, service_code=item.implementation_code)
+    actions.attachment_add(
+        application_id=application.pk, user=citizen, upload=pdf_upload("poly.html"), material_code="photo"
+    )
+    attachment = application.attachments.get()
+
+    response = logged_in(citizen).get(reverse("approvals:attachment", args=[attachment.public_id]))
+
+    assert attachment.original_name == "poly.html"
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="poly.pdf"'
+
+
 def test_an_upload_with_the_wrong_content_is_refused_on_the_page(item, citizen):
     application = actions.application_draft_start(user=citizen, service_code=item.implementation_code)
     materials = reverse("approvals:draft_materials", args=[application.public_id])
