@@ -104,8 +104,10 @@ def test_a_citizen_applies_step_by_step_with_prefill_and_submits_once(item, citi
 
     # check your answers, then submit twice with the same page (a double click)
     check = reverse("approvals:draft_check", args=[application.public_id])
-    check_page = client.get(check)
+    check_page = client.get(check, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert check_page.status_code == 200
+    # a prefilled answer says where it came from, in the page's own punctuation
+    assert f'{WANG_XIAOMING.name}<span class="hint">（来自人口库）</span>' in check_page.content.decode()
     token = check_page.context["submit_token"]
     first = client.post(check, {"submit_token": token, "declaration": "yes"})
     second = client.post(check, {"submit_token": token, "declaration": "yes"})

@@ -128,7 +128,7 @@ def test_a_citizen_applies_with_prefill_and_an_upload_then_tracks_it_in_a_privat
     expect(page.locator("#error-summary")).to_have_count(0)
     answers = page.locator("main .summary-list").first
     expect(answers).to_contain_text(WANG_XIAOMING.name)
-    expect(answers).to_contain_text(zh("from the population registry"))
+    expect(answers).to_contain_text(f"{WANG_XIAOMING.name}（来自人口库）")
     main = page.locator("main")
     for answer in (LOSS, "电子证照（浙里办）", PHONE, "身份证相片.pdf"):
         expect(main).to_contain_text(answer)
