@@ -76,6 +76,13 @@ def needed_level(item: ServiceItem) -> int:
     return max(RealNameLevel.BASIC, item.min_real_name_level)
 
 
+def level_label(level: int) -> str:
+    """A real-name level by its name (初级实名), as people know it; a level the portal does not define by number."""
+    if level in RealNameLevel.values:
+        return str(RealNameLevel(level).label)
+    return _("real-name level %(level)s") % {"level": level}
+
+
 def apply_problem(*, user: User, item: ServiceItem, acting_for: Enterprise | None) -> DomainError | None:
     """Why this user may not apply for this item now (real-name level, audience, authorisation), or None.
 
@@ -84,8 +91,8 @@ def apply_problem(*, user: User, item: ServiceItem, acting_for: Enterprise | Non
     """
     if user.real_name_level < needed_level(item):
         return PermissionDenied(
-            _("Applying for this service needs real-name level %(level)s; your account is at level %(current)s.")
-            % {"level": item.min_real_name_level, "current": user.real_name_level},
+            _("Applying for this service needs %(level)s; your account's level is %(current)s.")
+            % {"level": level_label(needed_level(item)), "current": level_label(user.real_name_level)},
             code="real_name_level_too_low",
         )
     if acting_for is not None:

@@ -93,8 +93,8 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
     if user.real_name_level < rules.needed_level(strictest):
         messages.info(
             request,
-            _("To apply for %(service)s your account needs real-name level %(level)s. Verify your identity first.")
-            % {"service": bundle.name, "level": rules.needed_level(strictest)},
+            _("To apply for %(service)s your account needs %(level)s. Verify your identity first.")
+            % {"service": bundle.name, "level": rules.level_label(rules.needed_level(strictest))},
         )
         return HttpResponseRedirect(upgrade_url(strictest, user, request.get_full_path()))
     problem = ""

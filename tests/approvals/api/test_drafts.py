@@ -159,7 +159,7 @@ def test_below_the_real_name_level_the_refusal_says_where_to_upgrade(department,
     assert basic.status_code == 403
     assert basic.json() == {
         "code": "real_name_level_too_low",
-        "message": "Applying for this service needs real-name level 3; your account is at level 2.",
+        "message": "Applying for this service needs Advanced real-name; your account's level is Basic real-name.",
         "fields": {},
         "upgrade_url": "http://testserver/en/me/verify/face/",
     }

@@ -53,7 +53,9 @@ def test_a_level_1_account_cannot_start_and_nothing_is_created(item):
         start(newcomer, item)
 
     assert raised.value.code == "real_name_level_too_low"
-    assert raised.value.message == "Applying for this service needs real-name level 2; your account is at level 1."
+    assert (
+        raised.value.message == "Applying for this service needs Basic real-name; your account's level is Not verified."
+    )
     assert Application.objects.count() == 0
     assert ApplicationEvent.objects.count() == 0
     assert DataAccessLog.objects.count() == 0
@@ -69,7 +71,10 @@ def test_an_item_needing_level_3_refuses_a_level_2_account_and_admits_a_level_3_
     draft = start(citizen, item)  # level 3
 
     assert raised.value.code == "real_name_level_too_low"
-    assert raised.value.message == "Applying for this service needs real-name level 3; your account is at level 2."
+    assert (
+        raised.value.message
+        == "Applying for this service needs Advanced real-name; your account's level is Basic real-name."
+    )
     assert list(Application.objects.values_list("pk", "applicant_id")) == [(draft.pk, citizen.pk)]
 
 
