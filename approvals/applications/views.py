@@ -71,8 +71,8 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
     if refusal is not None and refusal.code == "real_name_level_too_low":
         messages.info(
             request,
-            _("To apply for %(service)s your account needs real-name level %(level)s. Verify your identity first.")
-            % {"service": item.name, "level": item.min_real_name_level},
+            _("To apply for %(service)s your account needs %(level)s. Verify your identity first.")
+            % {"service": item.name, "level": rules.level_label(rules.needed_level(item))},
         )
         return HttpResponseRedirect(upgrade_url(item, user, back))
     problem = str(refusal.message) if refusal is not None else ""

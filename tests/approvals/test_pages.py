@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -41,11 +42,14 @@ def test_a_level_two_user_is_sent_to_the_face_check_for_a_level_three_service(de
     item = make_applicable_item(department=department, min_real_name_level=3)
     start = reverse("approvals:start", args=[item.implementation_code])
 
-    response = logged_in(other_citizen).get(start)
+    response = logged_in(other_citizen).get(start, HTTP_ACCEPT_LANGUAGE="zh-hans")
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:face_check") + "?next=")
     assert Application.objects.count() == 0
+    # the level is named as people know it
+    told = [str(message) for message in get_messages(response.wsgi_request)]
+    assert told == [f"申请{item.name}需要高级实名，请先完成实名认证。"]
 
 
 def test_a_citizen_applies_step_by_step_with_prefill_and_submits_once(item, citizen):
