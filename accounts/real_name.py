@@ -153,10 +153,11 @@ def _store_verified_identity(
             user.id_number_hash = number_hash
             user.id_number_encrypted = crypto.encrypt(number)
             user.id_number_masked = mask_id(number)
-            if user.phone != phone:
+            if user.phone != phone and not user.phone_verified:
                 # The registry's number is not proven by an SMS code: it does not log in until verified.
                 user.phone = phone
                 user.phone_verified = False
+            # A phone the user proved by SMS stays theirs: the registry's number only served the check.
             user.real_name_level = RealNameLevel.BASIC
             user.real_name_verified_at = timezone.now()
             user.save(

@@ -76,6 +76,25 @@ def test_a_registry_match_raises_the_account_to_level_2_and_stores_the_document_
     )
 
 
+def test_a_phone_proven_by_sms_is_not_replaced_by_the_registry_number(registries, newcomer):
+    User.objects.filter(pk=newcomer.pk).update(phone="13900001111", phone_verified=True)
+
+    user = _verify(newcomer)
+
+    user.refresh_from_db()
+    assert user.real_name_level == RealNameLevel.BASIC
+    assert (user.phone, user.phone_verified) == ("13900001111", True)
+
+
+def test_without_a_proven_phone_the_registry_number_is_kept_unverified(registries, newcomer):
+    User.objects.filter(pk=newcomer.pk).update(phone="13900001111", phone_verified=False)
+
+    user = _verify(newcomer)
+
+    user.refresh_from_db()
+    assert (user.phone, user.phone_verified) == (ZHOU_XINYU.phone, False)
+
+
 def test_a_registry_mismatch_changes_nothing_but_is_logged(registries, newcomer):
     before = _identity(newcomer)
 
