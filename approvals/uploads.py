@@ -57,6 +57,7 @@ ALLOWED_KINDS: dict[str, str] = {
     "png": "image/png",
 }
 _EXTENSIONS = {"pdf": "pdf", "jpeg": "jpg", "png": "png"}
+_EXTENSION_OF_TYPE = {ALLOWED_KINDS[kind]: extension for kind, extension in _EXTENSIONS.items()}
 
 # First bytes of programs and scripts: Windows (MZ), Linux (ELF), macOS (Mach-O, thin and fat), #! scripts.
 _EXECUTABLE_MAGIC = (
@@ -107,7 +108,7 @@ class CheckedUpload:
 def download_name(original_name: str, content_type: str) -> str:
     """The uploader's name with the extension of the checked content, so "photo.exe" or "poly.html" holding a PDF
     is offered as a PDF: a download is never named for a kind of file it is not."""
-    extension = next((_EXTENSIONS[kind] for kind, known in ALLOWED_KINDS.items() if known == content_type), "bin")
+    extension = _EXTENSION_OF_TYPE.get(content_type, "bin")
     stem, dot, _suffix = original_name.rpartition(".")
     return f"{stem if dot and stem else original_name}.{extension}"
 

@@ -69,16 +69,8 @@ class Slot(Generic[T]):
         self._provider = provider
         return provider
 
-    def reset(self) -> None:
-        """Back to the default (for tests that fill the slot with a provider of their own)."""
-        self._provider = self._default
-
     def get(self) -> T:
         return self._provider
-
-    @property
-    def filled(self) -> bool:
-        return self._provider is not self._default
 
     def __repr__(self) -> str:
         return f"<Slot {self.name}: {self._provider!r}>"
