@@ -25,9 +25,19 @@ class AccountSection:
 
 # Each handler: (request, owner) -> AccountSection | None.
 account_page_sections: Hooks[[HttpRequest, User]] = Hooks("accounts.account_page_sections")
+# The same for the real-name verification page (/me/verify/), below its form: (request, owner) -> section or None.
+verify_page_sections: Hooks[[HttpRequest, User]] = Hooks("accounts.verify_page_sections")
 
 
 def sections_for(request: HttpRequest, user: User) -> list[AccountSection]:
     """The sections of ``user``'s account page, in the order they were connected."""
-    sections: list[AccountSection | None] = account_page_sections.call(request, user)
+    return _shown(account_page_sections.call(request, user))
+
+
+def verify_sections_for(request: HttpRequest, user: User) -> list[AccountSection]:
+    """The sections other apps add below the real-name verification form, in the order they were connected."""
+    return _shown(verify_page_sections.call(request, user))
+
+
+def _shown(sections: list[AccountSection | None]) -> list[AccountSection]:
     return [section for section in sections if section is not None]

@@ -125,7 +125,12 @@ def verify(request: HttpRequest) -> HttpResponse:
                 status = error.status
         else:
             return HttpResponseRedirect(next_url or reverse("accounts:me"))
-    context = {"form": form, "problem": problem, "next_url": next_url}
+    context = {
+        "form": form,
+        "problem": problem,
+        "next_url": next_url,
+        "sections": account_page.verify_sections_for(request, user),
+    }
     return render(request, "accounts/verify.html", context, status=status)
 
 

@@ -42,7 +42,9 @@ def test_the_signup_code_mail_is_english_under_en(client):
 def test_the_login_banner_does_not_show_the_generated_username(client, prefix, banner):
     email_user("wang@example.com")
 
-    response = client.post(f"{prefix}/accounts/login/", {"login": "wang@example.com", "password": PASSWORD}, follow=True)
+    response = client.post(
+        f"{prefix}/accounts/login/", {"login": "wang@example.com", "password": PASSWORD}, follow=True
+    )
 
     # allauth's default banner was "以 <username> 成功登录", showing a name the portal made up.
     assert f'<p class="notice">{banner}</p>' in response.content.decode()
