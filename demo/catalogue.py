@@ -211,6 +211,7 @@ def _item(spec: ItemSpec, department: Department, form_schema: dict, form_ui: di
         visits=spec.visits,
         star_level=spec.stars,
         online_depth=spec.depth,
+        min_real_name_level=spec.real_name_level,
         scope=spec.scope,
         section=spec.section,
         conditions=spec.conditions,

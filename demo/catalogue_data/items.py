@@ -40,13 +40,14 @@ from demo.catalogue_data.parts import (
     workflow,
 )
 from demo.catalogue_data.regions import HANGZHOU_CODE, XIHU_CODE
-from services.models import DayUnit, HandlingType, ItemType, OnlineDepth, Scope, Section
+from services.models import DayUnit, HandlingType, ItemType, OnlineDepth, RequiredRealNameLevel, Scope, Section
 from services.models import DepartmentKind as Kind
 
 T = ItemType
 CALENDAR = DayUnit.CALENDAR
 IMMEDIATE = HandlingType.IMMEDIATE
 FULLY_ONLINE = OnlineDepth.FULLY_ONLINE
+ADVANCED = RequiredRealNameLevel.ADVANCED  # 高级实名: the applicant is paid out money
 PRE_REVIEW = OnlineDepth.PRE_REVIEW
 DECLARATION = "declaration"
 ENTERPRISE_FIELDS = ("enterprise_name", "uscc", "legal_representative")
@@ -1456,6 +1457,7 @@ HUMAN_RESOURCES = (
         workflow=two_step("待遇核定"),
         legal_limit=20,
         promised_limit=5,
+        real_name_level=ADVANCED,
         **FIVE_STAR,
     ),
     ItemSpec(
@@ -1492,6 +1494,7 @@ HUMAN_RESOURCES = (
         legal_limit=15,
         promised_limit=3,
         scope=Scope.PROVINCE,
+        real_name_level=ADVANCED,
         **FIVE_STAR,
     ),
     ItemSpec(
@@ -3958,6 +3961,7 @@ HOUSING_FUND = (
         legal_limit=None,
         promised_limit=None,
         scope=Scope.CITY,
+        real_name_level=ADVANCED,
         **FIVE_STAR,
         where=EVERYWHERE,
     ),
@@ -3979,6 +3983,7 @@ HOUSING_FUND = (
         handling=IMMEDIATE,
         legal_limit=None,
         promised_limit=None,
+        real_name_level=ADVANCED,
         **FIVE_STAR,
     ),
     ItemSpec(

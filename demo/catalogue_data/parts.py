@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from demo.catalogue_data.departments import department_uscc
-from services.models import DayUnit, HandlingType, OnlineDepth, Scope, Section
+from services.models import DayUnit, HandlingType, OnlineDepth, RequiredRealNameLevel, Scope, Section
 
 JsonObject = dict[str, Any]
 
@@ -235,6 +235,8 @@ class ItemSpec:
     visits: int = 0
     stars: int = 4
     depth: int = OnlineDepth.ONLINE_ACCEPTANCE
+    # 高级实名 (a face check) where the applicant is paid out money: a stolen password must not draw a pension.
+    real_name_level: int = RequiredRealNameLevel.BASIC
     scope: str = Scope.LOCAL
     section: str = Section.APPROVAL
     fees: tuple[JsonObject, ...] = ()

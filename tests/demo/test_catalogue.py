@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from accounts.models import RealNameLevel
+from approvals.applications.rules import apply_problem
 from demo import catalogue
 from services.codes import is_valid_uscc, parent_region_code, region_level_of
 from services.models import (
@@ -408,3 +410,19 @@ def test_synonyms_map_what_people_type(seeded):
     assert synonyms["营业执照"].split(",") == ["公司设立登记", "个体工商户设立登记"]
     assert synonyms["生孩子"].split(",") == ["出生医学证明", "出生一件事"]
     assert len(synonyms) >= 20
+
+
+def test_services_that_pay_the_applicant_out_need_advanced_real_name(seeded, citizen):
+    advanced = ServiceItem.objects.filter(min_real_name_level=RealNameLevel.ADVANCED)
+    names = set(advanced.values_list("name", flat=True))
+    assert names == {"基本养老金申领", "失业保险金申领", "住房公积金提取（租赁住房）", "住房公积金提取（离退休）"}
+
+    item = advanced.filter(name="基本养老金申领").first()
+    assert item is not None
+    citizen.real_name_level = RealNameLevel.BASIC
+    problem = apply_problem(user=citizen, item=item, acting_for=None)
+    assert problem is not None
+    assert problem.code == "real_name_level_too_low"
+    assert "高级实名" in str(problem.message)
+    citizen.real_name_level = RealNameLevel.ADVANCED
+    assert apply_problem(user=citizen, item=item, acting_for=None) is None
