@@ -43,6 +43,18 @@ class DepartmentSerializer(serializers.ModelSerializer[Department]):
         fields = ["uscc", "name", "short_name", "kind", "region", "region_name", "phone", "address"]
 
 
+class DepartmentReferenceSerializer(serializers.Serializer[Department]):
+    """A department wherever another object names it (an application, a task, a bundle, a power): the one shape."""
+
+    code = serializers.CharField(source="uscc", help_text="统一社会信用代码 (USCC) of the department")
+    name = serializers.CharField()
+
+
+def department_reference(*, uscc: str, name: str) -> dict[str, str]:
+    """What DepartmentReferenceSerializer writes, for lists that read columns instead of model instances."""
+    return {"code": str(uscc), "name": str(name)}
+
+
 class ThemeSerializer(serializers.ModelSerializer[Theme]):
     class Meta:
         model = Theme

@@ -22,7 +22,6 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
-    inline_serializer,
 )
 from rest_framework import exceptions, generics, mixins, permissions, serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -39,6 +38,7 @@ from core import crypto
 from core.addresses import client_address
 from core.api import ErrorSerializer, StableCursorPagination
 from core.errors import DomainError, NotFound, TooManyAttempts
+from services.api import DepartmentReferenceSerializer, department_reference
 from services.models import ServiceItem
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -58,11 +58,6 @@ class ServiceReferenceSerializer(serializers.Serializer[ServiceItem]):
     code = serializers.CharField(source="implementation_code")
     name = serializers.CharField()
     version = serializers.IntegerField()
-
-
-class DepartmentReferenceSerializer(serializers.Serializer[Any]):
-    uscc = serializers.CharField()
-    name = serializers.CharField()
 
 
 # Shared, unbound: it formats as the serializers' own fields do (ISO 8601).
@@ -85,6 +80,19 @@ def _status_display(status: str) -> str:
         return str(status)
 
 
+# When the two deadlines exist: both are null until a department accepts (受理) the application, not at submission.
+DUE_DATE_HELP = (
+    "承诺时限: the day the department promises a decision by. Null while a draft and after submission until a "
+    "department accepts (受理) the application (即办件 are accepted on submission, others by a clerk, or "
+    "automatically 5 working days after receipt); then the promised limit in working days from acceptance. A 补正 "
+    "moves it on by the working days the clock stood; an extension (延长审批) by its days."
+)
+LEGAL_DUE_DATE_HELP = (
+    "法定时限: the statutory deadline, set on acceptance (受理) as due_date is, counting the item's legal limit in "
+    "working days; null before acceptance and for items without a legal limit."
+)
+
+
 class ApplicationSummarySerializer(serializers.ModelSerializer[Application]):
     """An application as a list shows it."""
 
@@ -104,6 +112,7 @@ class ApplicationSummarySerializer(serializers.ModelSerializer[Application]):
             "created_at", "updated_at", "submitted_at", "due_date",
         ]  # fmt: skip
         read_only_fields = fields
+        extra_kwargs = {"due_date": {"help_text": DUE_DATE_HELP}}
 
 
 # What a list reads of each application (no model instances, no JSON fields), and how it writes a row out:
@@ -128,7 +137,7 @@ def summary(row: dict[str, Any]) -> dict[str, Any]:
             "name": str(row["service__name"]),
             "version": int(row["service__version"]),
         },
-        "department": {"uscc": str(row["department__uscc"]), "name": str(row["department__name"])},
+        "department": department_reference(uscc=row["department__uscc"], name=row["department__name"]),
         "acting_for": None if row["acting_for"] is None else str(row["acting_for__uscc"]),
         "created_at": _datetime(row["created_at"]),
         "updated_at": _datetime(row["updated_at"]),
@@ -166,18 +175,12 @@ class ApplicationEventSerializer(serializers.ModelSerializer[ApplicationEvent]):
 class ApplicationTaskSerializer(serializers.ModelSerializer[WorkflowTask]):
     """Where the file is: one department's task on it (no clerk's name)."""
 
-    department = serializers.SerializerMethodField()
+    department = DepartmentReferenceSerializer(read_only=True)
 
     class Meta:
         model = WorkflowTask
         fields = ["name", "department", "status", "due_at"]
         read_only_fields = fields
-
-    @extend_schema_field(
-        inline_serializer("TaskDepartment", fields={"code": serializers.CharField(), "name": serializers.CharField()})
-    )
-    def get_department(self, task: WorkflowTask) -> dict[str, str]:
-        return {"code": task.department.uscc, "name": task.department.name}
 
 
 class ApplicationDetailSerializer(ApplicationSummarySerializer):
@@ -203,6 +206,10 @@ class ApplicationDetailSerializer(ApplicationSummarySerializer):
             "tasks", "query_password",
         ]  # fmt: skip
         read_only_fields = fields
+        extra_kwargs = {
+            **ApplicationSummarySerializer.Meta.extra_kwargs,
+            "legal_due_date": {"help_text": LEGAL_DUE_DATE_HELP},
+        }
 
     @extend_schema_field(MaterialStateSerializer(many=True))
     def get_materials(self, application: Application) -> Any:
@@ -262,6 +269,7 @@ class TrackResultSerializer(serializers.ModelSerializer[Application]):
         model = Application
         fields = ["number", "service", "department", "status", "status_display", "due_date", "timeline"]
         read_only_fields = fields
+        extra_kwargs = {"due_date": {"help_text": DUE_DATE_HELP}}
 
     # The fields describe the result (and the schema); this writes it out without DRF's field by field cost.
     # A test holds the two equal.
@@ -273,7 +281,7 @@ class TrackResultSerializer(serializers.ModelSerializer[Application]):
                 "name": str(instance.service.name),
                 "version": int(instance.service.version),
             },
-            "department": {"uscc": str(instance.department.uscc), "name": str(instance.department.name)},
+            "department": department_reference(uscc=instance.department.uscc, name=instance.department.name),
             "status": str(instance.status),
             "status_display": _status_display(instance.status),
             "due_date": None if instance.due_date is None else DATE.to_representation(instance.due_date),

@@ -1,0 +1,64 @@
+"""What every /api/v1/ endpoint says the same way: a department's shape, the deadlines' meaning, the docs page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.test import Client
+
+from approvals.applications.api import ApplicationSummarySerializer, TrackResultSerializer
+from approvals.workbench.api import TaskSerializer
+
+
+def _schema() -> dict[str, Any]:
+    return Client().get("/api/schema/?format=json").json()
+
+
+def _references(node: Any) -> set[str]:
+    """Every component name a piece of the schema refers to."""
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[1]} if "$ref" in node else set()
+        for value in node.values():
+            found |= _references(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(_references(value) for value in node)) if node else set()
+    return set()
+
+
+def test_every_department_an_object_names_is_one_component_of_code_and_name(db: None) -> None:
+    components = _schema()["components"]["schemas"]
+
+    naming = {
+        name
+        for name, component in components.items()
+        for field, value in component.get("properties", {}).items()
+        if field == "department" and "DepartmentReference" in _references(value)
+    }
+
+    assert components["DepartmentReference"]["properties"].keys() == {"code", "name"}
+    assert {"ApplicationSummary", "ApplicationDetail", "ApplicationTask", "TrackResult", "Task"} <= naming
+    assert not [
+        name
+        for name in components
+        if "Department" in name and name not in {"Department", "DepartmentReference", "PaginatedDepartmentList"}
+    ]
+
+
+def test_the_serializers_write_a_department_as_code_and_name(department: Any) -> None:
+    written = TaskSerializer().fields["department"].to_representation(department)
+
+    assert written == {"code": department.uscc, "name": department.name}
+    assert ApplicationSummarySerializer().fields["department"].to_representation(department) == written
+    assert TrackResultSerializer().fields["department"].to_representation(department) == written
+
+
+def test_the_schema_says_when_the_due_dates_are_set(db: None) -> None:
+    components = _schema()["components"]["schemas"]
+
+    for name in ("ApplicationSummary", "ApplicationDetail", "TrackResult"):
+        description = components[name]["properties"]["due_date"]["description"]
+        assert "Null while a draft and after submission until a department accepts (受理)" in description
+    legal = components["ApplicationDetail"]["properties"]["legal_due_date"]["description"]
+    assert "set on acceptance (受理)" in legal
+    assert "null before acceptance and for items without a legal limit" in legal
