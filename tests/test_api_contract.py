@@ -62,3 +62,15 @@ def test_the_schema_says_when_the_due_dates_are_set(db: None) -> None:
     legal = components["ApplicationDetail"]["properties"]["legal_due_date"]["description"]
     assert "set on acceptance (受理)" in legal
     assert "null before acceptance and for items without a legal limit" in legal
+
+
+def test_the_docs_page_holds_no_inline_style_or_script(client: Client) -> None:
+    response = client.get("/api/docs/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "style-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "<style" not in page
+    assert " style=" not in page
+    assert page.count("<script") == page.count("<script src=") == 3
+    assert '<link rel="stylesheet" href="/static/css/api-docs.css">' in page
