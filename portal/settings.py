@@ -418,6 +418,7 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "approvals.models.Application.Status",
         "ApplicationEventActionEnum": "approvals.models.ApplicationEvent.Action",
         "TaskStatusEnum": "approvals.models.WorkflowTask.Status",
+        "BundleApplicationStatusEnum": "approvals.models.BundleApplication.Status",
     },
 }
 

@@ -358,6 +358,37 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
+def idempotency_key(request: Request) -> str:
+    """The submission's ``Idempotency-Key`` header, checked: required, at most 100 printable characters."""
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if not key:
+        raise DomainError(
+            _("Send an Idempotency-Key header with a key made once for this submission."),
+            code="idempotency_key_required",
+        )
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise DomainError(
+            _("The Idempotency-Key header is longer than %(limit)d characters.")
+            % {"limit": IDEMPOTENCY_KEY_MAX_LENGTH},
+            code="idempotency_key_invalid",
+        )
+    if not key.isprintable():
+        raise DomainError(
+            _("The Idempotency-Key header may hold only printable characters."), code="idempotency_key_invalid"
+        )
+    return key
+
+
+def enterprise_acting_for(user: User, uscc: str) -> Enterprise | None:
+    """The enterprise with this USCC that the user acts for; None for an empty code, NotFound for one they do not."""
+    if not uscc.strip():
+        return None
+    for enterprise in account_selectors.enterprises_acting_for(user):
+        if enterprise.uscc == uscc.strip().upper():
+            return enterprise
+    raise NotFound(_("You do not act for an organisation with this credit code."))
+
+
 def upgrade_path(user: Any) -> str:
     """The page where the user raises their real-name level: the registry check first, then the face check."""
     if getattr(user, "real_name_level", RealNameLevel.UNVERIFIED) < RealNameLevel.BASIC:
@@ -365,8 +396,8 @@ def upgrade_path(user: Any) -> str:
     return reverse("accounts:face_check")
 
 
-class ApplicantView(generics.GenericAPIView[Application]):
-    """What every endpoint of my applications shares: signed in, scoped to me, the upgrade link on a level refusal."""
+class Applicant(APIView):
+    """What every applicant's endpoint shares (single or bundle): signed in, the upgrade link on a level refusal."""
 
     permission_classes = [permissions.IsAuthenticated]
 
@@ -380,6 +411,10 @@ class ApplicantView(generics.GenericAPIView[Application]):
         user = self.request.user
         assert isinstance(user, User)  # IsAuthenticated let only a signed-in user through
         return user
+
+
+class ApplicantView(Applicant, generics.GenericAPIView[Application]):
+    """What every endpoint of my applications shares: an applicant's, scoped to me (anyone else's is a 404)."""
 
     def get_object(self) -> Application:
         return selectors.application_for_owner(self.request.user, public_id=str(self.kwargs["application_id"]))
@@ -439,8 +474,7 @@ class ApplicationList(mixins.ListModelMixin, ApplicantView):
         serializer = ApplicationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = self.user()
-        uscc = serializer.validated_data.get("acting_for") or ""
-        acting_for = self._enterprise(user, uscc) if uscc else None
+        acting_for = enterprise_acting_for(user, serializer.validated_data.get("acting_for") or "")
         application = actions.application_draft_start(
             user=user,
             service_code=serializer.validated_data["service"],
@@ -450,12 +484,6 @@ class ApplicationList(mixins.ListModelMixin, ApplicantView):
             minor_id_number=serializer.validated_data.get("for_minor") or "",
         )
         return self.detail(application, status_code=status.HTTP_201_CREATED)
-
-    def _enterprise(self, user: User, uscc: str) -> Enterprise:
-        for enterprise in account_selectors.enterprises_acting_for(user):
-            if enterprise.uscc == uscc.strip().upper():
-                return enterprise
-        raise NotFound(_("You do not act for an organisation with this credit code."))
 
 
 class ApplicationDetail(ApplicantView):
@@ -530,22 +558,7 @@ class ApplicationSubmit(ApplicantView):
         },
     )
     def post(self, request: Request, application_id: str) -> Response:
-        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-        if not key:
-            raise DomainError(
-                _("Send an Idempotency-Key header with a key made once for this submission."),
-                code="idempotency_key_required",
-            )
-        if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
-            raise DomainError(
-                _("The Idempotency-Key header is longer than %(limit)d characters.")
-                % {"limit": IDEMPOTENCY_KEY_MAX_LENGTH},
-                code="idempotency_key_invalid",
-            )
-        if not key.isprintable():
-            raise DomainError(
-                _("The Idempotency-Key header may hold only printable characters."), code="idempotency_key_invalid"
-            )
+        key = idempotency_key(request)
         application = self.get_object()
         _submitted, body = submission.application_submit(
             application_id=application.pk,
