@@ -419,6 +419,7 @@ SPECTACULAR_SETTINGS = {
         "ApplicationEventActionEnum": "approvals.models.ApplicationEvent.Action",
         "TaskStatusEnum": "approvals.models.WorkflowTask.Status",
         "BundleApplicationStatusEnum": "approvals.models.BundleApplication.Status",
+        "AuthorisationScopeEnum": "accounts.models.AuthorisationScope",
     },
 }
 

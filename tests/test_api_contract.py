@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from django.test import Client
+from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from approvals.applications.api import ApplicationSummarySerializer, TrackResultSerializer
 from approvals.workbench.api import TaskSerializer
@@ -37,11 +40,22 @@ def test_every_department_an_object_names_is_one_component_of_code_and_name(db: 
     }
 
     assert components["DepartmentReference"]["properties"].keys() == {"code", "name"}
-    assert {"ApplicationSummary", "ApplicationDetail", "ApplicationTask", "TrackResult", "Task"} <= naming
+    assert {
+        "ApplicationSummary",
+        "ApplicationDetail",
+        "ApplicationTask",
+        "TrackResult",
+        "Task",
+        "BundleItem",
+        "Power",
+    } <= naming
+    # no second shape of a department (the workbench's and the task's own were {code, name} under other names)
     assert not [
         name
-        for name in components
-        if "Department" in name and name not in {"Department", "DepartmentReference", "PaginatedDepartmentList"}
+        for name, component in components.items()
+        if name != "DepartmentReference"
+        and set(component.get("properties", {})) == {"code", "name"}
+        and "Department" in name
     ]
 
 
@@ -74,3 +88,27 @@ def test_the_docs_page_holds_no_inline_style_or_script(client: Client) -> None:
     assert " style=" not in page
     assert page.count("<script") == page.count("<script src=") == 3
     assert '<link rel="stylesheet" href="/static/css/api-docs.css">' in page
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/bundles/",
+        "/api/v1/bundle-applications/",
+        "/api/v1/power-list/",
+        "/api/v1/enterprises/",
+        "/api/v1/me/real-name/",
+    ],
+)
+def test_the_endpoints_for_the_apps_are_throttled_like_the_others(
+    citizen: Any, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "3/minute", "user": "2/minute"})
+    client = APIClient()
+    client.force_login(citizen)
+
+    answers = [client.get(url) for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert answers[-1].json()["code"] == "throttled"
+    assert answers[-1]["Retry-After"]
