@@ -72,9 +72,7 @@ def test_the_bundles_offered_are_listed_and_read_without_login(bundle, residence
     assert [item["code"] for item in body["items"]] == [residence.implementation_code, second.implementation_code]
     assert body["items"][0]["department"] == {"code": department.uscc, "name": "杭州市市场监督管理局"}
     assert body["min_real_name_level"] == 2
-    assert [material["code"] for material in body["materials"]] == [
-        entry["code"] for entry in residence.materials
-    ]
+    assert [material["code"] for material in body["materials"]] == [entry["code"] for entry in residence.materials]
     assert client.get(f"{BUNDLES}retired/").json()["code"] == "bundle_not_found"
     assert client.get(f"{BUNDLES}retired/").status_code == 404
 
