@@ -112,3 +112,11 @@ def test_the_endpoints_for_the_apps_are_throttled_like_the_others(
     assert [answer.status_code for answer in answers] == [200, 200, 429]
     assert answers[-1].json()["code"] == "throttled"
     assert answers[-1]["Retry-After"]
+
+
+def test_a_path_with_a_line_break_gets_the_api_s_404_body(db: None) -> None:
+    answer = APIClient().post("/api/v1/messages/a%0Ab/read/", {}, format="json")
+
+    assert answer.status_code == 404
+    assert answer["Content-Type"] == "application/json"
+    assert answer.json()["code"] == "not_found"
