@@ -1,6 +1,7 @@
 from django.urls import path
 
 from approvals.applications import api
+from approvals.bundles import api as bundle_api
 
 urlpatterns = [
     path("applications/", api.ApplicationList.as_view(), name="api-applications"),
@@ -22,4 +23,23 @@ urlpatterns = [
         name="api-application-supplement",
     ),
     path("track/", api.Track.as_view(), name="api-track"),
+    path("bundles/", bundle_api.BundleList.as_view(), name="api-bundles"),
+    path("bundles/<slug:slug>/", bundle_api.BundleDetail.as_view(), name="api-bundle"),
+    path("bundles/<slug:slug>/apply/", bundle_api.BundleStart.as_view(), name="api-bundle-start"),
+    path("bundle-applications/", bundle_api.BundleApplicationList.as_view(), name="api-bundle-applications"),
+    path(
+        "bundle-applications/<uuid:bundle_id>/",
+        bundle_api.BundleApplicationDetail.as_view(),
+        name="api-bundle-application",
+    ),
+    path(
+        "bundle-applications/<uuid:bundle_id>/attachments/",
+        bundle_api.BundleApplicationAttachments.as_view(),
+        name="api-bundle-application-attachments",
+    ),
+    path(
+        "bundle-applications/<uuid:bundle_id>/submit/",
+        bundle_api.BundleApplicationSubmit.as_view(),
+        name="api-bundle-application-submit",
+    ),
 ]

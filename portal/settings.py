@@ -419,6 +419,8 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "approvals.models.Application.Status",
         "ApplicationEventActionEnum": "approvals.models.ApplicationEvent.Action",
         "TaskStatusEnum": "approvals.models.WorkflowTask.Status",
+        "BundleApplicationStatusEnum": "approvals.models.BundleApplication.Status",
+        "AuthorisationScopeEnum": "accounts.models.AuthorisationScope",
     },
 }
 

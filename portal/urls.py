@@ -30,8 +30,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include("interaction.api_urls")),
     path("api/v1/", include("approvals.api_urls")),
     path("api/v1/", include("approvals.workbench_api_urls")),
-    # Last of the API: a path no endpoint answers gets the API's 404 body, not the site's page.
-    re_path(r"^api/(?P<path>.*)$", api.not_found),
+    # Last of the API: a path no endpoint answers gets the API's 404 body, not the site's page
+    # (a path with a line break in it too: "." alone does not match one).
+    re_path(r"^api/(?P<path>(?s:.*))$", api.not_found),
     # allauth's headless API for the app and single-page front ends, and the OpenID Connect provider
     # (/.well-known/openid-configuration, /identity/o/…): fixed paths that clients are configured with.
     # The portal's rules at some of allauth's paths (accounts/allauth_views.py), before allauth's own.

@@ -43,6 +43,18 @@ class DepartmentSerializer(serializers.ModelSerializer[Department]):
         fields = ["uscc", "name", "short_name", "kind", "region", "region_name", "phone", "address"]
 
 
+class DepartmentReferenceSerializer(serializers.Serializer[Department]):
+    """A department wherever another object names it (an application, a task, a bundle, a power): the one shape."""
+
+    code = serializers.CharField(source="uscc", help_text="统一社会信用代码 (USCC) of the department")
+    name = serializers.CharField()
+
+
+def department_reference(*, uscc: str, name: str) -> dict[str, str]:
+    """What DepartmentReferenceSerializer writes, for lists that read columns instead of model instances."""
+    return {"code": str(uscc), "name": str(name)}
+
+
 class ThemeSerializer(serializers.ModelSerializer[Theme]):
     class Meta:
         model = Theme
@@ -176,6 +188,57 @@ class ServiceDetail(generics.RetrieveAPIView[ServiceItem]):
 
     def get_object(self) -> ServiceItem:
         return selectors.item_by_code(self.kwargs["code"])
+
+
+class PowerSerializer(serializers.ModelSerializer[ServiceItem]):
+    """One entry of the list of powers (权力清单): what the department may do, on which legal basis."""
+
+    item_type_display = serializers.CharField(source="get_item_type_display", read_only=True)
+    department = DepartmentReferenceSerializer(read_only=True)
+    region = serializers.CharField(source="department.region.code", read_only=True, help_text="12-digit code")
+    region_name = serializers.CharField(source="department.region.name", read_only=True)
+
+    class Meta:
+        model = ServiceItem
+        fields = [
+            "implementation_code", "basic_code", "name", "item_type", "item_type_display", "department", "region",
+            "region_name", "legal_basis", "legal_limit", "legal_limit_unit", "version",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+POWER_TYPES = [value for value in ItemType.values if value != ItemType.PUBLIC_SERVICE]
+POWER_PARAMETERS = [
+    OpenApiParameter(
+        "department", OpenApiTypes.STR, pattern=r"^[0-9A-Za-z]{18}$", description="USCC of the implementing department"
+    ),
+    OpenApiParameter(
+        "item_type", OpenApiTypes.STR, enum=POWER_TYPES, description="事项类型 code, 01 行政许可 … 10 其他行政权力"
+    ),
+    OpenApiParameter(
+        "region", OpenApiTypes.STR, pattern=r"^[0-9]{12}$", description="12-digit code; includes the regions above it"
+    ),
+]
+
+
+class PowerList(generics.ListAPIView[ServiceItem]):
+    """权力清单: the published powers (事项类型 01–10, public services left out) as the power-list page lists them.
+
+    Filtered as that page is, by department, type and region; in 实施编码 order.
+    """
+
+    serializer_class = PowerSerializer
+    pagination_class = ServiceCursorPagination
+
+    def get_queryset(self) -> QuerySet[ServiceItem]:
+        filters = catalogue_filters(self.request)
+        if filters.item_type == ItemType.PUBLIC_SERVICE:
+            raise exceptions.ValidationError({"item_type": [_("Public services are not on the list of powers.")]})
+        return selectors.power_list(filters)
+
+    @extend_schema(parameters=POWER_PARAMETERS, responses={200: PowerSerializer(many=True), 400: INVALID})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
 
 REGION_CODE = r"^[0-9]{12}$"

@@ -8,4 +8,5 @@ urlpatterns = [
     path("regions/", api.RegionList.as_view(), name="api-regions"),
     path("departments/", api.DepartmentList.as_view(), name="api-departments"),
     path("themes/", api.ThemeList.as_view(), name="api-themes"),
+    path("power-list/", api.PowerList.as_view(), name="api-power-list"),
 ]

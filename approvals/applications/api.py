@@ -22,7 +22,6 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
-    inline_serializer,
 )
 from rest_framework import exceptions, generics, mixins, permissions, serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -39,6 +38,7 @@ from core import crypto
 from core.addresses import client_address
 from core.api import ErrorSerializer, StableCursorPagination
 from core.errors import DomainError, NotFound, TooManyAttempts
+from services.api import DepartmentReferenceSerializer, department_reference
 from services.models import ServiceItem
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -58,11 +58,6 @@ class ServiceReferenceSerializer(serializers.Serializer[ServiceItem]):
     code = serializers.CharField(source="implementation_code")
     name = serializers.CharField()
     version = serializers.IntegerField()
-
-
-class DepartmentReferenceSerializer(serializers.Serializer[Any]):
-    uscc = serializers.CharField()
-    name = serializers.CharField()
 
 
 # Shared, unbound: it formats as the serializers' own fields do (ISO 8601).
@@ -85,6 +80,19 @@ def _status_display(status: str) -> str:
         return str(status)
 
 
+# When the two deadlines exist: both are null until a department accepts (受理) the application, not at submission.
+DUE_DATE_HELP = (
+    "承诺时限: the day the department promises a decision by. Null while a draft and after submission until a "
+    "department accepts (受理) the application (即办件 are accepted on submission, others by a clerk, or "
+    "automatically 5 working days after receipt); then the promised limit in working days from acceptance. A 补正 "
+    "moves it on by the working days the clock stood; an extension (延长审批) by its days."
+)
+LEGAL_DUE_DATE_HELP = (
+    "法定时限: the statutory deadline, set on acceptance (受理) as due_date is, counting the item's legal limit in "
+    "working days; null before acceptance and for items without a legal limit."
+)
+
+
 class ApplicationSummarySerializer(serializers.ModelSerializer[Application]):
     """An application as a list shows it."""
 
@@ -104,6 +112,7 @@ class ApplicationSummarySerializer(serializers.ModelSerializer[Application]):
             "created_at", "updated_at", "submitted_at", "due_date",
         ]  # fmt: skip
         read_only_fields = fields
+        extra_kwargs = {"due_date": {"help_text": DUE_DATE_HELP}}
 
 
 # What a list reads of each application (no model instances, no JSON fields), and how it writes a row out:
@@ -128,7 +137,7 @@ def summary(row: dict[str, Any]) -> dict[str, Any]:
             "name": str(row["service__name"]),
             "version": int(row["service__version"]),
         },
-        "department": {"uscc": str(row["department__uscc"]), "name": str(row["department__name"])},
+        "department": department_reference(uscc=row["department__uscc"], name=row["department__name"]),
         "acting_for": None if row["acting_for"] is None else str(row["acting_for__uscc"]),
         "created_at": _datetime(row["created_at"]),
         "updated_at": _datetime(row["updated_at"]),
@@ -166,18 +175,12 @@ class ApplicationEventSerializer(serializers.ModelSerializer[ApplicationEvent]):
 class ApplicationTaskSerializer(serializers.ModelSerializer[WorkflowTask]):
     """Where the file is: one department's task on it (no clerk's name)."""
 
-    department = serializers.SerializerMethodField()
+    department = DepartmentReferenceSerializer(read_only=True)
 
     class Meta:
         model = WorkflowTask
         fields = ["name", "department", "status", "due_at"]
         read_only_fields = fields
-
-    @extend_schema_field(
-        inline_serializer("TaskDepartment", fields={"code": serializers.CharField(), "name": serializers.CharField()})
-    )
-    def get_department(self, task: WorkflowTask) -> dict[str, str]:
-        return {"code": task.department.uscc, "name": task.department.name}
 
 
 class ApplicationDetailSerializer(ApplicationSummarySerializer):
@@ -203,6 +206,10 @@ class ApplicationDetailSerializer(ApplicationSummarySerializer):
             "tasks", "query_password",
         ]  # fmt: skip
         read_only_fields = fields
+        extra_kwargs = {
+            **ApplicationSummarySerializer.Meta.extra_kwargs,
+            "legal_due_date": {"help_text": LEGAL_DUE_DATE_HELP},
+        }
 
     @extend_schema_field(MaterialStateSerializer(many=True))
     def get_materials(self, application: Application) -> Any:
@@ -262,6 +269,7 @@ class TrackResultSerializer(serializers.ModelSerializer[Application]):
         model = Application
         fields = ["number", "service", "department", "status", "status_display", "due_date", "timeline"]
         read_only_fields = fields
+        extra_kwargs = {"due_date": {"help_text": DUE_DATE_HELP}}
 
     # The fields describe the result (and the schema); this writes it out without DRF's field by field cost.
     # A test holds the two equal.
@@ -273,7 +281,7 @@ class TrackResultSerializer(serializers.ModelSerializer[Application]):
                 "name": str(instance.service.name),
                 "version": int(instance.service.version),
             },
-            "department": {"uscc": str(instance.department.uscc), "name": str(instance.department.name)},
+            "department": department_reference(uscc=instance.department.uscc, name=instance.department.name),
             "status": str(instance.status),
             "status_display": _status_display(instance.status),
             "due_date": None if instance.due_date is None else DATE.to_representation(instance.due_date),
@@ -350,6 +358,37 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
+def idempotency_key(request: Request) -> str:
+    """The submission's ``Idempotency-Key`` header, checked: required, at most 100 printable characters."""
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if not key:
+        raise DomainError(
+            _("Send an Idempotency-Key header with a key made once for this submission."),
+            code="idempotency_key_required",
+        )
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise DomainError(
+            _("The Idempotency-Key header is longer than %(limit)d characters.")
+            % {"limit": IDEMPOTENCY_KEY_MAX_LENGTH},
+            code="idempotency_key_invalid",
+        )
+    if not key.isprintable():
+        raise DomainError(
+            _("The Idempotency-Key header may hold only printable characters."), code="idempotency_key_invalid"
+        )
+    return key
+
+
+def enterprise_acting_for(user: User, uscc: str) -> Enterprise | None:
+    """The enterprise with this USCC that the user acts for; None for an empty code, NotFound for one they do not."""
+    if not uscc.strip():
+        return None
+    for enterprise in account_selectors.enterprises_acting_for(user):
+        if enterprise.uscc == uscc.strip().upper():
+            return enterprise
+    raise NotFound(_("You do not act for an organisation with this credit code."))
+
+
 def upgrade_path(user: Any) -> str:
     """The page where the user raises their real-name level: the registry check first, then the face check."""
     if getattr(user, "real_name_level", RealNameLevel.UNVERIFIED) < RealNameLevel.BASIC:
@@ -357,8 +396,8 @@ def upgrade_path(user: Any) -> str:
     return reverse("accounts:face_check")
 
 
-class ApplicantView(generics.GenericAPIView[Application]):
-    """What every endpoint of my applications shares: signed in, scoped to me, the upgrade link on a level refusal."""
+class Applicant(APIView):
+    """What every applicant's endpoint shares (single or bundle): signed in, the upgrade link on a level refusal."""
 
     permission_classes = [permissions.IsAuthenticated]
 
@@ -372,6 +411,10 @@ class ApplicantView(generics.GenericAPIView[Application]):
         user = self.request.user
         assert isinstance(user, User)  # IsAuthenticated let only a signed-in user through
         return user
+
+
+class ApplicantView(Applicant, generics.GenericAPIView[Application]):
+    """What every endpoint of my applications shares: an applicant's, scoped to me (anyone else's is a 404)."""
 
     def get_object(self) -> Application:
         return selectors.application_for_owner(self.request.user, public_id=str(self.kwargs["application_id"]))
@@ -431,8 +474,7 @@ class ApplicationList(mixins.ListModelMixin, ApplicantView):
         serializer = ApplicationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = self.user()
-        uscc = serializer.validated_data.get("acting_for") or ""
-        acting_for = self._enterprise(user, uscc) if uscc else None
+        acting_for = enterprise_acting_for(user, serializer.validated_data.get("acting_for") or "")
         application = actions.application_draft_start(
             user=user,
             service_code=serializer.validated_data["service"],
@@ -442,12 +484,6 @@ class ApplicationList(mixins.ListModelMixin, ApplicantView):
             minor_id_number=serializer.validated_data.get("for_minor") or "",
         )
         return self.detail(application, status_code=status.HTTP_201_CREATED)
-
-    def _enterprise(self, user: User, uscc: str) -> Enterprise:
-        for enterprise in account_selectors.enterprises_acting_for(user):
-            if enterprise.uscc == uscc.strip().upper():
-                return enterprise
-        raise NotFound(_("You do not act for an organisation with this credit code."))
 
 
 class ApplicationDetail(ApplicantView):
@@ -522,22 +558,7 @@ class ApplicationSubmit(ApplicantView):
         },
     )
     def post(self, request: Request, application_id: str) -> Response:
-        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-        if not key:
-            raise DomainError(
-                _("Send an Idempotency-Key header with a key made once for this submission."),
-                code="idempotency_key_required",
-            )
-        if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
-            raise DomainError(
-                _("The Idempotency-Key header is longer than %(limit)d characters.")
-                % {"limit": IDEMPOTENCY_KEY_MAX_LENGTH},
-                code="idempotency_key_invalid",
-            )
-        if not key.isprintable():
-            raise DomainError(
-                _("The Idempotency-Key header may hold only printable characters."), code="idempotency_key_invalid"
-            )
+        key = idempotency_key(request)
         application = self.get_object()
         _submitted, body = submission.application_submit(
             application_id=application.pk,

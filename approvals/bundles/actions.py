@@ -40,7 +40,7 @@ from approvals.applications.merged_form import (
     submission_problems,
     validate_answers,
 )
-from approvals.bundles.selectors import active_bundle, bundle_url
+from approvals.bundles.selectors import active_bundle, bundle_children, bundle_url
 from approvals.materials import certificate_type_of, materials_of
 from approvals.models import Application, Attachment, BundleApplication
 from core.errors import Conflict, DomainError, NotFound
@@ -138,6 +138,17 @@ def bundle_draft_start(*, user: User, slug: str, acting_for: Enterprise | None =
     application.prefilled = merged_prefilled(children)
     application.save(update_fields=["data", "prefilled", "updated_at"])
     return application
+
+
+def bundle_draft_children(bundle: BundleApplication) -> list[Application]:
+    """A draft's children, each moved on to its item's published version where that changed (saying what did)."""
+    children = bundle_children(bundle)
+    if all(child.service.status == ServiceItem.Status.PUBLISHED for child in children):
+        return children
+    for child in children:
+        if child.service.status != ServiceItem.Status.PUBLISHED:
+            actions.draft_follow_new_version(application_id=child.pk)
+    return bundle_children(bundle)
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,15 @@ def bundle_for_owner(user: AbstractBaseUser | AnonymousUser, public_id: str) -> 
     if bundle is None or not may_see_bundle(bundle, user):
         raise NotFound(_("No such application."))
     return bundle
+
+
+def bundles_for_owner(user: AbstractBaseUser | AnonymousUser) -> QuerySet[BundleApplication]:
+    """Every bundle application the user may see as applicant (drafts too), newest first, with its bundle."""
+    return (
+        BundleApplication.objects.filter(bundle_scope(user))
+        .select_related("bundle", "acting_for")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def bundle_drafts_for_owner(

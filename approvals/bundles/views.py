@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import User
-from approvals.applications import actions, draft_flow, merged_form, rules
+from approvals.applications import draft_flow, merged_form, rules
 from approvals.bundles import actions as bundle_actions
 from approvals.bundles import selectors as bundle_selectors
 from approvals.materials import materials_of_items
@@ -23,7 +23,6 @@ from approvals.models import Application, BundleApplication
 from approvals.pages import Redirect, redirecting, upgrade_url, user_of
 from core.errors import DomainError, NotFound
 from services import selectors as service_selectors
-from services.models import ServiceItem
 
 SUBMIT_TOKEN_SESSION_KEY = "bundles_submit_tokens"  # noqa: S105  # a session key
 
@@ -33,13 +32,7 @@ def _bundle_draft(request: HttpRequest, public_id: str) -> tuple[BundleApplicati
     bundle = bundle_selectors.bundle_for_owner(request.user, public_id)
     if not bundle.is_draft:
         raise Redirect(bundle_selectors.bundle_url(bundle))
-    children = bundle_selectors.bundle_children(bundle)
-    if any(child.service.status != ServiceItem.Status.PUBLISHED for child in children):
-        for child in children:
-            if child.service.status != ServiceItem.Status.PUBLISHED:
-                actions.draft_follow_new_version(application_id=child.pk)
-        children = bundle_selectors.bundle_children(bundle)
-    return bundle, children
+    return bundle, bundle_actions.bundle_draft_children(bundle)
 
 
 class BundleFilling(draft_flow.Filling):

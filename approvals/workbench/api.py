@@ -26,7 +26,7 @@ from approvals.workbench import actions as workbench_actions
 from approvals.workbench import queue
 from core.api import ErrorSerializer, StableCursorPagination
 from core.errors import Conflict, DomainError, PermissionDenied
-from services.models import Department
+from services.api import DepartmentReferenceSerializer
 
 # The API's result codes and the workflow results they stand for (approvals.workflow), in the workflow's order.
 RESULT_CODES = {
@@ -86,11 +86,6 @@ class TaskApplicationSerializer(serializers.Serializer[Application]):
     number = serializers.CharField(help_text="办件编号")
 
 
-class WorkbenchDepartmentSerializer(serializers.Serializer[Department]):
-    code = serializers.CharField(source="uscc", help_text="统一社会信用代码")
-    name = serializers.CharField()
-
-
 class AssigneeSerializer(serializers.Serializer[User]):
     id = serializers.IntegerField()
     name = serializers.CharField(source="display_name")
@@ -100,7 +95,7 @@ class TaskSerializer(serializers.ModelSerializer[WorkflowTask]):
     """A task of one of my departments."""
 
     application = TaskApplicationSerializer(read_only=True)
-    department = WorkbenchDepartmentSerializer(read_only=True)
+    department = DepartmentReferenceSerializer(read_only=True)
     status = serializers.ChoiceField(choices=WorkflowTask.Status.choices, read_only=True)
     assignee = AssigneeSerializer(read_only=True, allow_null=True, help_text="who holds the task; null when waiting")
     allowed_results = serializers.SerializerMethodField()

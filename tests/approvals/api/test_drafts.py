@@ -84,7 +84,7 @@ def test_a_new_draft_is_prefilled_from_the_population_registry(citizen, item, ci
     assert body["data"] == WANG_ANSWERS
     assert body["prefilled"] == WANG_SOURCES
     assert body["service"] == {"code": item.implementation_code, "name": "居住证明开具", "version": 1}
-    assert body["department"] == {"uscc": item.department.uscc, "name": "杭州市市场监督管理局"}
+    assert body["department"] == {"code": item.department.uscc, "name": "杭州市市场监督管理局"}
     assert body["acting_for"] is None
     assert body["query_password"] is None
     assert [(entry["code"], entry["satisfied_by"]) for entry in body["materials"]] == [

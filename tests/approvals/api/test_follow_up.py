@@ -112,7 +112,7 @@ def test_track_with_the_number_and_password_shows_progress_without_personal_data
     assert response.json() == {
         "number": application.number,
         "service": {"code": item.implementation_code, "name": "居住证明开具", "version": 1},
-        "department": {"uscc": item.department.uscc, "name": "杭州市市场监督管理局"},
+        "department": {"code": item.department.uscc, "name": "杭州市市场监督管理局"},
         "status": "submitted",
         "status_display": "Submitted",
         "due_date": None,

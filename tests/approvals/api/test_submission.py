@@ -190,7 +190,7 @@ def test_my_list_is_newest_first_cursor_paginated_and_filtered_by_status(citizen
         "status": "submitted",
         "status_display": "Submitted",
         "service": {"code": item.implementation_code, "name": "居住证明开具", "version": 1},
-        "department": {"uscc": item.department.uscc, "name": "杭州市市场监督管理局"},
+        "department": {"code": item.department.uscc, "name": "杭州市市场监督管理局"},
         "acting_for": None,
         "created_at": local(sent.created_at),
         "updated_at": local(Application.objects.get(pk=sent.pk).updated_at),
