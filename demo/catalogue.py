@@ -310,7 +310,8 @@ def _seed_bundles(theme_ids: dict[str, int]) -> None:
     for spec in BUNDLES:
         if spec.slug in existing:
             continue
-        codes = [_bundle_item_code(name, region_code) for name, region_code in spec.items]
+        code_of = {name: _bundle_item_code(name, region_code) for name, region_code in spec.items}
+        codes = list(code_of.values())
         found = set(
             ServiceItem.objects.published()
             .filter(implementation_code__in=codes)
@@ -326,6 +327,8 @@ def _seed_bundles(theme_ids: dict[str, int]) -> None:
                 theme_id=theme_ids[spec.theme_slug],
                 description=spec.description,
                 item_codes=codes,
+                depends_on={code_of[name]: [code_of[each] for each in waits] for name, waits in spec.waits_for},
+                founding_item_code=code_of[spec.founding] if spec.founding else "",
             )
         )
     Bundle.objects.bulk_create(new)
