@@ -21,6 +21,7 @@ from tests.approvals.builders import (
     STANDARD_WORKFLOW,
     claim_and_decide,
     make_applicable_item,
+    make_county,
     workflow_stage,
     workflow_task,
 )
@@ -28,7 +29,7 @@ from tests.factories import staff_member
 from tests.helpers import logged_in
 from tests.services.builders import make_department, make_theme
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("upload_root", "unsent")]
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases, pytest.mark.usefixtures("upload_root", "unsent")]
 
 ONE_STAGE = {"stages": [workflow_stage("handle", workflow_task("handle", name="备案"))], "instant": False}
 ENTERPRISE_RECORD = {
@@ -65,7 +66,8 @@ def _item(department: Department, name: str, fields: tuple[str, ...], **override
 
 @pytest.fixture
 def police(db: None) -> Department:
-    return make_department(serial=7, kind=DepartmentKind.PUBLIC_SECURITY, name="西湖区公安分局")
+    # in a county of its own: the conftest's departments are of any kind, in the city or in 宁波
+    return make_department(serial=7, kind=DepartmentKind.PUBLIC_SECURITY, region=make_county(), name="西湖区公安分局")
 
 
 @pytest.fixture
