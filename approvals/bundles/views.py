@@ -169,6 +169,8 @@ def bundle(request: HttpRequest, public_id: str) -> HttpResponse:
                 for child in children
             ],
             "events": bundle_selectors.bundle_timeline(application),
+            # the new enterprise, once its registration gave it a credit code
+            "founded": next((child.result for child in children if child.result.get("uscc")), None),
         }
         return render(request, "approvals/bundle_application.html", context)
     return draft_flow.overview_page(request, BundleFilling(*_bundle_draft(request, public_id)))

@@ -210,6 +210,10 @@ def test_the_approval_issues_a_credit_code_and_routes_each_waiting_child_once_to
         assert child.data["enterprise_name"] == "杭州新芽科技有限公司"
         assert child.data["legal_representative"] == "王小明"
     assert seal.material_picks == {"business_license": {"by": "registry"}}
+    # the applicant's bundle page names the new enterprise and its code
+    page = logged_in(citizen).get(reverse("bundles:bundle", args=[application.public_id])).content.decode()
+    assert "杭州新芽科技有限公司" in page
+    assert uscc in page
 
     # the outbox delivers twice, and the hook runs again: nothing new
     routed = Outbox.objects.filter(application__in=[seal, housing_fund]).count()
@@ -265,6 +269,9 @@ def test_when_the_first_ends_without_approval_the_waiting_children_are_withdrawn
     assert WorkflowTask.objects.filter(application__in=[seal, housing_fund]).count() == 0
     assert Application.objects.get(pk=founding.pk).result == {}
     assert BundleApplication.objects.get(pk=application.pk).status == BundleApplication.Status.COMPLETED
+    # the applicant reads why on the bundle's page
+    page = logged_in(citizen).get(reverse("bundles:bundle", args=[application.public_id])).content.decode()
+    assert page.count("未转交办理部门：本事项须待公司设立登记核准后办理，该事项未获核准。") == 2
 
 
 # --- the pages ---------------------------------------------------------------------------------
