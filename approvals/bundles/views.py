@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import selectors as account_selectors
 from accounts.models import User
 from approvals import forms_engine
-from approvals.applications import actions, draft_flow, merged_form, rules
+from approvals.applications import actions, draft_flow, merged_form, rules, selectors
 from approvals.bundles import actions as bundle_actions
 from approvals.bundles import order
 from approvals.bundles import selectors as bundle_selectors
@@ -159,15 +159,7 @@ def bundle(request: HttpRequest, public_id: str) -> HttpResponse:
         context = {
             "bundle": application,
             # each child, with the items it still waits for before it goes to its department
-            "rows": [
-                (
-                    child,
-                    [names.get(code, code) for code in application.bundle.prerequisites_of(child.implementation_code)]
-                    if child.status == Application.Status.SUBMITTED and child.stage_index is None
-                    else [],
-                )
-                for child in children
-            ],
+            "rows": [(child, selectors.awaited_names(child, names)) for child in children],
             "events": bundle_selectors.bundle_timeline(application),
             # the new enterprise, once its registration gave it a credit code
             "founded": next((child.result for child in children if child.result.get("uscc")), None),

@@ -294,3 +294,7 @@ def test_the_bundle_page_says_which_children_wait(bundle, items, citizen):
     page = logged_in(citizen).get(reverse("bundles:bundle", args=[application.public_id]))
 
     assert page.content.decode().count("公司设立登记核准后转交办理部门") == 2
+    founding, seal, _housing_fund = _children(application)
+    for child, hints in ((seal, 1), (founding, 0)):
+        own_page = logged_in(citizen).get(reverse("approvals:application", args=[child.number])).content.decode()
+        assert own_page.count("公司设立登记核准后转交办理部门") == hints
