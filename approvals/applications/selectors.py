@@ -172,17 +172,14 @@ def awaited_names(application: Application, names: dict[str, str] | None = None)
     A child of a bundle that waits is submitted but never routed until they are approved
     (``approvals.bundles.order``). ``names`` maps the bundle's codes to names when the caller has them.
     """
-    if (
-        application.bundle_application_id is None
-        or application.status != Application.Status.SUBMITTED
-        or application.stage_index is not None
-    ):
+    bundle = application.bundle_application if application.bundle_application_id is not None else None
+    if bundle is None or application.status != Application.Status.SUBMITTED or application.stage_index is not None:
         return []
-    codes = application.bundle_application.bundle.prerequisites_of(application.implementation_code)
+    codes = bundle.bundle.prerequisites_of(application.implementation_code)
     if names is None:
         names = dict(
-            Application.objects.filter(
-                bundle_application_id=application.bundle_application_id, implementation_code__in=codes
-            ).values_list("implementation_code", "service__name")
+            Application.objects.filter(bundle_application=bundle, implementation_code__in=codes).values_list(
+                "implementation_code", "service__name"
+            )
         )
     return [names.get(code, code) for code in codes]
