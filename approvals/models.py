@@ -143,6 +143,8 @@ class Application(models.Model):
     stage_index = models.PositiveSmallIntegerField(null=True, blank=True)
     stage_round = models.PositiveSmallIntegerField(default=0)
     outcome = models.CharField(_("result"), max_length=1, choices=Outcome.choices, blank=True)
+    # What the decision produced that other applications take up (a new enterprise's credit code and name).
+    result = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     draft_expires_at = models.DateTimeField(_("draft expires at"), null=True, blank=True)

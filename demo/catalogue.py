@@ -48,7 +48,7 @@ from services.models import (
     Synonym,
     Theme,
 )
-from services.validation import item_problems, served_party_flags
+from services.validation import bundle_order_problems, item_problems, served_party_flags
 
 DEMO_EFFECTIVE_FROM = datetime.date(2026, 1, 1)
 # Midnight of 2026-01-01 in Asia/Shanghai, so every run writes the same value.
@@ -311,7 +311,8 @@ def _seed_bundles(theme_ids: dict[str, int]) -> None:
     for spec in BUNDLES:
         if spec.slug in existing:
             continue
-        codes = [_bundle_item_code(name, region_code) for name, region_code in spec.items]
+        code_of = {name: _bundle_item_code(name, region_code) for name, region_code in spec.items}
+        codes = list(code_of.values())
         found = set(
             ServiceItem.objects.published()
             .filter(implementation_code__in=codes)
@@ -319,6 +320,11 @@ def _seed_bundles(theme_ids: dict[str, int]) -> None:
         )
         if found != set(codes):
             raise DemoCatalogueError(f"demo bundle {spec.name}: items not published: {sorted(set(codes) - found)}")
+        depends_on = {code_of[name]: [code_of[each] for each in waits] for name, waits in spec.waits_for}
+        founding = code_of[spec.founding] if spec.founding else ""
+        problems = bundle_order_problems(codes, depends_on, founding)
+        if problems:
+            raise DemoCatalogueError(f"demo bundle {spec.name}: {problems}")
         new.append(
             Bundle(
                 slug=spec.slug,
@@ -327,6 +333,8 @@ def _seed_bundles(theme_ids: dict[str, int]) -> None:
                 theme_id=theme_ids[spec.theme_slug],
                 description=spec.description,
                 item_codes=codes,
+                depends_on=depends_on,
+                founding_item_code=founding,
             )
         )
     Bundle.objects.bulk_create(new)

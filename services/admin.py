@@ -34,7 +34,7 @@ from services import actions
 from services.codes import validate_implementation_code
 from services.models import Bundle, Department, Region, ServedParty, ServiceItem, Synonym, Theme
 from services.transfer.formats import CONTENT_FIELDS
-from services.validation import served_party_flags
+from services.validation import bundle_order_problems, served_party_flags
 
 
 @admin.register(Region)
@@ -62,8 +62,36 @@ class ThemeAdmin(admin.ModelAdmin):
     search_fields = ("slug", "name")
 
 
+class BundleForm(forms.ModelForm):
+    class Meta:
+        model = Bundle
+        fields = (
+            "slug",
+            "name",
+            "audience",
+            "theme",
+            "description",
+            "item_codes",
+            "depends_on",
+            "founding_item_code",
+            "is_active",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not {"item_codes", "depends_on", "founding_item_code"} & set(self.errors):
+            problems = bundle_order_problems(
+                cleaned.get("item_codes") or [], cleaned.get("depends_on") or {}, cleaned.get("founding_item_code", "")
+            )
+            for name, messages in problems.items():
+                for message in messages:
+                    self.add_error(name, message)
+        return cleaned
+
+
 @admin.register(Bundle)
 class BundleAdmin(admin.ModelAdmin):
+    form = BundleForm
     list_display = ("name", "slug", "audience", "theme", "is_active")
     list_filter = ("audience", "is_active")
     search_fields = ("slug", "name")

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -89,3 +90,23 @@ def validate_implementation_code(code: str, *, department_uscc: str, level: int,
             code="implementation_code",
             params={"expected": expected},
         )
+
+
+# GB 11714 (组织机构代码): the weights of its eight characters and its check character.
+_ORGANISATION_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def organisation_code_check(first_eight: str) -> str:
+    """The ninth character of a GB 11714 organisation code of digits whose first eight are given."""
+    remainder = (
+        11 - sum(int(char) * weight for char, weight in zip(first_eight, _ORGANISATION_CODE_WEIGHTS, strict=True)) % 11
+    )
+    return {10: "X", 11: "0"}.get(remainder, str(remainder))
+
+
+def new_enterprise_uscc(region_code: str) -> str:
+    """A new enterprise's credit code as the registration gives it (GB 32100: 9 工商, 1 企业, its county, a new
+    organisation code, the check character). The number part is random: for the demo registry, not the national one."""
+    body = f"{secrets.randbelow(10**8):08d}"
+    first_seventeen = f"91{region_code[:6]}{body}{organisation_code_check(body)}"
+    return first_seventeen + uscc_check_character(first_seventeen)

@@ -332,6 +332,12 @@ class Bundle(models.Model):
     )
     description = models.TextField(_("description"), blank=True)
     item_codes = models.JSONField(_("implementation codes of its items"), default=list)
+    # {implementation code: [codes of the items it waits for]}: a waiting item is routed once they are all
+    # approved, and ended if one of them is not.
+    depends_on = models.JSONField(_("items that wait for others"), default=dict, blank=True)
+    # Set for an enterprise that does not exist yet (企业开办): nobody acts for an enterprise, and this item's
+    # approval registers it; the items that wait for it take its credit code, name and licence from it.
+    founding_item_code = models.CharField(_("item that registers the new enterprise"), max_length=31, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -341,6 +347,20 @@ class Bundle(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_for_new_enterprise(self) -> bool:
+        return bool(self.founding_item_code)
+
+    def prerequisites_of(self, implementation_code: str) -> list[str]:
+        """The codes of the items of this bundle that this item waits for."""
+        return [str(code) for code in (self.depends_on or {}).get(implementation_code, [])]
+
+
+# What the registration of a new enterprise gives the items of its bundle that wait for it: these answers,
+# and the materials of these sources (its licence, its record in the legal-person registry).
+FOUNDING_FIELDS = ("uscc", "enterprise_name")
+FOUNDING_MATERIAL_SOURCES = ("certificate:business_license", "registry:legal_person")
 
 
 class Synonym(models.Model):

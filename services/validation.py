@@ -193,3 +193,50 @@ def item_problems(item: ServiceItem, *, department: Department | None = None) ->
     if item.effective_from and item.effective_to and item.effective_to < item.effective_from:
         _add(problems, "effective_to", _("The end date comes before the start date."))
     return problems
+
+
+def bundle_order_problems(item_codes: list[str], depends_on: Any, founding_item_code: str) -> Problems:
+    """What is wrong with a bundle's order: a wait on an item not in the bundle, a cycle, a founding item outside it."""
+    problems: Problems = {}
+    members = set(item_codes)
+    if founding_item_code and founding_item_code not in members:
+        _add(problems, "founding_item_code", _("The item that registers the enterprise must be one of the bundle's."))
+    if not isinstance(depends_on, dict) or not all(
+        isinstance(waits, list) and all(isinstance(code, str) for code in waits) for waits in depends_on.values()
+    ):
+        _add(problems, "depends_on", _("Expected an object that maps an item's code to the codes it waits for."))
+        return problems
+    named = set(depends_on) | {code for waits in depends_on.values() for code in waits}
+    outside = sorted(named - members)
+    if outside:
+        _add(
+            problems,
+            "depends_on",
+            _("An item can wait only for items of the same bundle; not in it: %(codes)s")
+            % {"codes": ", ".join(outside)},
+        )
+        return problems
+    if _has_cycle(depends_on):
+        _add(problems, "depends_on", _("The items wait for each other in a circle, so none of them could start."))
+    return problems
+
+
+def _has_cycle(depends_on: dict[str, list[str]]) -> bool:
+    finished: set[str] = set()
+    for start in depends_on:
+        path: set[str] = set()
+        stack = [(start, iter(depends_on.get(start, [])))]
+        path.add(start)
+        while stack:
+            code, waits = stack[-1]
+            following = next(waits, None)
+            if following is None:
+                stack.pop()
+                path.discard(code)
+                finished.add(code)
+            elif following in path:
+                return True
+            elif following not in finished:
+                path.add(following)
+                stack.append((following, iter(depends_on.get(following, []))))
+    return False

@@ -29,6 +29,7 @@ from approvals.applications.rules import (
     apply_problem,
     check_may_apply,
     draft_expiry,
+    is_for_new_enterprise,
     is_online,
     locked,
     published_item,
@@ -59,6 +60,7 @@ def application_draft_start(
     channel: str = Channel.PC,
     data: dict[str, Any] | None = None,
     minor_id_number: str = "",
+    for_new_enterprise: bool = False,
 ) -> Application:
     """A new draft of this service for the user (or the enterprise they act for), prefilled from the registries.
 
@@ -67,7 +69,7 @@ def application_draft_start(
     details, the application is the child's, and everything done on it is recorded as the parent's.
     """
     item = published_item(service_code)
-    check_may_apply(user=user, item=item, acting_for=acting_for)
+    check_may_apply(user=user, item=item, acting_for=acting_for, for_new_enterprise=for_new_enterprise)
     child = _minor_of(user, minor_id_number, item=item, acting_for=acting_for) if minor_id_number else None
     application = Application.objects.create(
         applicant=user,
@@ -299,7 +301,15 @@ def draft_follow_new_version(*, application_id: int) -> Application:
     new = ServiceItem.objects.published().filter(implementation_code=application.implementation_code).first()
     may_apply = new is not None and is_online(new)
     if new is not None and may_apply and application.applicant is not None and not is_counter_draft(application):
-        may_apply = apply_problem(user=application.applicant, item=new, acting_for=application.acting_for) is None
+        may_apply = (
+            apply_problem(
+                user=application.applicant,
+                item=new,
+                acting_for=application.acting_for,
+                for_new_enterprise=is_for_new_enterprise(application),
+            )
+            is None
+        )
     if new is None or not may_apply:
         application.version_notice = _(
             "This service is no longer offered in this form. Please start a new application."

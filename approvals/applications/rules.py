@@ -83,11 +83,20 @@ def level_label(level: int) -> str:
     return _("real-name level %(level)s") % {"level": level}
 
 
-def apply_problem(*, user: User, item: ServiceItem, acting_for: Enterprise | None) -> DomainError | None:
+def is_for_new_enterprise(application: Application) -> bool:
+    """Whether this is a child of a bundle for an enterprise that does not exist yet (``Bundle.founding_item_code``)."""
+    bundle = application.bundle_application
+    return bundle is not None and bundle.bundle.is_for_new_enterprise
+
+
+def apply_problem(
+    *, user: User, item: ServiceItem, acting_for: Enterprise | None, for_new_enterprise: bool = False
+) -> DomainError | None:
     """Why this user may not apply for this item now (real-name level, audience, authorisation), or None.
 
     The actions refuse with it (``check_may_apply``); pages show its message, or send someone whose level
-    is too low (code ``real_name_level_too_low``) to raise it.
+    is too low (code ``real_name_level_too_low``) to raise it. For an enterprise that does not exist yet
+    (``for_new_enterprise``) its future legal representative applies as themselves, for organisations' items too.
     """
     if user.real_name_level < needed_level(item):
         return PermissionDenied(
@@ -106,7 +115,7 @@ def apply_problem(*, user: User, item: ServiceItem, acting_for: Enterprise | Non
                 % {"name": acting_for.name},
                 code="not_authorised",
             )
-    elif not item.for_persons:
+    elif not item.for_persons and not for_new_enterprise:
         return DomainError(
             _("This service is for organisations: choose the organisation you act for first."),
             code="wrong_audience",
@@ -114,9 +123,11 @@ def apply_problem(*, user: User, item: ServiceItem, acting_for: Enterprise | Non
     return None
 
 
-def check_may_apply(*, user: User, item: ServiceItem, acting_for: Enterprise | None) -> None:
+def check_may_apply(
+    *, user: User, item: ServiceItem, acting_for: Enterprise | None, for_new_enterprise: bool = False
+) -> None:
     """Refuse, with the reason, a user who may not apply for this item (``apply_problem``)."""
-    problem = apply_problem(user=user, item=item, acting_for=acting_for)
+    problem = apply_problem(user=user, item=item, acting_for=acting_for, for_new_enterprise=for_new_enterprise)
     if problem is not None:
         raise problem
 

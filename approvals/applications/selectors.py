@@ -164,3 +164,22 @@ def counter_application_for_clerk(user: AbstractBaseUser | AnonymousUser, *, pub
 def query_password(application: Application) -> str:
     """The application's 查询密码 in clear, for its owner's page and the counter receipt ("" when it has none)."""
     return crypto.decrypt(application.query_password_encrypted) if application.query_password_encrypted else ""
+
+
+def awaited_names(application: Application, names: dict[str, str] | None = None) -> list[str]:
+    """The services of its bundle this submitted application still waits for before it goes to its department.
+
+    A child of a bundle that waits is submitted but never routed until they are approved
+    (``approvals.bundles.order``). ``names`` maps the bundle's codes to names when the caller has them.
+    """
+    bundle = application.bundle_application if application.bundle_application_id is not None else None
+    if bundle is None or application.status != Application.Status.SUBMITTED or application.stage_index is not None:
+        return []
+    codes = bundle.bundle.prerequisites_of(application.implementation_code)
+    if names is None:
+        names = dict(
+            Application.objects.filter(bundle_application=bundle, implementation_code__in=codes).values_list(
+                "implementation_code", "service__name"
+            )
+        )
+    return [names.get(code, code) for code in codes]

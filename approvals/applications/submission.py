@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import json
 import secrets
+from collections.abc import Collection
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -23,6 +24,7 @@ from approvals.applications.numbering import new_number, query_password_hash
 from approvals.applications.rules import (
     APPLICANT_SNAPSHOT_FIELDS,
     check_may_apply,
+    is_for_new_enterprise,
     locked,
     require_owner,
     require_status,
@@ -35,17 +37,31 @@ from approvals.routing.deadlines import clock_restart
 from approvals.routing.engine import bundle_child_finished
 from core import crypto
 from core.errors import Conflict, DomainError, PermissionDenied
-from services.models import ServiceItem
+from services.models import FOUNDING_FIELDS, FOUNDING_MATERIAL_SOURCES, ServiceItem
 
 Event = ApplicationEvent.Action
 
 
-def submission_problems(application: Application) -> dict[str, list[str]]:
-    """Everything that stops this application from being submitted: answers and materials."""
+def submission_problems(application: Application, *, given_later: Collection[str] = ()) -> dict[str, list[str]]:
+    """Everything that stops this application from being submitted: answers and materials.
+
+    ``given_later`` names answers and materials (``material.<code>``) that another application of its
+    bundle will give it before it is routed (``founding_given``): their absence is no problem.
+    """
     item = application.service
     problems = forms_engine.validate(item.form_schema, item.form_ui, application.data)
     problems.update(material_problems(application))
-    return problems
+    return {key: messages for key, messages in problems.items() if key not in given_later}
+
+
+def founding_given(item: ServiceItem) -> set[str]:
+    """What the registration of a new enterprise gives an application of this item: answers, and materials
+    as ``material.<code>`` (FOUNDING_FIELDS, FOUNDING_MATERIAL_SOURCES)."""
+    given = set(FOUNDING_FIELDS) & set((item.form_schema.get("properties") or {}).keys())
+    given.update(
+        f"material.{entry['code']}" for entry in materials_of(item) if entry.get("source") in FOUNDING_MATERIAL_SOURCES
+    )
+    return given
 
 
 def request_fingerprint(payload: Any) -> str:
@@ -68,6 +84,7 @@ def application_submit(
     user: User,
     idempotency_key: str = "",
     request_hash: str = "",
+    waits: bool = False,
 ) -> tuple[Application, dict[str, Any]]:
     """Submit a draft: number it, give it a query password, pin its version, and promise its routing.
 
@@ -75,10 +92,18 @@ def application_submit(
     the same key for a different request is refused. Without one, a second
     submit of the same draft (a double click, a second tab) finds it submitted
     and gets the same answer too.
+
+    A child of a bundle that ``waits`` for others is submitted without its routing promise: the bundle
+    writes it once they are approved (``approvals.bundles.actions.child_finished``). Waiting in a bundle
+    for a new enterprise, it need not have what the enterprise's registration gives it (``founding_given``).
     """
     try:
         return _application_submit(
-            application_id=application_id, user=user, idempotency_key=idempotency_key, request_hash=request_hash
+            application_id=application_id,
+            user=user,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            waits=waits,
         )
     except IntegrityError:
         # Two requests with one new key raced past the lookup; the loser reads the winner's answer.
@@ -98,7 +123,7 @@ def _key_reused() -> Conflict:
 
 @transaction.atomic
 def _application_submit(
-    *, application_id: int, user: User, idempotency_key: str, request_hash: str
+    *, application_id: int, user: User, idempotency_key: str, request_hash: str, waits: bool
 ) -> tuple[Application, dict[str, Any]]:
     application = locked(application_id)
     require_owner(application, user)
@@ -124,10 +149,13 @@ def _application_submit(
             code="service_version_changed",
         )
     is_counter = application.channel == Channel.COUNTER
+    for_new_enterprise = is_for_new_enterprise(application)
     if not is_counter:
         # At the counter the clerk checked the person's document in hand (level 3) when recording.
-        check_may_apply(user=user, item=item, acting_for=application.acting_for)
-    problems = submission_problems(application)
+        check_may_apply(user=user, item=item, acting_for=application.acting_for, for_new_enterprise=for_new_enterprise)
+    problems = submission_problems(
+        application, given_later=founding_given(item) if waits and for_new_enterprise else ()
+    )
     if problems:
         raise DomainError(
             _("Some answers or materials are missing or need correcting."), code="validation_error", fields=problems
@@ -165,7 +193,8 @@ def _application_submit(
         new_status=application.status,
         department_id=application.department_id if is_counter else None,
     )
-    outbox_add(application)
+    if not waits:
+        outbox_add(application)
     notify_applicant(application, "application_submitted")
     response = _submitted_response(application)
     if idempotency_key:

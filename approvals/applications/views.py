@@ -244,6 +244,7 @@ def application(request: HttpRequest, number: str) -> HttpResponse:
         "item": application.service,
         "query_password": selectors.query_password(application),
         "events": selectors.timeline(application),
+        "awaited": selectors.awaited_names(application),
         "answers": draft_flow.application_answers(application),
         "materials": material_states(application),
         "tasks": list(

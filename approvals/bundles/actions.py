@@ -37,9 +37,9 @@ from approvals.applications.merged_form import (
     merged_data,
     merged_prefilled,
     require_known_fields,
-    submission_problems,
     validate_answers,
 )
+from approvals.bundles import order
 from approvals.bundles.selectors import active_bundle, bundle_children, bundle_url
 from approvals.materials import certificate_type_of, materials_of
 from approvals.models import Application, Attachment, BundleApplication
@@ -92,7 +92,16 @@ def _naming(item: ServiceItem, error: DomainError) -> DomainError:
 
 
 def bundle_items(bundle: Bundle, *, user: User, acting_for: Enterprise | None) -> list[ServiceItem]:
-    """The bundle's items, each published, open to online application and to this user; else the first problem."""
+    """The bundle's items, each published, open to online application and to this user; else the first problem.
+
+    A bundle for an enterprise that does not exist yet is applied for by its future legal representative,
+    as themselves: nobody acts for an enterprise in it.
+    """
+    if bundle.is_for_new_enterprise and acting_for is not None:
+        raise DomainError(
+            _("This bundle registers a new enterprise: apply as yourself, not on behalf of an organisation."),
+            code="wrong_audience",
+        )
     items = service_selectors.items_of_bundle(bundle)
     published = {item.implementation_code for item in items}
     for code in bundle.item_codes:
@@ -112,7 +121,9 @@ def bundle_items(bundle: Bundle, *, user: User, acting_for: Enterprise | None) -
                 item, DomainError(_("This service cannot be applied for online."), code="service_not_applicable")
             )
         try:
-            rules.check_may_apply(user=user, item=item, acting_for=acting_for)
+            rules.check_may_apply(
+                user=user, item=item, acting_for=acting_for, for_new_enterprise=bundle.is_for_new_enterprise
+            )
         except DomainError as error:
             raise _naming(item, error) from None
     return items
@@ -128,7 +139,12 @@ def bundle_draft_start(*, user: User, slug: str, acting_for: Enterprise | None =
     )
     children = []
     for item in items:
-        child = actions.application_draft_start(user=user, service_code=item.implementation_code, acting_for=acting_for)
+        child = actions.application_draft_start(
+            user=user,
+            service_code=item.implementation_code,
+            acting_for=acting_for,
+            for_new_enterprise=bundle.is_for_new_enterprise,
+        )
         child.bundle_application = application
         # The bundle's draft expires as a whole (bundle_drafts_sweep); a child alone never does.
         child.draft_expires_at = None
@@ -322,10 +338,15 @@ def bundle_submit(*, bundle_id: int, user: User, idempotency_key: str = "") -> B
                 code="service_version_changed",
             )
         try:
-            rules.check_may_apply(user=user, item=child.service, acting_for=bundle.acting_for)
+            rules.check_may_apply(
+                user=user,
+                item=child.service,
+                acting_for=bundle.acting_for,
+                for_new_enterprise=bundle.bundle.is_for_new_enterprise,
+            )
         except DomainError as error:
             raise _naming(child.service, error) from None
-    problems = submission_problems(children)
+    problems = order.submission_problems(bundle.bundle, children)
     if problems:
         raise DomainError(
             _("Some answers or materials are missing or need correcting."), code="validation_error", fields=problems
@@ -338,6 +359,7 @@ def bundle_submit(*, bundle_id: int, user: User, idempotency_key: str = "") -> B
             request_hash=submission.request_fingerprint(
                 {"bundle": str(bundle.public_id), "child": str(child.public_id)}
             ),
+            waits=order.waits(bundle.bundle, child.service),
         )
     bundle.status = BundleApplication.Status.SUBMITTED
     bundle.submitted_at = timezone.now()
@@ -347,7 +369,8 @@ def bundle_submit(*, bundle_id: int, user: User, idempotency_key: str = "") -> B
 
 
 def child_finished(application: Application) -> None:
-    """Routing ended a child (in routing's transaction): when every sibling has ended too, the bundle is complete.
+    """Routing ended a child (in routing's transaction): the children waiting for it start or end
+    (``order.dependants_settle``); when every sibling has ended too, the bundle is complete.
 
     The bundle row is locked, so two children ending at once in two workers are
     counted one after the other and exactly one of them completes the bundle.
@@ -362,6 +385,7 @@ def child_finished(application: Application) -> None:
     )
     if bundle is None:
         return
+    order.dependants_settle(bundle, application)
     if Application.objects.filter(bundle_application=bundle).exclude(status__in=Application.FINAL).exists():
         return
     bundle.status = BundleApplication.Status.COMPLETED

@@ -15,10 +15,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import User
-from approvals.applications import draft_flow, merged_form, rules
+from approvals import forms_engine
+from approvals.applications import draft_flow, merged_form, rules, selectors
 from approvals.bundles import actions as bundle_actions
+from approvals.bundles import order
 from approvals.bundles import selectors as bundle_selectors
-from approvals.materials import materials_of_items
+from approvals.materials import MaterialState, materials_of_items
 from approvals.models import Application, BundleApplication
 from approvals.pages import Redirect, redirecting, upgrade_url, user_of
 from core.errors import DomainError, NotFound
@@ -43,6 +45,18 @@ class BundleFilling(draft_flow.Filling):
     def __init__(self, bundle: BundleApplication, children: list[Application]) -> None:
         super().__init__(bundle, children, name=bundle.bundle.name, leave_url=bundle_selectors.bundle_url(bundle))
         self.bundle = bundle
+
+    def _not_asked(self) -> set[str]:
+        return order.not_asked(self.bundle.bundle, (child.service for child in self.drafts))
+
+    def steps(self) -> list[forms_engine.Step]:
+        return order.without_fields(super().steps(), self._not_asked())
+
+    def material_states(self) -> list[MaterialState]:
+        return order.without_materials(super().material_states(), self._not_asked())
+
+    def problems(self) -> dict[str, list[str]]:
+        return order.submission_problems(self.bundle.bundle, self.drafts)
 
     def attach(self, *, user: User, upload: UploadedFile, material_code: str = "", field_code: str = "") -> str:
         stored = bundle_actions.bundle_attachment_add(
@@ -81,7 +95,8 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
     items = service_selectors.items_of_bundle(bundle)
     if not items:
         raise Http404
-    acting_for = account_selectors.acting_for(request)
+    # A bundle for an enterprise not registered yet is applied for as oneself, whoever one acts for now.
+    acting_for = None if bundle.is_for_new_enterprise else account_selectors.acting_for(request)
     strictest = max(items, key=lambda item: item.min_real_name_level)
     if user.real_name_level < rules.needed_level(strictest):
         messages.info(
@@ -90,6 +105,8 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
             % {"service": bundle.name, "level": rules.level_label(rules.needed_level(strictest))},
         )
         return HttpResponseRedirect(upgrade_url(strictest, user, request.get_full_path()))
+    not_asked = order.not_asked(bundle, items)
+    by_code = {item.implementation_code: item for item in items}
     problem = ""
     try:
         bundle_actions.bundle_items(bundle, user=user, acting_for=acting_for)
@@ -104,8 +121,16 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
         "acting_for": acting_for,
         "problem": problem,
         "drafts": bundle_selectors.bundle_drafts_for_owner(user, bundle=bundle, acting_for=acting_for),
-        "materials": materials_of_items(items),
-        "steps": merged_form.form_steps(items),
+        "materials": [entry for entry in materials_of_items(items) if f"material.{entry['code']}" not in not_asked],
+        "steps": order.without_fields(merged_form.form_steps(items), not_asked),
+        "waiting": [
+            (
+                item,
+                [by_code[code].name for code in bundle.prerequisites_of(item.implementation_code) if code in by_code],
+            )
+            for item in items
+            if order.waits(bundle, item)
+        ],
     }
     status = 409 if problem and request.method == "POST" else 200
     return render(request, "approvals/bundle_start.html", context, status=status)
@@ -122,10 +147,15 @@ def bundle(request: HttpRequest, public_id: str) -> HttpResponse:
     """A draft: where it stands. Once submitted: each item's application and one timeline for all."""
     application = bundle_selectors.bundle_for_owner(request.user, public_id)
     if not application.is_draft:
+        children = bundle_selectors.bundle_children(application)
+        names = {child.implementation_code: child.service.name for child in children}
         context = {
             "bundle": application,
-            "children": bundle_selectors.bundle_children(application),
+            # each child, with the items it still waits for before it goes to its department
+            "rows": [(child, selectors.awaited_names(child, names)) for child in children],
             "events": bundle_selectors.bundle_timeline(application),
+            # the new enterprise, once its registration gave it a credit code
+            "founded": next((child.result for child in children if child.result.get("uscc")), None),
         }
         return render(request, "approvals/bundle_application.html", context)
     return draft_flow.overview_page(request, BundleFilling(*_bundle_draft(request, public_id)))

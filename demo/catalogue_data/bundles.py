@@ -16,6 +16,9 @@ class BundleSpec:
     theme_slug: str
     description: str
     items: tuple[tuple[str, str], ...]  # (item name, region code of the implementing department)
+    # For an enterprise that does not exist yet: the item whose approval registers it.
+    founding: str = ""
+    waits_for: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (item name, names of the items it waits for)
 
 
 BUNDLES = (
@@ -42,8 +45,9 @@ BUNDLES = (
         audience=Audience.ENTERPRISE,
         theme_slug="business-start",
         description=(
-            "开办企业一次提交，营业执照、公章刻制、发票申领、单位社会保险登记和住房公积金缴存登记并联办理，"
-            "一个工作日内全部办结，首套印章免费刻制、邮寄到家。"
+            "开办新企业一次填报、一次提交：公司设立登记核准、发给营业执照后，公章刻制、发票申领、"
+            "单位社会保险登记和住房公积金缴存登记随即自动转交各部门并联办理，使用新企业的统一社会信用代码，"
+            "首套印章免费刻制、邮寄到家。"
         ),
         items=(
             ("公司设立登记", XIHU_CODE),
@@ -51,6 +55,13 @@ BUNDLES = (
             ("发票申领", XIHU_CODE),
             ("单位社会保险登记", XIHU_CODE),
             ("住房公积金单位缴存登记", HANGZHOU_CODE),
+        ),
+        founding="公司设立登记",
+        waits_for=(
+            ("公章刻制备案", ("公司设立登记",)),
+            ("发票申领", ("公司设立登记",)),
+            ("单位社会保险登记", ("公司设立登记",)),
+            ("住房公积金单位缴存登记", ("公司设立登记",)),
         ),
     ),
     BundleSpec(

@@ -187,6 +187,11 @@ def two_step(decide: str = "审核", *, trust_first: bool = False) -> JsonObject
     )
 
 
+def one_step(name: str) -> JsonObject:
+    """One task in the implementing department, accepted when it reaches the department (承诺件 done in a day)."""
+    return workflow(stage("handle", task("handle", name, results=DECIDE_RESULTS)))
+
+
 def instant(name: str = "受理并办结") -> JsonObject:
     """即办件: accepted and decided at once."""
     return workflow(stage("handle", task("handle", name, results=DECIDE_RESULTS)), instant=True)

@@ -29,7 +29,7 @@ from services.transfer.formats import (
     SourceRow,
     WrongLength,
 )
-from services.validation import Problems, item_problems
+from services.validation import Problems, bundle_order_problems, item_problems
 
 _OPEN_STATUSES = (ServiceItem.Status.DRAFT, ServiceItem.Status.IN_REVIEW, ServiceItem.Status.SCHEDULED)
 _LOOKUP_CHUNK = 2000
@@ -416,6 +416,14 @@ class ImportCheck:
                 )
             if "item_codes" not in candidate.problems:
                 _check_bundle_items(candidate, known_codes)
+            if not {"item_codes", "depends_on", "founding_item_code"} & set(candidate.problems):
+                for name, messages in bundle_order_problems(
+                    candidate.values["item_codes"],
+                    candidate.values["depends_on"],
+                    candidate.values["founding_item_code"],
+                ).items():
+                    for message in messages:
+                        _add(candidate.problems, name, message)
             self._plan_keyed("bundles", candidate)
 
     def _department_levels(self, usccs: set[str]) -> dict[str, int | None]:

@@ -86,7 +86,11 @@ KEYED = {
     ),
     "themes": _Keyed(Theme, "slug", ("name", "audience", "description", "position")),
     "bundles": _Keyed(
-        Bundle, "slug", ("name", "audience", "description", "item_codes", "is_active"), "theme", "themes"
+        Bundle,
+        "slug",
+        ("name", "audience", "description", "item_codes", "depends_on", "founding_item_code", "is_active"),
+        "theme",
+        "themes",
     ),
     "synonyms": _Keyed(Synonym, "term", ("expansions",)),
 }

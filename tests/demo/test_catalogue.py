@@ -387,6 +387,26 @@ def test_bundles_group_published_items(seeded):
         "单位社会保险登记",
         "住房公积金单位缴存登记",
     ]
+    business = bundles["企业开办一件事"]
+    assert published[business.founding_item_code] == "公司设立登记"
+    assert {published[code]: [published[each] for each in waits] for code, waits in business.depends_on.items()} == {
+        "公章刻制备案": ["公司设立登记"],
+        "发票申领": ["公司设立登记"],
+        "单位社会保险登记": ["公司设立登记"],
+        "住房公积金单位缴存登记": ["公司设立登记"],
+    }
+    # each waiting item is handled by a clerk of its own department, not decided at once
+    departments = dict(ServiceItem.objects.published().values_list("implementation_code", "department__kind"))
+    assert sorted(departments[code] for code in business.depends_on) == [
+        "housing_fund",
+        "human_resources",
+        "public_security",
+        "taxation",
+    ]
+    assert all(
+        not ServiceItem.objects.published().get(implementation_code=code).workflow["instant"]
+        for code in business.depends_on
+    )
     assert [published[code] for code in bundles["退休一件事"].item_codes] == [
         "退休申请",
         "基本养老金申领",

@@ -426,3 +426,52 @@ def test_the_item_list_and_the_versions_page_run_a_fixed_number_of_queries(publi
     assert_query_count(versions_queries, 4)
     # user, staff MFA check, two counts, the page with departments, star filter
     assert_query_count(listing_queries, 6)
+
+
+@pytest.mark.parametrize(
+    ("depends_on", "founding", "field"),
+    [
+        ('{"B": ["A"], "A": ["B"]}', "", "depends_on"),
+        ('{"B": ["C"]}', "", "depends_on"),
+        ("{}", "C", "founding_item_code"),
+    ],
+)
+def test_a_bundle_whose_items_wait_in_a_circle_or_outside_it_is_not_saved(editor, depends_on, founding, field):
+    bundle = Bundle.objects.create(slug="open-shop", name="开店一件事", audience="enterprise", item_codes=["A", "B"])
+    form = {
+        "slug": "open-shop",
+        "name": "开店一件事",
+        "audience": "enterprise",
+        "description": "",
+        "item_codes": '["A", "B"]',
+        "depends_on": depends_on,
+        "founding_item_code": founding,
+        "is_active": "on",
+    }
+
+    response = _client(editor).post(_url("services_bundle_change", bundle.pk), form)
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == [field]
+    bundle.refresh_from_db()
+    assert (bundle.depends_on, bundle.founding_item_code) == ({}, "")
+
+
+def test_a_bundle_whose_items_wait_for_others_of_it_is_saved(editor):
+    bundle = Bundle.objects.create(slug="open-shop", name="开店一件事", audience="enterprise", item_codes=["A", "B"])
+    form = {
+        "slug": "open-shop",
+        "name": "开店一件事",
+        "audience": "enterprise",
+        "description": "",
+        "item_codes": '["A", "B"]',
+        "depends_on": '{"B": ["A"]}',
+        "founding_item_code": "A",
+        "is_active": "on",
+    }
+
+    response = _client(editor).post(_url("services_bundle_change", bundle.pk), form)
+
+    assert response.status_code == 302
+    bundle.refresh_from_db()
+    assert (bundle.depends_on, bundle.founding_item_code) == ({"B": ["A"]}, "A")

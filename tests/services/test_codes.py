@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from services.codes import (
     implementation_code,
     is_valid_uscc,
+    new_enterprise_uscc,
+    organisation_code_check,
     parent_region_code,
     region_level_of,
     uscc_check_character,
@@ -76,3 +78,21 @@ def test_implementation_code_is_credit_code_level_and_basic_code():
     with pytest.raises(ValidationError) as error:
         validate_implementation_code(code, department_uscc="11330000002482151X", level=3, basic_code="000105001000")
     assert error.value.code == "implementation_code"
+
+
+def test_a_new_enterprise_gets_a_valid_credit_code_of_its_county():
+    codes = {new_enterprise_uscc("330106000000") for _ in range(20)}
+
+    assert len(codes) == 20
+    for code in codes:
+        assert is_valid_uscc(code)
+        assert code.startswith("91330106")  # 工商 registration, an enterprise, of 西湖区
+        assert code[16] == organisation_code_check(code[8:16])  # its organisation code has its own check
+
+
+def test_the_organisation_code_check_follows_gb_11714():
+    # the organisation codes inside two of the real credit codes above
+    assert organisation_code_check("19220382") == "1"
+    assert organisation_code_check("10000648") == "5"
+    assert organisation_code_check("40000000") == "X"  # 11 - 12 % 11 = 10
+    assert organisation_code_check("00000000") == "0"  # 11 - 0 = 11

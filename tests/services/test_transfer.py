@@ -140,10 +140,78 @@ def test_json_export_is_the_documented_shape(catalogue):
             "audience": "enterprise",
             "description": "",
             "item_codes": [catalogue["licence"].implementation_code],
+            "depends_on": {},
+            "founding_item_code": "",
             "is_active": True,
             "theme": "start-business",
         }
     ]
+
+
+def _second_market_item(catalogue: dict[str, Any]) -> str:
+    seal = make_item(department=catalogue["market"], basic_code="000101000003", name="公章刻制备案", item_type="10")
+    return seal.implementation_code
+
+
+def test_a_bundles_order_and_founding_item_are_exported_and_imported(catalogue, tmp_path):
+    licence, seal = catalogue["licence"].implementation_code, _second_market_item(catalogue)
+    document = json.loads(_export())
+    document["bundles"][0].update(item_codes=[licence, seal], depends_on={seal: [licence]}, founding_item_code=licence)
+
+    _import(_write(tmp_path / "catalogue.json", document))
+
+    bundle = Bundle.objects.get(slug="open-shop")
+    assert (bundle.item_codes, bundle.depends_on, bundle.founding_item_code) == (
+        [licence, seal],
+        {seal: [licence]},
+        licence,
+    )
+    assert json.loads(_export())["bundles"][0]["depends_on"] == {seal: [licence]}
+
+
+@pytest.mark.parametrize(
+    ("depends_on", "founding", "problem"),
+    [
+        (
+            {"SEAL": ["NOT-IN-IT"]},
+            "",
+            "  - depends_on: An item can wait only for items of the same bundle; not in it: NOT-IN-IT",
+        ),
+        (
+            {"SEAL": ["LICENCE"], "LICENCE": ["SEAL"]},
+            "",
+            "  - depends_on: The items wait for each other in a circle, so none of them could start.",
+        ),
+        (
+            {},
+            "NOT-IN-IT",
+            "  - founding_item_code: The item that registers the enterprise must be one of the bundle's.",
+        ),
+        (
+            {"SEAL": "LICENCE"},
+            "",
+            "  - depends_on: Expected an object that maps an item's code to the codes it waits for.",
+        ),
+    ],
+)
+def test_a_bundle_order_outside_the_bundle_or_in_a_circle_is_rejected(
+    catalogue, tmp_path, depends_on, founding, problem
+):
+    codes = {"LICENCE": catalogue["licence"].implementation_code, "SEAL": _second_market_item(catalogue)}
+    named = {
+        codes[code]: ([codes.get(each, each) for each in waits] if isinstance(waits, list) else codes[waits])
+        for code, waits in depends_on.items()
+    }
+    document = json.loads(_export())
+    document["bundles"][0].update(
+        item_codes=list(codes.values()), depends_on=named, founding_item_code=codes.get(founding, founding)
+    )
+    before = _snapshot()
+
+    _error, report = _rejected_import(_write(tmp_path / "catalogue.json", document))
+
+    assert report.splitlines()[-1] == problem
+    assert _snapshot() == before
 
 
 def test_csv_round_trip_with_a_byte_order_mark_for_excel(catalogue, tmp_path):
