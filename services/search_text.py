@@ -357,6 +357,31 @@ def query_plan(readings: Iterable[str], *, is_fuzzy: bool = False) -> QueryPlan:
     return QueryPlan(readings=tuple(plans[:MAX_READINGS]))
 
 
+@dataclass(frozen=True)
+class NamedPlace:
+    """A place a query names (结婚 西湖 → 西湖), its region code, and the query without it."""
+
+    code: str
+    name: str
+    rest: str
+
+
+def find_place(query: str, places: Iterable[tuple[str, str]]) -> NamedPlace | None:
+    """The first of ``places`` ((name, code), longest name first) that the query names, or None.
+
+    A query that is nothing but a place, or a place and nothing searchable,
+    names none: it is searched as typed.
+    """
+    text = normalise_query(query)
+    for name, code in places:
+        if name and name in text:
+            rest = normalise_query(text.replace(name, " ", 1))
+            if rest and query_plan([rest]).tokens:
+                return NamedPlace(code=code, name=name, rest=rest)
+            return None
+    return None
+
+
 def similarity(query: str, candidate: str) -> float:
     """How close a candidate (an item name, an alias, a synonym) is to a query, from 0 to 1.
 
