@@ -240,6 +240,19 @@ def test_a_theme_page_offers_the_region_and_shows_each_service_once(client, dist
     assert '<select id="region-choice" name="region"' in response.content.decode()
 
 
+def test_a_theme_page_keeps_its_order_and_says_when_a_region_was_left_out(client, districts):
+    catalogue_changed()
+    ServiceItemFactory.create(
+        department=districts["city"].department,
+        name="婚姻家庭辅导",
+        star_level=3,
+        themes=list(districts[XIHU].themes.all()),
+    )
+    response = client.get("/services/themes/marriage-family/", {"region": "339999000000"})
+    assert [item.name for item in response.context["page"].object_list] == ["结婚登记", "婚姻家庭辅导"]
+    assert "网址中的部分筛选条件无法识别，已忽略。" in response.content.decode()
+
+
 # --- the theme facet ---------------------------------------------------------------------
 
 
