@@ -367,19 +367,23 @@ class NamedPlace:
 
 
 def find_place(query: str, places: Iterable[tuple[str, str]]) -> NamedPlace | None:
-    """The first of ``places`` ((name, code), longest name first) that the query names, or None.
+    """The place a query names, from ``places`` ((name, region code), longest name first), or None.
 
-    A query that is nothing but a place, or a place and nothing searchable,
-    names none: it is searched as typed.
+    Every place named is taken out of the query (杭州市西湖区结婚 → 结婚); the
+    most local of them is the place (the code with the fewest trailing zeros).
+    A query that is nothing but places, or places and nothing searchable, names
+    none: it is searched as typed.
     """
-    text = normalise_query(query)
+    rest = normalise_query(query)
+    named: list[tuple[str, str]] = []
     for name, code in places:
-        if name and name in text:
-            rest = normalise_query(text.replace(name, " ", 1))
-            if rest and query_plan([rest]).tokens:
-                return NamedPlace(code=code, name=name, rest=rest)
-            return None
-    return None
+        if name and name in rest:
+            rest = normalise_query(rest.replace(name, " "))
+            named.append((name, code))
+    if not named or not rest or not query_plan([rest]).tokens:
+        return None
+    name, code = max(named, key=lambda place: len(place[1].rstrip("0")))
+    return NamedPlace(code=code, name=name, rest=rest)
 
 
 def similarity(query: str, candidate: str) -> float:
