@@ -12,7 +12,7 @@ from services.search import reindex, search_items
 from services.selectors import catalogue_changed
 from tests.datahub.builders import make_wang_household
 from tests.factories import email_user
-from tests.helpers import logged_in
+from tests.helpers import get_counting_queries, logged_in
 from tests.services.factories import DepartmentFactory, ServiceItemFactory, ThemeFactory, region
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -292,3 +292,18 @@ def test_without_an_audience_the_themes_are_grouped_by_audience(client, themed):
     individuals, enterprises = body.index('<optgroup label="个人">'), body.index('<optgroup label="法人">')
     assert individuals < body.index('value="person-tax"') < enterprises < body.index('value="enterprise-tax"')
     assert body.count("纳税缴费 (1)") == 2
+
+
+def test_a_repeated_search_in_a_remembered_region_runs_two_queries(client, districts):
+    client.get("/search/", {"q": "结婚", "region": HANGZHOU})
+    _response, queries = get_counting_queries(client, "/search/?q=结婚")
+    assert len(queries) == 2, queries  # the synonyms, the page's items: the results and the regions are kept
+
+
+def test_a_repeated_search_of_a_signed_in_citizen_reads_no_registry(citizen, districts):
+    make_wang_household()
+    citizen_client = logged_in(citizen)
+    citizen_client.get("/search/", {"q": "结婚"})
+    _response, queries = get_counting_queries(citizen_client, "/search/?q=结婚")
+    # the session, the user, the synonyms, the page's items (and whatever the layout reads for a signed-in user)
+    assert not [query for query in queries if "datahub" in query]
