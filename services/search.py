@@ -13,9 +13,10 @@ The query is first searched as typed; only when that finds nothing is it searche
 again with the fuzzy tokens (single characters, characters two apart, toneless
 pinyin), which find 结婚登记 for 结昏登记 or 结婚登录.
 
-A page may ask for one result per service (基本编码) that many regions implement:
-the matches are then joined to their items' regions and cut to one per basic
-code with window functions in the same query (``one_per_service``).
+A page may ask for one result per service (基本编码) that many regions implement
+(``one_per_service``): in the same query the matches are joined to their items
+and grouped by basic code, and only the page's services are joined to their
+regions to pick the item each leads to.
 
 The index holds published items only. Whatever changes an item's name, aliases,
 summary, star level or status calls ``reindex([item_id])`` (a retired or deleted
@@ -315,34 +316,51 @@ class _MatchQuery:
             params.extend(self.base_params)
         return sql, params
 
-    def _one_per_service(self) -> tuple[str, list[Any]]:
-        """CTEs after ``matched``: ``collapsed``, one row per service, with the number of its matching items.
-
-        The same rule as ``selectors.one_per_service``: the item of the first
-        preferred region, else of the lowest region code, else the lowest id.
-        """
-        preference_sql, params = region_preference_sql("region.code", self.preferred_regions or ())
-        sql = (
-            ", placed AS (SELECT matched.item_id, matched.star_level, "  # noqa: S608
-            "MAX(matched.score) OVER (PARTITION BY item.basic_code) AS score, "
-            f"ROW_NUMBER() OVER (PARTITION BY item.basic_code ORDER BY {preference_sql}, region.code, "
-            "matched.item_id) AS place, "
-            "COUNT(*) OVER (PARTITION BY item.basic_code) AS implementations "
-            f"FROM matched JOIN {self.item_table} item ON item.id = matched.item_id "
-            f"JOIN {self.department_table} department ON department.id = item.department_id "
-            f"JOIN {self.region_table} region ON region.id = department.region_id "
-            "WHERE item.status = %s), "
-            "collapsed AS (SELECT item_id, score, star_level, implementations FROM placed WHERE place = 1)"
-        )
-        return sql, [*params, ServiceItem.Status.PUBLISHED.value]
-
     def _ranked(self, *, is_relaxed: bool = False) -> tuple[str, str, list[Any]]:
-        """The WITH clause of the matches (one per service when asked), the name of the CTE to read, its parameters."""
+        """The WITH clause of the matches, the name of the CTE that holds one row per result, its parameters.
+
+        One per service: ``offered`` joins the matches to their items (basic code,
+        department) once, and ``services`` groups them by basic code (a hash
+        aggregate, no sort of every match): best score, best star level, lowest
+        item id (to break ties) and how many items offer it.
+        """
         matched_sql, params = self._matched(is_relaxed=is_relaxed)
         if self.preferred_regions is None or is_relaxed:
             return f"WITH matched AS ({matched_sql})", "matched", params
-        collapsed_sql, collapsed_params = self._one_per_service()
-        return f"WITH matched AS ({matched_sql}){collapsed_sql}", "collapsed", [*params, *collapsed_params]
+        sql = (
+            f"WITH matched AS ({matched_sql}), "  # noqa: S608
+            "offered AS (SELECT matched.item_id, matched.score, matched.star_level, item.basic_code, "
+            f"item.department_id FROM matched JOIN {self.item_table} item ON item.id = matched.item_id "
+            "WHERE item.status = %s), "
+            "services AS (SELECT basic_code, MAX(score) AS score, MAX(star_level) AS star_level, "
+            "MIN(item_id) AS item_id, COUNT(*) AS implementations FROM offered GROUP BY basic_code)"
+        )
+        return sql, "services", [*params, ServiceItem.Status.PUBLISHED.value]
+
+    def _service_page(self, *, offset: int, limit: int) -> tuple[str, list[Any]]:
+        """A page of services, each as the item the visitor is led to, with its number of items and the total.
+
+        Only the page's services are placed: the item of the first preferred
+        region, else of the lowest region code, else the lowest id (the rule of
+        ``selectors.one_per_service``).
+        """
+        with_sql, _source, params = self._ranked()
+        preference_sql, preference_params = region_preference_sql("region.code", self.preferred_regions or ())
+        sql = (
+            f"{with_sql}, "  # noqa: S608
+            "service_page AS (SELECT * FROM services "
+            "ORDER BY score DESC, star_level DESC, item_id ASC LIMIT %s OFFSET %s), "
+            "placed AS (SELECT offered.item_id, service_page.score, service_page.star_level, "
+            "service_page.item_id AS first_item_id, service_page.implementations, "
+            f"ROW_NUMBER() OVER (PARTITION BY service_page.basic_code ORDER BY {preference_sql}, region.code, "
+            "offered.item_id) AS place "
+            "FROM service_page JOIN offered ON offered.basic_code = service_page.basic_code "
+            f"JOIN {self.department_table} department ON department.id = offered.department_id "
+            f"JOIN {self.region_table} region ON region.id = department.region_id) "
+            "SELECT item_id, implementations, (SELECT COUNT(*) FROM services) AS total FROM placed WHERE place = 1 "
+            "ORDER BY score DESC, star_level DESC, first_item_id ASC"
+        )
+        return sql, [*params, limit, offset, *preference_params]
 
     def _page(
         self, *, columns: str, offset: int, limit: int, is_relaxed: bool = False, with_total: bool = False
@@ -376,11 +394,12 @@ class _MatchQuery:
         one per service, how many matching items offer each one's service."""
         if limit == 0:
             return [], 0, {}
-        is_collapsed = self.preferred_regions is not None
-        columns = "page.item_id, page.implementations" if is_collapsed else "page.item_id"
-        sql, params = self._page(columns=columns, offset=offset, limit=limit, with_total=True)
-        rows = self._fetch(sql, params)
-        implementations = {int(row[0]): int(row[1]) for row in rows} if is_collapsed else {}
+        if self.preferred_regions is not None:
+            rows = self._fetch(*self._service_page(offset=offset, limit=limit))
+            implementations = {int(row[0]): int(row[1]) for row in rows}
+        else:
+            rows = self._fetch(*self._page(columns="page.item_id", offset=offset, limit=limit, with_total=True))
+            implementations = {}
         return [int(row[0]) for row in rows], int(rows[0][-1]) if rows else 0, implementations
 
     def count(self) -> int:
