@@ -78,9 +78,12 @@ def test_a_signed_in_citizen_of_xihu_searching_marriage_lands_on_xihus_marriage_
 
 
 def test_a_place_in_the_query_searches_that_place_and_every_region_is_one_link_away(page, demo_catalogue):
+    page.set_viewport_size({"width": 375, "height": 800})
     page.goto("/search/?q=结婚 西湖")
     marriage = page.locator(".item", has=page.get_by_role("link", name="结婚登记", exact=True))
     assert "杭州市西湖区" in marriage.locator(".item-meta").inner_text()
+    assert page.get_by_label("地区").input_value() == XIHU_CODE
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # the region form fits a phone
 
     page.get_by_role("link", name="改为显示全部地区").click()
     marriage = page.locator(".item", has=page.get_by_role("link", name="结婚登记", exact=True))
