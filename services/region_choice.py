@@ -6,8 +6,8 @@ The region of a search or a theme page comes, first to last, from:
 2. the ``region`` of the address (the form's choice; empty: every region), which is remembered;
 3. the remembered choice: in the session of a signed-in user, in a cookie for anyone
    else (a session would take an anonymous visitor's pages out of the shared page cache);
-4. the district of the registered household of a signed-in user with a verified
-   identity, read from the population registry once a session.
+4. the district (county) of the registered household of a signed-in user with a
+   verified identity, read from the population registry once a session.
 
 The visitor's own district (the household's, else the region chosen) decides which
 region's item a service that many regions offer leads to.
@@ -21,7 +21,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
 from accounts import selectors as account_selectors
-from services.codes import region_level_of
+from services.codes import RegionLevel, parent_region_code, region_level_of
 from services.selectors import region_chain_codes
 
 REGION_PARAMETER = "region"
@@ -57,6 +57,17 @@ def _is_region(code: str) -> bool:
     return region_level_of(code) is not None and bool(region_chain_codes(code))
 
 
+def _district_of(code: str) -> str:
+    """The county a household's division code lies in (a registry may name the town or village), if known."""
+    current: str | None = code
+    while current is not None:
+        level = region_level_of(current)
+        if level is not None and level <= RegionLevel.COUNTY and _is_region(current):
+            return current
+        current = parent_region_code(current)
+    return ""
+
+
 def _home(request: HttpRequest) -> str:
     """The signed-in user's household district, kept in the session with the real-name level it was read at."""
     user = request.user
@@ -66,7 +77,7 @@ def _home(request: HttpRequest) -> str:
     kept = request.session.get(HOME_SESSION_KEY)
     if isinstance(kept, list) and len(kept) == 2 and kept[0] == level:
         return str(kept[1])
-    code = account_selectors.household_region_code(user=user)
+    code = _district_of(account_selectors.household_region_code(user=user))
     request.session[HOME_SESSION_KEY] = [level, code]
     return code
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.selectors import HOME_REGION_PURPOSE
-from datahub.models import DataAccessLog
+from datahub.models import DataAccessLog, PersonRecord
 from services.region_choice import REGION_COOKIE
 from services.search import reindex, search_items
 from services.selectors import catalogue_changed
@@ -307,3 +307,11 @@ def test_a_repeated_search_of_a_signed_in_citizen_reads_no_registry(citizen, dis
     _response, queries = get_counting_queries(citizen_client, "/search/?q=结婚")
     # the session, the user, the synonyms, the page's items (and whatever the layout reads for a signed-in user)
     assert not [query for query in queries if "datahub" in query]
+
+
+def test_a_household_registered_in_a_village_defaults_to_its_district(citizen, districts):
+    make_wang_household()
+    PersonRecord.objects.update(household_region_code="330106001002")  # a village of 西湖区, not in the catalogue
+    response = logged_in(citizen).get("/search/", {"q": "结婚"})
+    assert response.context["region_choice"].code == XIHU
+    assert [row.pk for row in _marriage_rows(response)] == [districts[XIHU].pk]
