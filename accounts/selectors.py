@@ -24,6 +24,7 @@ from accounts.models import (
 from core import crypto
 from core.errors import NotFound
 from datahub import registries
+from datahub.models import PersonStatus
 from datahub.registries import PersonView
 
 ACTING_FOR_SESSION_KEY = "acting_for_enterprise_id"
@@ -251,6 +252,31 @@ def household_minors(*, user: AbstractBaseUser | AnonymousUser) -> list[PersonVi
     if own is None or own.is_minor_on(today):
         return []
     return [member for member in members if member.id_number != own_number and member.is_minor_on(today)]
+
+
+HOME_REGION_PURPOSE = "就近办事：按户籍地显示本地事项"
+
+
+def household_region_code(*, user: AbstractBaseUser | AnonymousUser) -> str:
+    """The division code of the verified user's registered household, or '' (not verified, not registered).
+
+    Read from the population registry (logged, purpose 就近办事), for finding the
+    services of the user's own district; the caller keeps it for the session.
+    """
+    if not user.is_authenticated:
+        return ""
+    account = User.objects.get(pk=user.pk)
+    if account.real_name_level < RealNameLevel.BASIC or not account.id_number_encrypted:
+        return ""
+    person = registries.person_lookup(
+        id_type=account.id_type,
+        id_number=crypto.decrypt(account.id_number_encrypted),
+        actor=account,
+        purpose=HOME_REGION_PURPOSE,
+    )
+    if person is None or person.status != PersonStatus.NORMAL:
+        return ""
+    return person.household_region_code
 
 
 SMS_OUTBOX_PAGE_SIZE = 50

@@ -307,6 +307,13 @@ class ServiceItem(models.Model):
                 condition=Q(status="published"),
                 name="services_item_published_list",
             ),
+            # Search's one result per service reads each match's basic code and department from here,
+            # without visiting the rows (services/search.py, ``one_per_service``).
+            models.Index(
+                fields=["id", "basic_code", "department"],
+                condition=Q(status="published"),
+                name="services_item_published_svc",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,11 @@ The query is first searched as typed; only when that finds nothing is it searche
 again with the fuzzy tokens (single characters, characters two apart, toneless
 pinyin), which find 结婚登记 for 结昏登记 or 结婚登录.
 
+A page may ask for one result per service (基本编码) that many regions implement
+(``one_per_service``): in the same query the matches are joined to their items
+and grouped by basic code, and only the page's services are joined to their
+regions to pick the item each leads to.
+
 The index holds published items only. Whatever changes an item's name, aliases,
 summary, star level or status calls ``reindex([item_id])`` (a retired or deleted
 item loses its tokens); a full ``reindex()`` rebuilds everything. ``Synonym`` rows
@@ -24,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.core.cache import cache
@@ -33,7 +38,7 @@ from django.db.models import F, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import IContains
 
-from services.models import ServiceItem, ServiceSearchToken, Synonym
+from services.models import Department, Region, ServiceItem, ServiceSearchToken, Synonym
 from services.search_text import (
     QueryPlan,
     compact,
@@ -44,7 +49,7 @@ from services.search_text import (
     split_list,
 )
 from services.search_text import document_tokens as text_document_tokens
-from services.selectors import catalogue_generation
+from services.selectors import catalogue_generation, region_preference_sql
 
 REINDEX_BATCH_SIZE = 500
 INSERT_BATCH_SIZE = 1000  # rows per INSERT: 4,000 parameters, well within SQLite's limit
@@ -61,8 +66,10 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class SearchResults:
     item_ids: list[int]  # ranked, best first, the requested page only
-    total: int  # number of matching items
+    total: int  # number of matching items (of services, one per service)
     suggestion: str | None  # "did you mean", only when total == 0
+    # One service per result (``one_per_service``): how many matching items offer each result's service.
+    implementations: dict[int, int] = field(default_factory=dict)
 
 
 _EMPTY = SearchResults(item_ids=[], total=0, suggestion=None)
@@ -74,10 +81,15 @@ def search_items(
     queryset: QuerySet[ServiceItem] | None = None,
     offset: int = 0,
     limit: int = 20,
+    one_per_service: Sequence[str] | None = None,
 ) -> SearchResults:
     """Published items matching ``query`` within ``queryset``, best first: name > alias > summary.
 
     Ties are ranked by star level (higher first), then item id, on every database.
+    With ``one_per_service`` (region codes, most preferred first; may be empty)
+    a service (基本编码) that many regions implement is one result: the item of
+    the first preferred region, else of the lowest region code, ranked by the
+    best match among them (the rule of ``selectors.one_per_service``).
     Runs two queries (synonyms, results); a third when the query as typed finds
     nothing and is searched fuzzily; two more for a "did you mean" when that finds
     nothing either; and one more per search when the page is past the end.
@@ -86,7 +98,7 @@ def search_items(
     if prepared is None:
         return _EMPTY
     text, readings, base = prepared
-    return _search(text, readings, base=base, offset=offset, limit=limit)
+    return _search(text, readings, base=base, offset=offset, limit=limit, one_per_service=one_per_service)
 
 
 def cached_search_items(
@@ -95,6 +107,7 @@ def cached_search_items(
     queryset: QuerySet[ServiceItem] | None = None,
     offset: int = 0,
     limit: int = 20,
+    one_per_service: Sequence[str] | None = None,
 ) -> SearchResults:
     """``search_items``, kept in the cache until the catalogue changes: for pages and the API.
 
@@ -110,12 +123,13 @@ def cached_search_items(
         return _EMPTY
     text, readings, base = prepared
     within_sql, within_params = base.query.sql_with_params()
-    described = repr((readings, base.db, within_sql, within_params, max(offset, 0), max(limit, 0)))
+    preferred = tuple(one_per_service) if one_per_service is not None else None
+    described = repr((readings, base.db, within_sql, within_params, max(offset, 0), max(limit, 0), preferred))
     digest = hashlib.sha256(described.encode()).hexdigest()[:32]
     key = f"search:{catalogue_generation()}:{digest}"
     results = cache.get(key)
     if results is None:
-        results = _search(text, readings, base=base, offset=offset, limit=limit)
+        results = _search(text, readings, base=base, offset=offset, limit=limit, one_per_service=one_per_service)
         cache.set(key, results, timeout=SEARCH_CACHE_SECONDS)
     return results
 
@@ -133,7 +147,15 @@ def _prepared(
     return text, [text, *_synonym_readings(text, using=base.db)], base
 
 
-def _search(text: str, readings: list[str], *, base: QuerySet[ServiceItem], offset: int, limit: int) -> SearchResults:
+def _search(
+    text: str,
+    readings: list[str],
+    *,
+    base: QuerySet[ServiceItem],
+    offset: int,
+    limit: int,
+    one_per_service: Sequence[str] | None = None,
+) -> SearchResults:
     offset, limit = max(offset, 0), max(limit, 0)
     searched: frozenset[str] = frozenset()
     for is_fuzzy in (False, True):
@@ -141,12 +163,12 @@ def _search(text: str, readings: list[str], *, base: QuerySet[ServiceItem], offs
         if plan.tokens == searched:
             break  # nothing fuzzier to try, as for "jhdj"
         searched = plan.tokens
-        matches = _MatchQuery(plan, base=base)
-        item_ids, total = matches.page(offset=offset, limit=limit)
+        matches = _MatchQuery(plan, base=base, one_per_service=one_per_service)
+        item_ids, total, implementations = matches.page(offset=offset, limit=limit)
         if not item_ids and (offset > 0 or limit == 0):
             total = matches.count()
         if total:
-            return SearchResults(item_ids=item_ids, total=total, suggestion=None)
+            return SearchResults(item_ids=item_ids, total=total, suggestion=None, implementations=implementations)
     return SearchResults(item_ids=[], total=0, suggestion=_suggest(text, matches))
 
 
@@ -239,12 +261,17 @@ class _MatchQuery:
     those of the caller's queryset included, is a parameter.
     """
 
-    def __init__(self, plan: QueryPlan, *, base: QuerySet[ServiceItem]) -> None:
+    def __init__(
+        self, plan: QueryPlan, *, base: QuerySet[ServiceItem], one_per_service: Sequence[str] | None = None
+    ) -> None:
         self.plan = plan
         self.using = base.db
+        self.preferred_regions = tuple(one_per_service) if one_per_service is not None else None
         quote = connections[self.using].ops.quote_name
         self.item_table = quote(ServiceItem._meta.db_table)
         self.token_table = quote(ServiceSearchToken._meta.db_table)
+        self.department_table = quote(Department._meta.db_table)
+        self.region_table = quote(Region._meta.db_table)
         self.base_sql = ""
         self.base_params: tuple[Any, ...] = ()
         # The index holds only published items: a queryset that asks for no more needs no subquery.
@@ -289,18 +316,69 @@ class _MatchQuery:
             params.extend(self.base_params)
         return sql, params
 
-    def _page(self, *, columns: str, offset: int, limit: int, is_relaxed: bool = False) -> tuple[str, list[Any]]:
+    def _ranked(self, *, is_relaxed: bool = False) -> tuple[str, str, list[Any]]:
+        """The WITH clause of the matches, the name of the CTE that holds one row per result, its parameters.
+
+        One per service: ``offered`` joins the matches to their items (basic code,
+        department) once, and ``services`` groups them by basic code (a hash
+        aggregate, no sort of every match): best score, best star level, lowest
+        item id (to break ties) and how many items offer it.
+        """
+        matched_sql, params = self._matched(is_relaxed=is_relaxed)
+        if self.preferred_regions is None or is_relaxed:
+            return f"WITH matched AS ({matched_sql})", "matched", params
+        sql = (
+            f"WITH matched AS ({matched_sql}), "  # noqa: S608
+            "offered AS (SELECT matched.item_id, matched.score, matched.star_level, item.basic_code, "
+            f"item.department_id FROM matched JOIN {self.item_table} item ON item.id = matched.item_id "
+            "WHERE item.status = %s), "
+            "services AS (SELECT basic_code, MAX(score) AS score, MAX(star_level) AS star_level, "
+            "MIN(item_id) AS item_id, COUNT(*) AS implementations FROM offered GROUP BY basic_code)"
+        )
+        return sql, "services", [*params, ServiceItem.Status.PUBLISHED.value]
+
+    def _service_page(self, *, offset: int, limit: int) -> tuple[str, list[Any]]:
+        """A page of services, each as the item the visitor is led to, with its number of items and the total.
+
+        Only the page's services are placed: the item of the first preferred
+        region, else of the lowest region code, else the lowest id (the rule of
+        ``selectors.one_per_service``).
+        """
+        with_sql, _source, params = self._ranked()
+        preference_sql, preference_params = region_preference_sql("region.code", self.preferred_regions or ())
+        sql = (
+            f"{with_sql}, "  # noqa: S608
+            "service_page AS (SELECT * FROM services "
+            "ORDER BY score DESC, star_level DESC, item_id ASC LIMIT %s OFFSET %s), "
+            "placed AS (SELECT offered.item_id, service_page.score, service_page.star_level, "
+            "service_page.item_id AS first_item_id, service_page.implementations, "
+            f"ROW_NUMBER() OVER (PARTITION BY service_page.basic_code ORDER BY {preference_sql}, region.code, "
+            "offered.item_id) AS place "
+            "FROM service_page JOIN offered ON offered.basic_code = service_page.basic_code "
+            f"JOIN {self.department_table} department ON department.id = offered.department_id "
+            f"JOIN {self.region_table} region ON region.id = department.region_id) "
+            "SELECT item_id, implementations, (SELECT COUNT(*) FROM services) AS total FROM placed WHERE place = 1 "
+            "ORDER BY score DESC, star_level DESC, first_item_id ASC"
+        )
+        return sql, [*params, limit, offset, *preference_params]
+
+    def _page(
+        self, *, columns: str, offset: int, limit: int, is_relaxed: bool = False, with_total: bool = False
+    ) -> tuple[str, list[Any]]:
         """A page of the ranked items with their number, joined to the items (leaving out any not published).
 
         The matches are a CTE used twice, counted and sorted: PostgreSQL then
         materialises them once. (With ``COUNT(*) OVER ()`` under the LIMIT it
-        underestimates the work and probes the items one by one.)
+        underestimates the work and probes the items one by one.) With ``with_total``
+        the number of matches is the last column.
         """
-        matched_sql, params = self._matched(is_relaxed=is_relaxed)
+        with_sql, source, params = self._ranked(is_relaxed=is_relaxed)
+        if with_total:
+            columns = f"{columns}, (SELECT COUNT(*) FROM {source}) AS total"  # noqa: S608
         sql = (
-            f"WITH matched AS ({matched_sql}) "  # noqa: S608
+            f"{with_sql} "  # noqa: S608
             f"SELECT {columns} FROM ("
-            "SELECT * FROM matched ORDER BY score DESC, star_level DESC, item_id ASC LIMIT %s OFFSET %s"
+            f"SELECT * FROM {source} ORDER BY score DESC, star_level DESC, item_id ASC LIMIT %s OFFSET %s"
             f") page JOIN {self.item_table} item ON item.id = page.item_id "
             "WHERE item.status = %s ORDER BY page.score DESC, page.star_level DESC, page.item_id ASC"
         )
@@ -311,19 +389,22 @@ class _MatchQuery:
             cursor.execute(sql, params)
             return list(cursor.fetchall())
 
-    def page(self, *, offset: int, limit: int) -> tuple[list[int], int]:
-        """The item ids of the requested page and the number of matches (0 for a page past the end)."""
+    def page(self, *, offset: int, limit: int) -> tuple[list[int], int, dict[int, int]]:
+        """The item ids of the requested page, the number of matches (0 for a page past the end), and,
+        one per service, how many matching items offer each one's service."""
         if limit == 0:
-            return [], 0
-        sql, params = self._page(
-            columns="page.item_id, (SELECT COUNT(*) FROM matched) AS total", offset=offset, limit=limit
-        )
-        rows = self._fetch(sql, params)
-        return [int(row[0]) for row in rows], int(rows[0][1]) if rows else 0
+            return [], 0, {}
+        if self.preferred_regions is not None:
+            rows = self._fetch(*self._service_page(offset=offset, limit=limit))
+            implementations = {int(row[0]): int(row[1]) for row in rows}
+        else:
+            rows = self._fetch(*self._page(columns="page.item_id", offset=offset, limit=limit, with_total=True))
+            implementations = {}
+        return [int(row[0]) for row in rows], int(rows[0][-1]) if rows else 0, implementations
 
     def count(self) -> int:
-        sql, params = self._matched()
-        return int(self._fetch(f"SELECT COUNT(*) FROM ({sql}) matched", params)[0][0])  # noqa: S608
+        with_sql, source, params = self._ranked()
+        return int(self._fetch(f"{with_sql} SELECT COUNT(*) FROM {source}", params)[0][0])  # noqa: S608
 
     def near_misses(self, limit: int) -> list[tuple[str, str]]:
         """(name, aliases) of the best items that have any of the tokens at all."""

@@ -357,6 +357,35 @@ def query_plan(readings: Iterable[str], *, is_fuzzy: bool = False) -> QueryPlan:
     return QueryPlan(readings=tuple(plans[:MAX_READINGS]))
 
 
+@dataclass(frozen=True)
+class NamedPlace:
+    """A place a query names (结婚 西湖 → 西湖), its region code, and the query without it."""
+
+    code: str
+    name: str
+    rest: str
+
+
+def find_place(query: str, places: Iterable[tuple[str, str]]) -> NamedPlace | None:
+    """The place a query names, from ``places`` ((name, region code), longest name first), or None.
+
+    Every place named is taken out of the query (杭州市西湖区结婚 → 结婚); the
+    most local of them is the place (the code with the fewest trailing zeros).
+    A query that is nothing but places, or places and nothing searchable, names
+    none: it is searched as typed.
+    """
+    rest = normalise_query(query)
+    named: list[tuple[str, str]] = []
+    for name, code in places:
+        if name and name in rest:
+            rest = normalise_query(rest.replace(name, " "))
+            named.append((name, code))
+    if not named or not rest or not query_plan([rest]).tokens:
+        return None
+    name, code = max(named, key=lambda place: len(place[1].rstrip("0")))
+    return NamedPlace(code=code, name=name, rest=rest)
+
+
 def similarity(query: str, candidate: str) -> float:
     """How close a candidate (an item name, an alias, a synonym) is to a query, from 0 to 1.
 

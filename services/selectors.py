@@ -8,11 +8,12 @@ changed catalogue is never shown with stale counts.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import get_language
 
 from core.errors import NotFound
@@ -62,6 +63,8 @@ class CatalogueFilters:
     item_type: str = ""
     star: int | None = None
     fully_online: bool = False
+    # One service (基本编码) as every region offers it: where a collapsed result's other regions are listed.
+    basic_code: str = ""
     ignored: tuple[str, ...] = field(default=(), compare=False)
 
     FACETS = ("audience", "theme", "department", "region", "section", "item_type", "star", "fully_online")
@@ -106,6 +109,7 @@ class CatalogueFilters:
             item_type=choice("item_type", ItemType.values),
             star=star,
             fully_online=online == "1",
+            basic_code=code("basic_code", 12, is_numeric=True),
             ignored=tuple(sorted(ignored)),
         )
 
@@ -120,6 +124,7 @@ class CatalogueFilters:
             "item_type": self.item_type,
             "star": str(self.star) if self.star else "",
             "online": "1" if self.fully_online else "",
+            "basic_code": self.basic_code,
         }
         return {key: value for key, value in query.items() if value}
 
@@ -158,12 +163,110 @@ def region_chain_codes(code: str) -> tuple[str, ...]:
     return tuple(chain)
 
 
+# How many leading digits of a division code the divisions below it share (GB/T 2260).
+_SHARED_DIGITS = {
+    RegionLevel.NATION: 0,
+    RegionLevel.PROVINCE: 2,
+    RegionLevel.CITY: 4,
+    RegionLevel.COUNTY: 6,
+    RegionLevel.TOWN: 9,
+    RegionLevel.VILLAGE: 12,
+}
+
+
+def region_scope_codes(code: str) -> tuple[str, ...]:
+    """The codes of the regions whose items a region shows: itself, those above it, and those below it with departments.
+
+    Cached with the catalogue generation; empty for an unknown code. Only regions
+    that have departments are listed below it, which keeps the list as short as
+    the departments are many, whatever the number of towns and villages.
+    """
+    key = f"catalogue:region-scope:{catalogue_generation()}:{code}"
+    scope = cache.get(key)
+    if scope is None:
+        chain = region_chain_codes(code)
+        if not chain:
+            return ()
+        level = region_level_of(code)
+        prefix = code[: _SHARED_DIGITS[RegionLevel(level)]] if level is not None else code
+        below = (
+            Department.objects.filter(region__code__startswith=prefix)
+            .exclude(region__code__in=chain)
+            .order_by("region__code")
+            .values_list("region__code", flat=True)
+            .distinct()
+        )
+        scope = (*chain, *below)
+        cache.set(key, scope, timeout=24 * 3600)
+    return tuple(scope)
+
+
+# The levels a visitor chooses among and names in a search: province, city, county.
+_CHOSEN_LEVELS = (RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY)
+# What a region's name ends with, left out when someone names it (西湖区 → 西湖); longest first.
+_PLACE_SUFFIXES = ("自治县", "自治州", "省", "市", "区", "县")
+
+
+@dataclass(frozen=True)
+class RegionGroup:
+    """A region to choose, with the regions below it (a city and its counties); codes and names."""
+
+    code: str
+    name: str
+    below: tuple[tuple[str, str], ...]
+
+
+def _regions_to_choose() -> list[tuple[str, str, int, str]]:
+    """(code, name, level, parent code) of the provinces, cities and counties, by code (cached)."""
+    key = f"catalogue:regions-to-choose:{catalogue_generation()}"
+    regions = cache.get(key)
+    if regions is None:
+        rows = Region.objects.filter(level__in=_CHOSEN_LEVELS).order_by("code")
+        regions = [
+            (code, name, level, parent or "")
+            for code, name, level, parent in rows.values_list("code", "name", "level", "parent__code")
+        ]
+        cache.set(key, regions, timeout=24 * 3600)
+    return list(regions)
+
+
+def region_groups() -> list[RegionGroup]:
+    """What a visitor chooses their region from: each province alone, then each city with its counties."""
+    regions = _regions_to_choose()
+    below: dict[str, list[tuple[str, str]]] = {}
+    for code, name, level, parent in regions:
+        if level == RegionLevel.COUNTY:
+            below.setdefault(parent, []).append((code, name))
+    return [
+        RegionGroup(code, name, tuple(below.get(code, ())))
+        for code, name, level, _parent in regions
+        if level in (RegionLevel.PROVINCE, RegionLevel.CITY)
+    ]
+
+
+def region_places() -> list[tuple[str, str]]:
+    """(name, code) of every place a search may name, whole (西湖区) or without its suffix (西湖), longest first."""
+    places: dict[str, str] = {}
+    for code, name, _level, _parent in _regions_to_choose():
+        places.setdefault(name, code)
+        short = next((name[: -len(suffix)] for suffix in _PLACE_SUFFIXES if name.endswith(suffix)), "")
+        if len(short) >= 2:
+            places.setdefault(short, code)
+    return sorted(places.items(), key=lambda place: (-len(place[0]), place[1]))
+
+
+def region_name(code: str) -> str:
+    """The name of a province, city or county by its code ('' for another code)."""
+    return next((name for region_code, name, _level, _parent in _regions_to_choose() if region_code == code), "")
+
+
 def filter_items(queryset: QuerySet[ServiceItem], filters: CatalogueFilters) -> QuerySet[ServiceItem]:
     """Apply the chosen facets.
 
-    Choosing a region shows the items of departments in that region and in
-    every region above it: a 西湖区 resident can use the items of 杭州市 and of
-    浙江省 as well as those of 西湖区.
+    Choosing a region shows the items of departments in that region, in every
+    region above it and in every region below it: a 西湖区 resident can use the
+    items of 杭州市 and of 浙江省 as well as those of 西湖区, and choosing 杭州市
+    shows what its districts offer too (结婚登记 is registered by the districts).
     """
     if filters.audience == Audience.PERSON:
         queryset = queryset.filter(for_persons=True)
@@ -174,9 +277,9 @@ def filter_items(queryset: QuerySet[ServiceItem], filters: CatalogueFilters) -> 
     if filters.department:
         queryset = queryset.filter(department__uscc=filters.department)
     if filters.region:
-        # An unknown code has no chain: it matches nothing (an empty IN list would not compile into raw search SQL).
-        chain = region_chain_codes(filters.region) or (filters.region,)
-        queryset = queryset.filter(department__region__code__in=chain)
+        # An unknown code has no scope: it matches nothing (an empty IN list would not compile into raw search SQL).
+        scope = region_scope_codes(filters.region) or (filters.region,)
+        queryset = queryset.filter(department__region__code__in=scope)
     if filters.section:
         queryset = queryset.filter(section=filters.section)
     if filters.item_type:
@@ -185,6 +288,8 @@ def filter_items(queryset: QuerySet[ServiceItem], filters: CatalogueFilters) -> 
         queryset = queryset.filter(star_level=filters.star)
     if filters.fully_online:
         queryset = queryset.filter(online_depth=OnlineDepth.FULLY_ONLINE)
+    if filters.basic_code:
+        queryset = queryset.filter(basic_code=filters.basic_code)
     return queryset
 
 
@@ -221,6 +326,39 @@ def list_items(filters: CatalogueFilters) -> QuerySet[ServiceItem]:
     )
 
 
+def region_preference_sql(column: str, preferred_regions: Sequence[str]) -> tuple[str, list[str]]:
+    """SQL ranking a row by where its region code stands among the preferred ones (0 first), for raw queries."""
+    if not preferred_regions:
+        return "0", []
+    whens = " ".join(f"WHEN %s THEN {position}" for position in range(len(preferred_regions)))
+    return f"CASE {column} {whens} ELSE {len(preferred_regions)} END", list(preferred_regions)
+
+
+def one_per_service(queryset: QuerySet[ServiceItem], *, preferred_regions: Sequence[str]) -> QuerySet[ServiceItem]:
+    """One item per service (基本编码) that many regions implement, in the queryset's order.
+
+    The item kept is the one of the first preferred region (the visitor's own
+    district, then the regions above it), else the one of the lowest region
+    code. Each is annotated with ``implementations``: how many items of the
+    queryset offer its service. Done in the database with window functions,
+    however many regions offer a service; ``services.search`` keeps the same
+    rule in its raw SQL (``region_preference_sql``).
+    """
+    preference = Case(
+        *[When(department__region__code=code, then=Value(position)) for position, code in enumerate(preferred_regions)],
+        default=Value(len(preferred_regions)),
+        output_field=IntegerField(),
+    )
+    return queryset.annotate(
+        place=Window(
+            RowNumber(),
+            partition_by=[F("basic_code")],
+            order_by=[preference.asc(), F("department__region__code").asc(), F("pk").asc()],
+        ),
+        implementations=Window(Count("pk"), partition_by=[F("basic_code")]),
+    ).filter(place=1)
+
+
 def items_by_id(item_ids: list[int]) -> list[ServiceItem]:
     """These items as a list shows them, in the order given (an id with no item is left out)."""
     by_id = (
@@ -236,6 +374,7 @@ class FacetValue:
     value: str
     label: str
     count: int
+    group: str = ""  # the heading it is listed under (a theme's audience), when the values come in groups
 
 
 def _cache_key(prefix: str, filters: CatalogueFilters) -> str:
@@ -298,9 +437,7 @@ def _compute_facet_counts(filters: CatalogueFilters) -> dict[str, list[FacetValu
     )
     result["audience"] = [FacetValue(value, str(label), audience_counts[value]) for value, label in Audience.choices]
 
-    theme_counts = _grouped(filters, "theme", "themes__slug")
-    themes = Theme.objects.filter(slug__in=theme_counts).order_by("audience", "position", "slug")
-    result["theme"] = [FacetValue(theme.slug, theme.name, theme_counts[theme.slug]) for theme in themes]
+    result["theme"] = _theme_facet(filters)
 
     department_counts = _grouped(filters, "department", "department__uscc")
     departments = Department.objects.filter(uscc__in=department_counts).order_by("region__code", "name")
@@ -329,10 +466,29 @@ def _compute_facet_counts(filters: CatalogueFilters) -> dict[str, list[FacetValu
     return result
 
 
+def _theme_facet(filters: CatalogueFilters) -> list[FacetValue]:
+    """The life events that have items given the other facets, each once: the chosen audience's only.
+
+    An item for individuals and enterprises alike carries themes of both; under
+    个人办事 only individuals' themes are offered. Without an audience both are,
+    grouped by audience, since two may share a name (纳税缴费).
+    """
+    theme_counts = _grouped(filters, "theme", "themes__slug")
+    themes = Theme.objects.filter(slug__in=theme_counts)
+    if filters.audience:
+        themes = themes.filter(audience=filters.audience)
+    audience_labels = dict(Audience.choices)
+    ordered = sorted(themes, key=lambda theme: (theme.audience != Audience.PERSON, theme.position, theme.slug))
+    return [
+        FacetValue(theme.slug, theme.name, theme_counts[theme.slug], group=str(audience_labels[theme.audience]))
+        for theme in ordered
+    ]
+
+
 def _region_facet(filters: CatalogueFilters) -> list[FacetValue]:
     """The regions one can narrow to: the province and its cities, and the counties of a chosen city.
 
-    A region's count includes the items of the regions above it, as filtering does.
+    A region's count includes the items of the regions above and below it, as filtering does.
     """
     per_region = _grouped(filters, "region", "department__region__code")
     chosen_chain = region_chain_codes(filters.region) if filters.region else ()
@@ -342,8 +498,8 @@ def _region_facet(filters: CatalogueFilters) -> list[FacetValue]:
         regions += list(Region.objects.filter(parent__code=chosen_city).order_by("code"))
     values = []
     for region in regions:
-        chain = region_chain_codes(region.code)
-        values.append(FacetValue(region.code, region.name, sum(per_region.get(code, 0) for code in chain)))
+        scope = region_scope_codes(region.code)
+        values.append(FacetValue(region.code, region.name, sum(per_region.get(code, 0) for code in scope)))
     return values
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -15,9 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.page_cache import cache_public_page
+from services import region_choice, selectors
 from services import search as search_engine
-from services import selectors
 from services.models import Audience
+from services.search_text import find_place
 
 PAGE_SIZE = 20
 
@@ -100,14 +102,29 @@ def themes(request: HttpRequest) -> HttpResponse:
 @require_GET
 def theme(request: HttpRequest, slug: str) -> HttpResponse:
     life_event = selectors.theme_by_slug(slug)
-    filters = selectors.CatalogueFilters(theme=life_event.slug)
+    choice = region_choice.choose_region(request)
+    filters = selectors.CatalogueFilters(theme=life_event.slug, region=choice.code)
+    items = selectors.one_per_service(selectors.list_items(filters), preferred_regions=choice.preferred_regions)
     bundles = [bundle for bundle in selectors.active_bundles() if bundle.theme_id == life_event.pk]
     context = {
         "theme": life_event,
-        "page": _page(request, selectors.list_items(filters)),
+        "page": _page(request, items),
         "bundles": [(bundle, selectors.items_of_bundle(bundle)) for bundle in bundles],
+        **_region_context(choice, every_region_url="?region="),
     }
-    return render(request, "services/theme.html", context)
+    response = render(request, "services/theme.html", context)
+    region_choice.remember_region(request, response, choice)
+    return response
+
+
+def _region_context(choice: region_choice.RegionChoice, *, every_region_url: str) -> dict[str, Any]:
+    """What the region form and the sentence on the chosen region show."""
+    return {
+        "region_choice": choice,
+        "region_groups": selectors.region_groups(),
+        "region_name": selectors.region_name(choice.code),
+        "every_region_url": every_region_url,
+    }
 
 
 POWER_LIST_COLUMNS = (
@@ -171,16 +188,29 @@ def _with_bom(rows: Iterator[str]) -> Iterator[str]:
 def search(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()
     filters = selectors.CatalogueFilters.from_query(request.GET.dict())
+    place = find_place(query, selectors.region_places()) if query else None
+    choice = region_choice.choose_region(request, place_code=place.code if place else "")
+    filters = replace(filters, region=choice.code)
     paginator_page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
     offset = (paginator_page - 1) * PAGE_SIZE
+    searched = place.rest if place else query
     results = search_engine.cached_search_items(
-        query, queryset=selectors.filter_items(selectors.published_items(), filters), offset=offset, limit=PAGE_SIZE
+        searched,
+        queryset=selectors.filter_items(selectors.published_items(), filters),
+        offset=offset,
+        limit=PAGE_SIZE,
+        one_per_service=choice.preferred_regions,
     )
     items = selectors.items_by_id(results.item_ids)
+    for item in items:
+        # As selectors.one_per_service annotates them: the list says how many regions offer the service.
+        item.implementations = results.implementations.get(item.pk, 1)  # type: ignore[attr-defined]
     page_count = max(1, -(-results.total // PAGE_SIZE))
     context = {
         "query": query,
+        "place": place,
         "filters": filters,
+        "is_ignored": bool(filters.ignored) or choice.is_ignored,
         "items": items,
         "total": results.total,
         "suggestion": results.suggestion,
@@ -190,5 +220,8 @@ def search(request: HttpRequest) -> HttpResponse:
         "has_previous": paginator_page > 1,
         "too_long": len(query) > 50,
         "empty_message": _("Enter what you are looking for, for example 结婚登记 or 社保卡."),
+        **_region_context(choice, every_region_url="?" + urlencode({"q": searched, "region": ""})),
     }
-    return render(request, "services/search.html", context)
+    response = render(request, "services/search.html", context)
+    region_choice.remember_region(request, response, choice)
+    return response

@@ -14,9 +14,11 @@ from services.search_text import (
     BIGRAM,
     NAME,
     SUMMARY,
+    NamedPlace,
     ReadingPlan,
     compact,
     document_tokens,
+    find_place,
     name_field_weight,
     normalise_query,
     query_plan,
@@ -235,3 +237,24 @@ def test_a_web_process_loads_no_segmentation_dictionary_until_a_search_needs_one
     )
     # then: two characters and pinyin need neither; a longer Chinese query needs rjieba only
     assert completed.stdout.splitlines() == ["[]", "[]", "['rjieba']"]
+
+
+PLACES = [("西湖区", "330106000000"), ("杭州市", "330100000000"), ("西湖", "330106000000"), ("杭州", "330100000000")]
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "name", "rest"),
+    [
+        ("结婚 西湖", "330106000000", "西湖", "结婚"),
+        ("杭州市西湖区结婚登记", "330106000000", "西湖区", "结婚登记"),
+        ("杭州 结婚 西湖", "330106000000", "西湖", "结婚"),
+        ("ＪＩＥＨＵＮ 杭州", "330100000000", "杭州", "jiehun"),
+    ],
+)
+def test_a_query_names_the_most_local_place_it_names(query, code, name, rest):
+    assert find_place(query, PLACES) == NamedPlace(code=code, name=name, rest=rest)
+
+
+@pytest.mark.parametrize("query", ["结婚登记", "西湖区", " 杭州 ", "西湖 ，"])
+def test_a_query_without_a_place_or_with_nothing_else_names_none(query):
+    assert find_place(query, PLACES) is None
