@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import os
 import re
 import uuid
@@ -10,7 +11,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import axe_playwright_python
 import pytest
 from django.conf import settings
 from django.db import transaction
@@ -229,7 +229,7 @@ def browser() -> Iterator[Any]:
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 # axe-core as a package ships it (requirements-dev.txt): never fetched from a CDN.
-AXE_SCRIPT = Path(axe_playwright_python.__file__).with_name("axe.min.js")
+AXE_SCRIPT = importlib.resources.files("axe_playwright_python") / "axe.min.js"
 BLOCKING_IMPACTS = ("serious", "critical")
 # A folder to keep a screenshot of each page the phone pass visits, to look at them (SCREENSHOTS=/tmp/shots pytest …).
 SCREENSHOTS = os.environ.get("SCREENSHOTS", "")
@@ -292,7 +292,11 @@ def open_context(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]
         visited: list[str] = []
 
         def watch(page: Any) -> None:
-            page.on("framenavigated", lambda frame: frame == page.main_frame and visited.append(frame.url))
+            def navigated(frame: Any) -> None:
+                if frame == page.main_frame:
+                    visited.append(frame.url)
+
+            page.on("framenavigated", navigated)
 
         context.on("page", watch)
         opened.append((context, visited))

@@ -80,3 +80,17 @@ def test_the_bundle_table_keeps_each_status_on_one_line_at_desktop_width(page, l
     assert page_problems(page) == []
     if SCREENSHOTS:
         page.screenshot(path=Path(SCREENSHOTS) / "1280-bundle.png", full_page=True)
+
+
+def test_the_phone_check_names_a_critical_violation_and_the_element_too_wide(page):
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.set_content(
+        '<html lang="en"><head><title>A page</title></head><body style="margin: 0"><main>'
+        '<img src="data:,"><div id="wide" style="width: 500px">Wide</div></main></body></html>'
+    )
+
+    problems = page_problems(page)
+
+    assert len(problems) == 2
+    assert problems[0].startswith("about:blank: image-alt (critical): Images must have alternative text: img")
+    assert problems[1] == "about:blank: 500 px wide in a 375 px window: div#wide (500 px)"
