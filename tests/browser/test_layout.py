@@ -15,10 +15,13 @@ from playwright.sync_api import expect
 from accounts.models import User
 from approvals.bundles import actions as bundle_actions
 from approvals.models import Application, BundleApplication
+from approvals.workbench import actions as workbench_actions
 from services.models import Audience, Bundle, Department
 from tests.approvals.builders import complete_answers, make_applicable_item, pdf_upload, workflow_stage, workflow_task
+from tests.approvals.workbench.helpers import task_in_review
 from tests.conftest import SCREENSHOTS, page_problems
 from tests.datahub.builders import make_wang_household
+from tests.factories import enroll_totp
 from tests.services.builders import make_theme
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("upload_root")]
@@ -34,12 +37,9 @@ STATUS_LINES = """() => [...document.querySelectorAll("table.bundle-children td.
 
 @pytest.fixture
 def submitted_bundle(
-    citizen: User, department: Department, other_department: Department, monkeypatch: pytest.MonkeyPatch
+    citizen: User, department: Department, other_department: Department, unsent: None
 ) -> BundleApplication:
     """出生一件事 of two items of two departments, submitted by 王小明 (nothing sent to the broker)."""
-    from approvals import outbox
-
-    monkeypatch.setattr(outbox, "outbox_send", lambda outbox_id: None)
     make_wang_household()
     residence = make_applicable_item(department=department, name="居住证明开具", workflow=ONE_STAGE)
     vaccination = make_applicable_item(department=other_department, name="预防接种证办理", workflow=ONE_STAGE)
@@ -57,6 +57,14 @@ def submitted_bundle(
         bundle_id=application.pk, user=citizen, upload=pdf_upload(), material_code="photo"
     )
     return bundle_actions.bundle_submit(bundle_id=application.pk, user=citizen)
+
+
+@pytest.fixture
+def unsent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Routing promises stay in their rows (no worker runs here): a test routes them itself."""
+    from approvals import outbox
+
+    monkeypatch.setattr(outbox, "outbox_send", lambda outbox_id: None)
 
 
 def log_in_as(page: Any, user: User, base_url: str) -> None:
@@ -94,3 +102,21 @@ def test_the_phone_check_names_a_critical_violation_and_the_element_too_wide(pag
     assert len(problems) == 2
     assert problems[0].startswith("about:blank: image-alt (critical): Images must have alternative text: img")
     assert problems[1] == "about:blank: 500 px wide in a 375 px window: div#wide (500 px)"
+
+
+def test_the_english_task_page_fits_a_phone_and_its_table_of_steps_is_reached_by_keyboard(
+    page, live_server, citizen, clerk, item, unsent
+):
+    # given a task in review: the task page lists two steps, and the phone pass checks it at 375 px
+    task = task_in_review(citizen, item, clerk)
+    workbench_actions.task_claim(task_id=task.pk, clerk=clerk)
+    enroll_totp(clerk)  # staff reach the workbench only with MFA
+    log_in_as(page, clerk, live_server.url)
+
+    page.goto(f"/en/workbench/tasks/{task.pk}/")
+
+    region = page.get_by_role("region", name="Tasks of this application")
+    expect(region.locator("tbody tr")).to_have_count(2)
+    region.focus()
+    expect(region).to_be_focused()
+    expect(region).to_have_attribute("tabindex", "0")
