@@ -52,7 +52,7 @@ class ApprovalsConfig(AppConfig):
         register(
             "application_extended",
             Event(
-                subject=_("More time for application %(number)s"),
+                subject=_("%(service_name)s: more time for application %(number)s"),
                 body=_(
                     "The time limit of your application %(number)s (%(service_name)s) was extended by %(days)s "
                     "working days, to %(due_date)s. Reason: %(reason)s"

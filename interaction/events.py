@@ -128,7 +128,7 @@ def render_url(code: str, context: Mapping[str, Any]) -> str:
 register(
     "application_submitted",
     Event(
-        subject=_("Application %(number)s submitted"),
+        subject=_("%(service_name)s: application %(number)s submitted"),
         body=_(
             "Your application for %(service_name)s has been submitted. Its number is %(number)s; "
             "you can follow its progress on the application's page."
@@ -139,7 +139,7 @@ register(
 register(
     "application_supplement_requested",
     Event(
-        subject=_("Application %(number)s: more material is needed"),
+        subject=_("%(service_name)s: more material is needed for application %(number)s"),
         body=_(
             "The department handling your application for %(service_name)s (%(number)s) asks you to supply: "
             "%(items)s. Please do so on the application's page."
@@ -150,7 +150,7 @@ register(
 register(
     "application_decided",
     Event(
-        subject=_("Application %(number)s decided: %(outcome_display)s"),
+        subject=_("%(service_name)s: %(outcome_display)s (application %(number)s)"),
         body=_(
             "Your application for %(service_name)s (%(number)s) has been decided: %(outcome_display)s. "
             "The application's page has the details."
@@ -161,7 +161,7 @@ register(
 register(
     "application_withdrawn",
     Event(
-        subject=_("Application %(number)s withdrawn"),
+        subject=_("%(service_name)s: application %(number)s withdrawn"),
         body=_("Your application for %(service_name)s (%(number)s) has been withdrawn."),
         link_key="url",
     ),

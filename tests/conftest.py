@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import os
+import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -223,11 +226,114 @@ def browser() -> Iterator[Any]:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+# axe-core as a package ships it (requirements-dev.txt): never fetched from a CDN.
+AXE_SCRIPT = importlib.resources.files("axe_playwright_python") / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
+# A folder to keep a screenshot of each page the phone pass visits, to look at them (SCREENSHOTS=/tmp/shots pytest …).
+SCREENSHOTS = os.environ.get("SCREENSHOTS", "")
+# The elements that reach past the window's right edge, deepest first: what a failure names.
+TOO_WIDE_SCRIPT = """() => {
+  const limit = document.documentElement.clientWidth;
+  const wide = [...document.body.querySelectorAll("*")].filter(
+    (element) => element.getBoundingClientRect().right > limit + 0.5 && !element.closest(".table-scroll"));
+  const classes = (element) => (typeof element.className === "string" ? element.className.trim().split(/ +/) : []);
+  const name = (element) => [element.tagName.toLowerCase() + (element.id ? "#" + element.id : ""), ...classes(element)]
+    .filter(Boolean).join(".");
+  return wide.filter((element) => !wide.some((other) => other !== element && element.contains(other)))
+    .slice(0, 5).map((element) => `${name(element)} (${Math.round(element.getBoundingClientRect().right)} px)`);
+}"""
+
+
+@functools.cache
+def axe_script() -> str:
+    return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+def page_problems(page: Any) -> list[str]:
+    """What keeps the page in front of ``page`` from fitting its window or passing axe-core: its serious and
+    critical violations, and a document wider than the window (sideways scrolling). Empty when there is none."""
+    if page.evaluate("typeof window.axe") != "object":
+        page.evaluate(axe_script())  # evaluated, not a <script>: the site's Content-Security-Policy allows none inline
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    problems = [
+        f"{page.url}: {violation['id']} ({violation['impact']}): {violation['help']}: "
+        + ", ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
+        for violation in results["violations"]
+        if violation["impact"] in BLOCKING_IMPACTS
+    ]
+    scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    if scroll_width > inner_width:
+        problems.append(
+            f"{page.url}: {scroll_width} px wide in a {inner_width} px window: "
+            + ", ".join(page.evaluate(TOO_WIDE_SCRIPT))
+        )
+    return problems
+
+
+def page_shape(url: str) -> str:
+    """The URL with its ids (numbers, UUIDs, 办件编号) made placeholders: which page it is, whoever's it is."""
+    path, separator, query = url.partition("?")
+    path = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>", path)
+    return re.sub(r"/[0-9A-Z]*[0-9][0-9A-Z]*/", "/<id>/", path) + separator + query
+
+
 @pytest.fixture
-def page(browser: Any, live_server: Any) -> Iterator[Any]:
-    """A fresh browser page (own cookies) whose relative URLs go to the live server."""
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 800})
-    page = context.new_page()
+def open_context(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
+    """Opens browser contexts (windows with cookies of their own) on the live server, and at the end of the test
+    visits again every page each of them showed, with its cookies, in a 375 px phone window: each must pass
+    axe-core with no serious or critical violation and fit the window without sideways scrolling."""
+    opened: list[tuple[Any, list[str]]] = []
+
+    def open_one(**options: Any) -> Any:
+        options = {"locale": "zh-CN", "viewport": DESKTOP} | options
+        context = browser.new_context(base_url=live_server.url, **options)
+        visited: list[str] = []
+
+        def watch(page: Any) -> None:
+            def navigated(frame: Any) -> None:
+                if frame == page.main_frame:
+                    visited.append(frame.url)
+
+            page.on("framenavigated", navigated)
+
+        context.on("page", watch)
+        opened.append((context, visited))
+        return context
+
+    yield open_one
+    problems: list[str] = []
+    seen: set[str] = set()
+    for context, visited in opened:
+        state = context.storage_state()
+        context.close()
+        # One page of each shape (/workbench/tasks/<id>/, …) in the test: the same template, checked once, in time.
+        pages = []
+        for url in visited:
+            if url.startswith(live_server.url) and page_shape(url) not in seen:
+                seen.add(page_shape(url))
+                pages.append(url)
+        if not pages:
+            continue
+        phone = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=PHONE, storage_state=state)
+        try:
+            page = phone.new_page()
+            for url in pages:
+                response = page.goto(url)
+                if response is not None and response.headers.get("content-type", "").startswith("text/html"):
+                    problems.extend(page_problems(page))
+                    if SCREENSHOTS:
+                        name = re.sub(r"[^\w]+", "-", url.removeprefix(live_server.url)).strip("-") or "home"
+                        page.screenshot(path=Path(SCREENSHOTS) / f"375-{name}.png", full_page=True)
+        finally:
+            phone.close()
+    assert not problems, "At 375 px:\n" + "\n".join(dict.fromkeys(problems))
+
+
+@pytest.fixture
+def page(open_context: Callable[..., Any]) -> Any:
+    """A fresh browser page (own cookies) whose relative URLs go to the live server; checked on a phone at the end."""
+    page = open_context().new_page()
     page.set_default_timeout(10_000)
-    yield page
-    context.close()
+    return page

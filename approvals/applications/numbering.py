@@ -48,5 +48,22 @@ def new_number(implementation_code: str) -> str:
     return f"{implementation_code}{day:%Y%m%d}{sequence:04d}"
 
 
+# The parts of a 办件编号, in order: the 实施编码 (the department's USCC, its level digit and the basic code), the day
+# and the day's sequence. 18 + 1 + 12 + 8 + 4 = 43 characters.
+NUMBER_PARTS = (18, 1, 12, 8, 4)
+
+
+def number_groups(number: str) -> list[str]:
+    """The parts of a 办件编号, to show it grouped; a number of another shape is one group."""
+    if len(number) != sum(NUMBER_PARTS):
+        return [number]
+    groups = []
+    start = 0
+    for length in NUMBER_PARTS:
+        groups.append(number[start : start + length])
+        start += length
+    return groups
+
+
 def query_password_hash(number: str, password: str) -> str:
     return crypto.keyed_hash(f"{number}:{password}", purpose=QUERY_PASSWORD_PURPOSE)

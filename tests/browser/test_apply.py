@@ -78,7 +78,7 @@ def _continue(page: Any) -> None:
 
 
 def test_a_citizen_applies_with_prefill_and_an_upload_then_tracks_it_in_a_private_window(
-    browser, live_server, page, citizen, id_card_replacement
+    open_context, page, citizen, id_card_replacement
 ):
     item = id_card_replacement
     _log_in_from_the_guide(page, item, citizen.email)
@@ -156,72 +156,66 @@ def test_a_citizen_applies_with_prefill_and_an_upload_then_tracks_it_in_a_privat
     expect(recent).to_contain_text(number)
 
     # a private window, not logged in: number and password show the status and nothing personal
-    private = browser.new_context(base_url=live_server.url, locale="zh-CN")
-    try:
-        tracker = private.new_page()
-        tracker.goto("/track/")
-        tracker.get_by_label(zh("Application number")).fill(number)
-        tracker.get_by_label(zh("Query password")).fill(password)
-        tracker.locator("main form button[type=submit]").click()
-        result = tracker.get_by_role("region", name=number)
-        expect(result).to_contain_text(SERVICE)
-        with translation.override("zh-hans"):
-            submitted = str(Application.Status.SUBMITTED.label)
-        expect(result.locator("dd strong")).to_have_text(submitted)
-        page_text = tracker.locator("body").inner_text()
-        assert WANG_XIAOMING.name not in page_text
-        assert WANG_XIAOMING.id_number not in page_text
-        assert PHONE not in page_text
+    private = open_context()
+    tracker = private.new_page()
+    tracker.goto("/track/")
+    tracker.get_by_label(zh("Application number")).fill(number)
+    tracker.get_by_label(zh("Query password")).fill(password)
+    tracker.locator("main form button[type=submit]").click()
+    result = tracker.get_by_role("region", name=number)
+    expect(result).to_contain_text(SERVICE)
+    with translation.override("zh-hans"):
+        submitted = str(Application.Status.SUBMITTED.label)
+    expect(result.locator("dd strong")).to_have_text(submitted)
+    page_text = tracker.locator("body").inner_text()
+    assert WANG_XIAOMING.name not in page_text
+    assert WANG_XIAOMING.id_number not in page_text
+    assert PHONE not in page_text
 
-        # a wrong password: the same not-found message, no result
-        tracker.get_by_label(zh("Query password")).fill(f"{(int(password) + 1) % 10**6:06d}")
-        tracker.locator("main form button[type=submit]").click()
-        expect(tracker.get_by_role("alert")).to_have_text(zh("No application matches this number and query password."))
-        expect(tracker.get_by_role("region", name=number)).to_have_count(0)
-    finally:
-        private.close()
+    # a wrong password: the same not-found message, no result
+    tracker.get_by_label(zh("Query password")).fill(f"{(int(password) + 1) % 10**6:06d}")
+    tracker.locator("main form button[type=submit]").click()
+    expect(tracker.get_by_role("alert")).to_have_text(zh("No application matches this number and query password."))
+    expect(tracker.get_by_role("region", name=number)).to_have_count(0)
 
 
 def test_without_javascript_a_wrong_phone_number_is_summarised_and_the_postal_address_is_shown(
-    browser, live_server, citizen, id_card_replacement
+    open_context, citizen, id_card_replacement
 ):
     item = id_card_replacement
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", java_script_enabled=False)
-    try:
-        page = context.new_page()
-        _log_in_from_the_guide(page, item, citizen.email)
-        _start(page, item)
-        page.get_by_role("link", name="联系方式、送达与承诺").click()
+    context = open_context(java_script_enabled=False)
+    page = context.new_page()
+    _log_in_from_the_guide(page, item, citizen.email)
+    _start(page, item)
+    page.get_by_role("link", name="联系方式、送达与承诺").click()
 
-        # without the script the postal address is always there, saying when it is needed
-        postal_address = page.get_by_role("group", name="邮寄地址")
-        expect(postal_address).to_be_visible()
-        when_needed = zh("Only needed if your answer to “%(question)s” is “%(answer)s”.") % {
-            "question": "结果领取方式",
-            "answer": "邮寄送达（免费）",
-        }
-        expect(postal_address).to_have_accessible_description(when_needed)
+    # without the script the postal address is always there, saying when it is needed
+    postal_address = page.get_by_role("group", name="邮寄地址")
+    expect(postal_address).to_be_visible()
+    when_needed = zh("Only needed if your answer to “%(question)s” is “%(answer)s”.") % {
+        "question": "结果领取方式",
+        "answer": "邮寄送达（免费）",
+    }
+    expect(postal_address).to_have_accessible_description(when_needed)
 
-        page.get_by_label("电子证照（浙里办）").check()
-        phone = page.get_by_label("联系电话")
-        phone.fill("12345")
-        page.get_by_label(re.compile(r"^本人（单位）承诺所填信息")).check()
-        # Without JavaScript the form is sent as it is (novalidate) and the server explains.
-        _continue(page)
+    page.get_by_label("电子证照（浙里办）").check()
+    phone = page.get_by_label("联系电话")
+    phone.fill("12345")
+    page.get_by_label(re.compile(r"^本人（单位）承诺所填信息")).check()
+    # Without JavaScript the form is sent as it is (novalidate) and the server explains.
+    _continue(page)
 
-        summary = page.locator("#error-summary")
-        expect(summary).to_be_visible()
-        expect(summary.get_by_role("heading")).to_have_text(zh("There is a problem"))
-        phone_error = zh("Enter a mobile number of 11 digits, or a landline number with its area code.")
-        link = summary.get_by_role("link", name=phone_error)
-        expect(link).to_have_attribute("href", "#field-phone")
-        expect(page).to_have_title(re.compile(f"^{re.escape(zh('Error'))}: "))
-        phone = page.get_by_label("联系电话")
-        expect(phone).to_have_value("12345")
-        expect(phone).to_have_attribute("aria-invalid", "true")
-        expect(phone).to_have_accessible_description(re.compile(re.escape(phone_error)))
-        link.click()
-        expect(phone).to_be_focused()
-        assert "phone" not in Application.objects.get().data
-    finally:
-        context.close()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_visible()
+    expect(summary.get_by_role("heading")).to_have_text(zh("There is a problem"))
+    phone_error = zh("Enter a mobile number of 11 digits, or a landline number with its area code.")
+    link = summary.get_by_role("link", name=phone_error)
+    expect(link).to_have_attribute("href", "#field-phone")
+    expect(page).to_have_title(re.compile(f"^{re.escape(zh('Error'))}: "))
+    phone = page.get_by_label("联系电话")
+    expect(phone).to_have_value("12345")
+    expect(phone).to_have_attribute("aria-invalid", "true")
+    expect(phone).to_have_accessible_description(re.compile(re.escape(phone_error)))
+    link.click()
+    expect(phone).to_be_focused()
+    assert "phone" not in Application.objects.get().data

@@ -44,13 +44,9 @@ def test_home_fits_a_375_pixel_phone_without_sideways_scrolling(page):
     assert box["x"] + box["width"] <= 375
 
 
-def test_home_works_without_javascript(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
-    page = context.new_page()
-    try:
-        page.goto("/")
-        assert page.get_by_role("heading", level=1).inner_text() == "政务服务，一网通办"
-        page.get_by_role("link", name="English").click()
-        assert page.get_by_role("heading", level=1).inner_text() == "Every government service, in one place"
-    finally:
-        context.close()
+def test_home_works_without_javascript(open_context):
+    page = open_context(java_script_enabled=False).new_page()
+    page.goto("/")
+    assert page.get_by_role("heading", level=1).inner_text() == "政务服务，一网通办"
+    page.get_by_role("link", name="English").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Every government service, in one place"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -139,20 +139,15 @@ def joint_item(department: Department) -> ServiceItem:
 
 
 @pytest.fixture
-def new_page(browser: Any, live_server: Any) -> Iterator[Callable[[], Any]]:
-    """Another browser window with cookies of its own, as the ``page`` fixture makes one."""
-    contexts: list[Any] = []
+def new_page(open_context: Callable[..., Any]) -> Callable[[], Any]:
+    """Another browser window with cookies of its own, as the ``page`` fixture makes one (and checked as it is)."""
 
     def make() -> Any:
-        context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 800})
-        contexts.append(context)
-        page = context.new_page()
+        page = open_context().new_page()
         page.set_default_timeout(10_000)
         return page
 
-    yield make
-    for context in contexts:
-        context.close()
+    return make
 
 
 def fresh_totp_code() -> str:
@@ -253,7 +248,10 @@ def test_a_clerk_asks_for_more_the_citizen_supplements_two_departments_approve_a
     expect(citizen_page.locator("#unread-count")).to_have_text(
         zh_plural("You have %(counter)s unread message.", "You have %(counter)s unread messages.", 2)
     )
-    subject = zh("Application %(number)s: more material is needed") % {"number": number}
+    subject = zh("%(service_name)s: more material is needed for application %(number)s") % {
+        "service_name": SERVICE,
+        "number": number,
+    }
     citizen_page.get_by_role("link", name=subject).click()
     expect(citizen_page.locator("#message-body")).to_contain_text(NOTE)
     citizen_page.locator("#message-link").click()

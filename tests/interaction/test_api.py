@@ -29,7 +29,7 @@ def test_my_messages_in_the_default_language(citizen_client, citizen, other_citi
             {
                 "id": message.pk,
                 "event": "application_submitted",
-                "subject": "办件 A1 已提交",
+                "subject": "结婚登记：办件 A1 已提交",
                 "body": "您申请的“结婚登记”已提交，办件编号为 A1，可在办件页面查看办理进度。",
                 "url": "http://testserver/me/",
                 "created_at": message.created_at.astimezone(timezone.get_current_timezone()).isoformat(),
@@ -46,7 +46,7 @@ def test_my_messages_in_the_language_the_request_asks_for(citizen_client, citize
 
     result = response.json()["results"][0]
     assert response.headers["Content-Language"] == "en"
-    assert result["subject"] == "Application A1 submitted"
+    assert result["subject"] == "结婚登记: application A1 submitted"
     assert result["body"].startswith("Your application for 结婚登记 has been submitted.")
     assert result["url"] == "http://testserver/en/me/"
 

@@ -39,13 +39,13 @@ def test_the_message_reads_in_the_language_of_whoever_reads_it(citizen):
     stored = Message.objects.get(pk=message.pk)
 
     with translation.override("zh-hans"):
-        assert stored.subject == f"办件 {SUBMITTED['number']} 已提交"
+        assert stored.subject == f"结婚登记：办件 {SUBMITTED['number']} 已提交"
         assert stored.body == (
             f"您申请的“结婚登记”已提交，办件编号为 {SUBMITTED['number']}，可在办件页面查看办理进度。"
         )
         assert stored.url == "/me/"
     with translation.override("en"):
-        assert stored.subject == f"Application {SUBMITTED['number']} submitted"
+        assert stored.subject == f"结婚登记: application {SUBMITTED['number']} submitted"
         assert stored.body == (
             f"Your application for 结婚登记 has been submitted. Its number is {SUBMITTED['number']}; "
             "you can follow its progress on the application's page."
@@ -71,9 +71,9 @@ def test_a_display_value_is_stored_as_source_text_and_translated_when_shown(citi
 
     assert Message.objects.get(pk=message.pk).context["outcome_display"] == "Revoked"
     with translation.override("en"):
-        assert message.subject == f"Application {SUBMITTED['number']} decided: Revoked"
+        assert message.subject == f"结婚登记: Revoked (application {SUBMITTED['number']})"
     with translation.override("zh-hans"):
-        assert message.subject == f"办件 {SUBMITTED['number']} 办理结果：已撤销"
+        assert message.subject == f"结婚登记：已撤销（办件 {SUBMITTED['number']}）"
 
 
 def test_an_unknown_event_is_refused_and_nothing_stored(citizen):

@@ -36,10 +36,15 @@ def test_the_list_shows_only_my_messages_newest_first_with_the_unread_count(citi
     assert "OTHER-0001" not in body
     assert '<p id="unread-count">您有 1 条未读消息。</p>' in body
     assert (
-        f'<td><span class="badge">未读</span></td>\n'
-        f'              <td><strong><a href="/me/messages/{newer.pk}/">办件 A2 已提交</a></strong></td>'
+        f'<td class="status-cell" data-label="状态"><span class="badge">未读</span></td>\n'
+        f'              <td class="subject-cell" data-label="主题"><strong><a href="/me/messages/{newer.pk}/">'
+        "结婚登记：办件 A2 已提交</a></strong></td>"
     ) in body
-    assert f'<td>已读</td>\n              <td><a href="/me/messages/{older.pk}/">办件 A1 已提交</a></td>' in body
+    assert (
+        f'<td class="status-cell" data-label="状态">已读</td>\n'
+        f'              <td class="subject-cell" data-label="主题"><a href="/me/messages/{older.pk}/">'
+        "结婚登记：办件 A1 已提交</a></td>"
+    ) in body
     assert "no-store" in response.headers["Cache-Control"]
 
 
@@ -49,7 +54,7 @@ def test_the_list_reads_in_english_under_en(citizen_client, citizen):
     body = citizen_client.get("/en" + LIST).content.decode()
 
     assert '<p id="unread-count">You have 1 unread message.</p>' in body
-    assert f'<a href="/en/me/messages/{message.pk}/">Application A1 submitted</a>' in body
+    assert f'<a href="/en/me/messages/{message.pk}/">结婚登记: application A1 submitted</a>' in body
 
 
 def test_an_empty_inbox_says_so_and_offers_nothing_to_mark(citizen_client):
@@ -92,7 +97,7 @@ def test_opening_a_message_shows_it_and_marks_it_read(citizen_client, citizen):
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert '<h1 id="message-subject">办件 A1 已提交</h1>' in body
+    assert '<h1 id="message-subject">结婚登记：办件 A1 已提交</h1>' in body
     assert '<p id="message-body">您申请的“结婚登记”已提交，办件编号为 A1，可在办件页面查看办理进度。</p>' in body
     assert '<a href="/me/" id="message-link">查看相关页面</a>' in body
     assert "no-store" in response.headers["Cache-Control"]
@@ -104,7 +109,7 @@ def test_opening_a_message_in_english_links_to_the_english_page(citizen_client, 
 
     body = citizen_client.get(f"/en{LIST}{message.pk}/").content.decode()
 
-    assert '<h1 id="message-subject">Application A1 submitted</h1>' in body
+    assert '<h1 id="message-subject">结婚登记: application A1 submitted</h1>' in body
     assert '<a href="/en/me/" id="message-link">Open the page this message is about</a>' in body
 
 
