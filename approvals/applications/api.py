@@ -146,6 +146,11 @@ class MaterialStateSerializer(serializers.Serializer[Any]):
     )
     notes = serializers.CharField()
     satisfied_by = serializers.CharField(help_text='"upload", "certificate", "registry", or empty when missing')
+    provision = serializers.CharField(
+        help_text='"upload" (the applicant uploads it), "fetched" (the department takes it from a certificate or '
+        'registry: no need to submit) or "counter" (shown or signed at the visit, never uploaded)'
+    )
+    is_upload_needed = serializers.BooleanField(help_text="whether submitting waits for this upload")
     file_name = serializers.CharField()
     attachment_id = serializers.CharField(help_text="id of the uploaded file, or empty")
 
