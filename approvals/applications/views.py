@@ -244,7 +244,7 @@ def application(request: HttpRequest, number: str) -> HttpResponse:
         "item": application.service,
         "query_password": selectors.query_password(application),
         "events": selectors.timeline(application),
-        "answers": draft_flow.application_answers(application),
+        "answers": draft_flow.application_answers(application, viewer=user_of(request)),
         "materials": material_states(application),
         "tasks": list(
             application.tasks.filter(status__in=WorkflowTask.OPEN).select_related("department").order_by("due_at")
