@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from approvals.applications import actions, submission
 from approvals.models import Application
@@ -95,3 +97,24 @@ def test_a_supplement_asked_for_the_appointment_refuses_a_past_one(draft, citize
         )
 
     assert error.value.fields == {"appointment_date": ["The date cannot be before today."]}
+
+
+def test_the_api_refuses_to_submit_an_appointment_that_passed_while_it_was_a_draft(draft, citizen):
+    appointment = {"appointment_date": _next_wednesday()}
+    actions.application_draft_update(application_id=draft.pk, user=citizen, data=appointment)
+    # saved when it was still ahead; the day has passed since
+    Application.objects.filter(pk=draft.pk).update(
+        data={**Application.objects.get(pk=draft.pk).data, "appointment_date": "2020-01-06"}
+    )
+    client = APIClient()
+    client.force_login(citizen)
+
+    response = client.post(
+        f"/api/v1/applications/{draft.public_id}/submit/",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"appointment_date": ["日期不能早于今天。"]}
+    assert Application.objects.get(pk=draft.pk).status == "draft"
