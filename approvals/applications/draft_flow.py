@@ -212,10 +212,18 @@ def step_page(request: HttpRequest, filling: Filling, number: int) -> HttpRespon
         raise Http404
     index = number - 1
     current = steps[index]
+    stored = filling.values()
+    shown = answer_privacy.masked_for_viewer(
+        stored,
+        form_uis=[draft.service.form_ui for draft in filling.drafts],
+        applicant_id=filling.drafts[0].applicant_id if filling.drafts else None,
+        viewer=user_of(request),
+    )
     if request.method == "GET":
-        return _step_page(request, filling, steps, index, filling.values(), {})
+        return _step_page(request, filling, steps, index, shown, {})
     posted, files = forms_engine.parse_step(current, request.POST, request.FILES)
-    values = {**filling.values(), **posted}
+    posted = answer_privacy.unmasked(posted, stored=stored, shown=shown)
+    values = {**shown, **posted}
     codes = [field.code for field in current.fields]
     # A file field already uploaded and kept, or uploaded now, holds each draft's own file: it is not posted again.
     unchanged_files = set()
@@ -240,12 +248,16 @@ def step_page(request: HttpRequest, filling: Filling, number: int) -> HttpRespon
         filling.reload()  # the uploads wrote each draft's own file id
     if "add_row" in request.POST:
         # "Add another": show the step again with one more empty row; nothing is checked or saved yet.
-        return _step_page(request, filling, steps, index, values, {})
+        return _step_page(
+            request, filling, steps, index, answer_privacy.kept_masked(values, stored=stored, shown=shown), {}
+        )
     changes = {code: values.get(code) for code in codes if code not in unchanged_files}
     for code, texts in merged_form.validate_answers(filling.drafts, changes, only=codes).items():
         errors.setdefault(code, texts)
     if errors:
-        return _step_page(request, filling, steps, index, values, errors)
+        return _step_page(
+            request, filling, steps, index, answer_privacy.kept_masked(values, stored=stored, shown=shown), errors
+        )
     filling.save(user=user, changes=changes)
     if "save_and_leave" in request.POST:
         messages.success(request, _("Your answers are saved. You can come back to this draft at any time."))

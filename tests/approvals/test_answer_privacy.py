@@ -83,3 +83,25 @@ def test_the_agent_reads_it_masked_on_the_check_page_and_the_application_page(
     assert MASKED in page_as_agent
     assert LI_JIANGUO.id_number not in page_as_agent
     assert LI_JIANGUO.id_number in page_as_owner
+
+
+def test_the_agent_edits_a_step_of_the_draft_without_seeing_or_losing_the_representatives_number(
+    drafted_by_the_representative, enterprise_agent
+):
+    draft = drafted_by_the_representative
+    step = reverse("approvals:draft_step", args=[draft.public_id, 2])
+    agent = logged_in(enterprise_agent)
+
+    with translation.override("zh-hans"):
+        shown = agent.get(step).content.decode()
+        saved = agent.post(step, {"applicant_name": "李建国", "applicant_id_number": MASKED, "continue": ""})
+        refused = agent.post(step, {"applicant_name": "", "applicant_id_number": MASKED, "continue": ""})
+
+    assert f'value="{MASKED}"' in shown
+    assert LI_JIANGUO.id_number not in shown
+    assert saved.status_code == 302
+    assert refused.status_code == 400
+    assert f'value="{MASKED}"' in refused.content.decode()
+    assert LI_JIANGUO.id_number not in refused.content.decode()
+    draft.refresh_from_db()
+    assert draft.data["applicant_id_number"] == LI_JIANGUO.id_number
