@@ -35,10 +35,11 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.text import slugify
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from datahub.identity import IdentityType, normalize_identity_number, validate_identity_number, validate_uscc
+from services import form_keywords
 from services.codes import RegionLevel
 from services.models import Region
 
@@ -69,6 +70,25 @@ class FieldSpec:
     def has_radios(self) -> bool:
         """Whether a select shows its options as radio buttons rather than a drop-down list."""
         return len(self.options) <= MAX_RADIO_OPTIONS
+
+    @property
+    def min_date(self) -> str:
+        """The earliest date allowed today as YYYY-MM-DD, for a date input's ``min`` ("" when unbounded)."""
+        return _date_limit(self.schema, form_keywords.MIN_DATE)
+
+    @property
+    def max_date(self) -> str:
+        """The latest date allowed today as YYYY-MM-DD, for a date input's ``max`` ("" when unbounded)."""
+        return _date_limit(self.schema, form_keywords.MAX_DATE)
+
+
+def _date_limit(schema: Mapping[str, Any], keyword: str) -> str:
+    if keyword not in schema:
+        return ""
+    try:
+        return form_keywords.date_bound(schema[keyword]).isoformat()
+    except ValueError:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -424,6 +444,8 @@ def _message(error: SchemaError, field: FieldSpec | None, part: str) -> str:
         if widget == "checkbox":
             return _("Tick the box to confirm this declaration.")
         return _("This value is not allowed.")
+    if kind in {form_keywords.MIN_DATE, form_keywords.MAX_DATE, form_keywords.WORKING_DAY}:
+        return _date_message(kind, limit)
     if kind == "format":
         if limit == "date":
             return _("Enter a real date as YYYY-MM-DD.")
@@ -453,6 +475,19 @@ def _message(error: SchemaError, field: FieldSpec | None, part: str) -> str:
     return _("This value is not valid.")
 
 
+def _date_message(kind: str, bound: Any) -> str:
+    if kind == form_keywords.WORKING_DAY:
+        return _("Choose a working day: Monday to Friday, not a public holiday.")
+    is_today = bound == form_keywords.TODAY
+    if kind == form_keywords.MIN_DATE:
+        if is_today:
+            return _("The date cannot be before today.")
+        return _("The date cannot be before %(date)s.") % {"date": form_keywords.date_bound(bound).isoformat()}
+    if is_today:
+        return _("The date cannot be after today.")
+    return _("The date cannot be after %(date)s.") % {"date": form_keywords.date_bound(bound).isoformat()}
+
+
 def _locate(fields: Mapping[str, FieldSpec], parts: list[str | int]) -> tuple[str, FieldSpec | None, str]:
     """The error key of a path into the answer, the field that shows it, and the address part it names."""
     if not parts:
@@ -474,7 +509,7 @@ def _locate(fields: Mapping[str, FieldSpec], parts: list[str | int]) -> tuple[st
 
 def _schema_errors(schema: JsonObject, data: Any, fields: Mapping[str, FieldSpec]) -> Errors:
     errors: Errors = {}
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = form_keywords.FormValidator(schema, format_checker=FormatChecker())
     for error in validator.iter_errors(data):
         path: list[str | int] = list(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, Mapping):

@@ -1,5 +1,12 @@
 """Which materials an application needs, and how each is satisfied: an upload, the certificate wallet, or a registry.
 
+How the applicant provides a material (``provision_of``) is one rule: a material whose
+source is a certificate (``certificate:…``) or a registry (``registry:…``) is fetched by
+the department (免提交) and never demanded as an upload — the wallet may still supply
+the certificate, and an upload is welcome but optional; one marked ``at_counter`` is
+shown or signed in front of the clerk at the visit and is not uploaded at all; only the
+rest are uploads, and only those a required one holds up a submission.
+
 The certificate wallet belongs to ``certificates/`` (it comes later). Approvals
 speaks to it only through ``CertificateWallet``; until a wallet fills
 ``wallet_slot`` at start-up, nobody holds certificates, and a certificate material is uploaded.
@@ -21,6 +28,11 @@ from services.models import ServiceItem
 UPLOAD = "upload"
 CERTIFICATE_PREFIX = "certificate:"
 REGISTRY_PREFIX = "registry:"
+
+# How the applicant provides a material (MaterialState.provision).
+PROVIDED_BY_UPLOAD = "upload"
+PROVIDED_BY_FETCH = "fetched"
+PROVIDED_AT_COUNTER = "counter"
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,15 @@ def certificate_type_of(entry: dict[str, Any]) -> str:
     return source.removeprefix(CERTIFICATE_PREFIX) if source.startswith(CERTIFICATE_PREFIX) else ""
 
 
+def provision_of(entry: dict[str, Any]) -> str:
+    """How the applicant provides a material: an upload, fetched by the department, or at the counter."""
+    if entry.get("at_counter"):
+        return PROVIDED_AT_COUNTER
+    if registry_of(entry) or certificate_type_of(entry):
+        return PROVIDED_BY_FETCH
+    return PROVIDED_BY_UPLOAD
+
+
 @dataclass(frozen=True)
 class MaterialState:
     """One material of the drafts filled in together (one application, or a bundle's) and how it stands."""
@@ -92,6 +113,21 @@ class MaterialState:
     file_name: str
     attachment_id: str
     item_names: tuple[str, ...]  # the items that ask for it
+    provision: str  # PROVIDED_BY_UPLOAD, PROVIDED_BY_FETCH or PROVIDED_AT_COUNTER
+
+    @property
+    def is_upload_needed(self) -> bool:
+        """Whether the application cannot be submitted until the applicant provides this online."""
+        return self.is_required and self.provision == PROVIDED_BY_UPLOAD and not self.satisfied_by
+
+    @property
+    def is_uploadable(self) -> bool:
+        """Whether the materials page offers an upload (never for a registry's data or a document of the counter)."""
+        return (
+            self.provision != PROVIDED_AT_COUNTER
+            and self.satisfied_by != "registry"
+            and not self.source.startswith(REGISTRY_PREFIX)
+        )
 
 
 def materials_of_items(items: Iterable[ServiceItem]) -> list[dict[str, Any]]:
@@ -144,6 +180,7 @@ def material_states_of(drafts: Sequence[Application]) -> list[MaterialState]:
                 file_name=attachment.original_name if attachment is not None else "",
                 attachment_id=str(attachment.public_id) if attachment is not None else "",
                 item_names=tuple(draft.service.name for draft in needing),
+                provision=provision_of(entry),
             )
         )
     return states
@@ -155,9 +192,12 @@ def material_states(application: Application) -> list[MaterialState]:
 
 
 def material_problems(application: Application) -> dict[str, list[str]]:
-    """A message for each required material nothing satisfies yet, keyed ``material.<code>``."""
+    """A message for each required upload nothing satisfies yet, keyed ``material.<code>``.
+
+    A fetched material or one of the counter never holds up a submission (``provision_of``).
+    """
     return {
         f"material.{state.code}": [_("Provide this material: %(name)s.") % {"name": state.name}]
         for state in material_states(application)
-        if state.is_required and not state.satisfied_by
+        if state.is_upload_needed
     }

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from services import form_keywords
 from services.codes import implementation_code, validate_basic_code
 from services.models import (
     Department,
@@ -43,10 +44,16 @@ MATERIALS_SCHEMA = {
             "copies": {"type": "integer", "minimum": 0},
             "source": {"type": "string", "pattern": "^(upload|certificate:[A-Za-z0-9_.-]+|registry:[a-z_]+)$"},
             "notes": {"type": "string"},
+            # Shown or signed in front of the clerk at the visit (an original, a declaration signed on site):
+            # never an online upload (approvals.materials.provision_of).
+            "at_counter": {"type": "boolean"},
         },
         "additionalProperties": False,
     },
 }
+# Words by which a material's name or notes says the applicant need not submit it (免提交): such a
+# material must come from a certificate or a registry, or be optional, never be a required upload.
+NO_SUBMISSION_MARKERS = ("免提交", "免于提交", "无需提交", "数据共享", "电子证照共享", "电子证照调取")
 FEES_SCHEMA = {
     "type": "array",
     "items": {
@@ -102,6 +109,34 @@ def _json_problems(problems: Problems, field: str, value: Any) -> None:
         duplicates = sorted({code for code in codes if codes.count(code) > 1 and code})
         if duplicates:
             _add(problems, field, _("Codes must be unique: %(codes)s") % {"codes": ", ".join(duplicates)})
+
+
+def _material_problems(problems: Problems, materials: Any) -> None:
+    """A material said to need no submission (免提交) but demanded as an upload; a fetched one of the counter."""
+    if not isinstance(materials, list):
+        return
+    for entry in materials:
+        if not isinstance(entry, dict) or not isinstance(entry.get("source"), str):
+            continue
+        text = f"{entry.get('name', '')} {entry.get('notes', '')}"
+        is_upload = entry["source"] == "upload" and not entry.get("at_counter")
+        if entry.get("required") is True and is_upload and any(marker in text for marker in NO_SUBMISSION_MARKERS):
+            _add(
+                problems,
+                "materials",
+                _(
+                    "%(code)s: a material that need not be submitted (免提交) cannot be a required upload: give the "
+                    "certificate or registry it comes from, or make it optional."
+                )
+                % {"code": entry.get("code")},
+            )
+        if entry.get("at_counter") and entry["source"] != "upload":
+            _add(
+                problems,
+                "materials",
+                _("%(code)s: a material taken from a certificate or registry is not brought to the counter.")
+                % {"code": entry.get("code")},
+            )
 
 
 def served_party_flags(parties: list[str]) -> tuple[bool, bool]:
@@ -168,11 +203,15 @@ def item_problems(item: ServiceItem, *, department: Department | None = None) ->
         _add(problems, "online_depth", _("A 5-star item must be fully online."))
     for field in _LIST_SCHEMAS:
         _json_problems(problems, field, getattr(item, field))
+    _material_problems(problems, item.materials)
     if item.form_schema:
         try:
             Draft202012Validator.check_schema(item.form_schema)
         except SchemaError as error:
             _add(problems, "form_schema", _("Not a valid JSON Schema: %(error)s") % {"error": error.message})
+        else:
+            for message in form_keywords.schema_problems(item.form_schema):
+                _add(problems, "form_schema", message)
     if not isinstance(item.workflow, dict):
         _add(problems, "workflow", _("The workflow must be an object with its stages."))
     elif item.workflow:

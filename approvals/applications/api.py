@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors as account_selectors
 from accounts.models import Enterprise, RealNameLevel, User
-from approvals.applications import actions, selectors, submission, tracking
+from approvals.applications import actions, answer_privacy, selectors, submission, tracking
 from approvals.materials import material_states
 from approvals.models import Application, ApplicationEvent, Attachment, Channel, WorkflowTask
 from core import crypto
@@ -155,6 +155,11 @@ class MaterialStateSerializer(serializers.Serializer[Any]):
     )
     notes = serializers.CharField()
     satisfied_by = serializers.CharField(help_text='"upload", "certificate", "registry", or empty when missing')
+    provision = serializers.CharField(
+        help_text='"upload" (the applicant uploads it), "fetched" (the department takes it from a certificate or '
+        'registry: no need to submit) or "counter" (shown or signed at the visit, never uploaded)'
+    )
+    is_upload_needed = serializers.BooleanField(help_text="whether submitting waits for this upload")
     file_name = serializers.CharField()
     attachment_id = serializers.CharField(help_text="id of the uploaded file, or empty")
 
@@ -190,7 +195,9 @@ class ApplicationDetailSerializer(ApplicationSummarySerializer):
     the query password is theirs to see.
     """
 
-    data = serializers.JSONField(read_only=True)  # type: ignore[assignment]  # as "fields" above
+    data = serializers.SerializerMethodField(  # type: ignore[assignment]  # as "fields" above
+        help_text="answers, by field code; another person's ID number masked unless you are the applicant"
+    )
     prefilled = serializers.JSONField(read_only=True, help_text="field code → registry it was filled from")
     materials = serializers.SerializerMethodField()
     supplement_request = serializers.JSONField(read_only=True, help_text='{"fields", "materials", "note"} or {}')
@@ -210,6 +217,10 @@ class ApplicationDetailSerializer(ApplicationSummarySerializer):
             **ApplicationSummarySerializer.Meta.extra_kwargs,
             "legal_due_date": {"help_text": LEGAL_DUE_DATE_HELP},
         }
+
+    @extend_schema_field(serializers.JSONField())
+    def get_data(self, application: Application) -> Any:
+        return answer_privacy.answers_for_viewer(application, self.context["viewer"])
 
     @extend_schema_field(MaterialStateSerializer(many=True))
     def get_materials(self, application: Application) -> Any:
@@ -422,7 +433,8 @@ class ApplicantView(Applicant, generics.GenericAPIView[Application]):
     def detail(self, application: Application, *, status_code: int = status.HTTP_200_OK) -> Response:
         """The application as it is now, read again through the selector (actions return it without relations)."""
         current = selectors.application_for_owner(self.request.user, public_id=str(application.public_id))
-        return Response(ApplicationDetailSerializer(current).data, status=status_code)
+        serializer = ApplicationDetailSerializer(current, context={"viewer": self.user()})
+        return Response(serializer.data, status=status_code)
 
 
 class ApplicationCursorPagination(StableCursorPagination):

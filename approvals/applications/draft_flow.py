@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from approvals import forms_engine
-from approvals.applications import merged_form
+from approvals.applications import answer_privacy, merged_form
 from approvals.materials import MaterialState, material_states_of, wallet
 from approvals.models import Application, BundleApplication
 from approvals.pages import user_of
@@ -105,19 +105,30 @@ class Filling(ABC):
 # --- the answers, as the check page, the application page and the workbench show them ------------------
 
 
-def shown_answers(drafts: Sequence[Application]) -> dict[str, Any]:
+def shown_answers(drafts: Sequence[Application], *, viewer: User | None = None) -> dict[str, Any]:
     """The answers as the form shows them now: a field whose condition is false is no answer.
 
     Each draft hides what its own form hides; a field several drafts ask for shows the first answer.
+    With a ``viewer`` (an applicant's page), another person's ID number is masked (``answer_privacy``);
+    without one the answers are whole, for the staff handling the application (whose view is logged).
     """
-    return merged_form.first_of_each(forms_engine.visible_data(draft.service.form_ui, draft.data) for draft in drafts)
+    return merged_form.first_of_each(
+        forms_engine.visible_data(
+            draft.service.form_ui, draft.data if viewer is None else answer_privacy.answers_for_viewer(draft, viewer)
+        )
+        for draft in drafts
+    )
 
 
 def answer_groups(
-    steps: list[forms_engine.Step], drafts: Sequence[Application], *, step_url: Callable[[int], str] | None = None
+    steps: list[forms_engine.Step],
+    drafts: Sequence[Application],
+    *,
+    step_url: Callable[[int], str] | None = None,
+    viewer: User | None = None,
 ) -> list[dict[str, Any]]:
     """Each step's answers as text, with a required field left unanswered (unless a condition may hide it)."""
-    data = shown_answers(drafts)
+    data = shown_answers(drafts, viewer=viewer)
     prefilled = merged_form.merged_prefilled(drafts)
     return [
         {
@@ -137,10 +148,11 @@ def answer_groups(
     ]
 
 
-def application_answers(application: Application) -> list[dict[str, Any]]:
-    """Every answer of one application, step by step, as text (the form's own labels)."""
+def application_answers(application: Application, *, viewer: User | None = None) -> list[dict[str, Any]]:
+    """Every answer of one application, step by step, as text (the form's own labels); ``viewer`` as in
+    ``shown_answers``."""
     item = application.service
-    return answer_groups(forms_engine.form_steps(item.form_schema, item.form_ui), [application])
+    return answer_groups(forms_engine.form_steps(item.form_schema, item.form_ui), [application], viewer=viewer)
 
 
 # --- the pages ---------------------------------------------------------------------------------
@@ -200,10 +212,18 @@ def step_page(request: HttpRequest, filling: Filling, number: int) -> HttpRespon
         raise Http404
     index = number - 1
     current = steps[index]
+    stored = filling.values()
+    shown = answer_privacy.masked_for_viewer(
+        stored,
+        form_uis=[draft.service.form_ui for draft in filling.drafts],
+        applicant_id=filling.drafts[0].applicant_id if filling.drafts else None,
+        viewer=user_of(request),
+    )
     if request.method == "GET":
-        return _step_page(request, filling, steps, index, filling.values(), {})
+        return _step_page(request, filling, steps, index, shown, {})
     posted, files = forms_engine.parse_step(current, request.POST, request.FILES)
-    values = {**filling.values(), **posted}
+    posted = answer_privacy.unmasked(posted, stored=stored, shown=shown)
+    values = {**shown, **posted}
     codes = [field.code for field in current.fields]
     # A file field already uploaded and kept, or uploaded now, holds each draft's own file: it is not posted again.
     unchanged_files = set()
@@ -228,12 +248,16 @@ def step_page(request: HttpRequest, filling: Filling, number: int) -> HttpRespon
         filling.reload()  # the uploads wrote each draft's own file id
     if "add_row" in request.POST:
         # "Add another": show the step again with one more empty row; nothing is checked or saved yet.
-        return _step_page(request, filling, steps, index, values, {})
+        return _step_page(
+            request, filling, steps, index, answer_privacy.kept_masked(values, stored=stored, shown=shown), {}
+        )
     changes = {code: values.get(code) for code in codes if code not in unchanged_files}
     for code, texts in merged_form.validate_answers(filling.drafts, changes, only=codes).items():
         errors.setdefault(code, texts)
     if errors:
-        return _step_page(request, filling, steps, index, values, errors)
+        return _step_page(
+            request, filling, steps, index, answer_privacy.kept_masked(values, stored=stored, shown=shown), errors
+        )
     filling.save(user=user, changes=changes)
     if "save_and_leave" in request.POST:
         messages.success(request, _("Your answers are saved. You can come back to this draft at any time."))
@@ -328,7 +352,10 @@ def _check_page(request: HttpRequest, filling: Filling, problems: Errors, *, sta
         "steps": steps,
         # A bundle's answers are changed through the list of steps: one answer may belong to several services.
         "answers": answer_groups(
-            steps, filling.drafts, step_url=None if filling.is_bundle else lambda number: filling.url("step", number)
+            steps,
+            filling.drafts,
+            step_url=None if filling.is_bundle else lambda number: filling.url("step", number),
+            viewer=user_of(request),
         ),
         "materials": filling.material_states(),
         "problems": _problem_summary(filling, steps, problems),

@@ -342,7 +342,13 @@ def application_supplement(*, application_id: int, user: User, data: dict[str, A
     for code, value in data.items():
         if value in (None, "", []):
             changed.pop(code, None)
-    problems = forms_engine.validate(item.form_schema, item.form_ui, changed)
+    # An answer given at submission and not asked for is not judged again: a date that could not be
+    # before the day of submission (an appointment) may be past by now.
+    problems = {
+        key: texts
+        for key, texts in forms_engine.validate(item.form_schema, item.form_ui, changed).items()
+        if key.split(".", 1)[0] in allowed or key.split(".", 1)[0] not in application.data
+    }
     problems.update(material_problems(application))
     if problems:
         raise DomainError(

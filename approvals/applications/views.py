@@ -245,7 +245,7 @@ def application(request: HttpRequest, number: str) -> HttpResponse:
         "query_password": selectors.query_password(application),
         "events": selectors.timeline(application),
         "awaited": selectors.awaited_names(application),
-        "answers": draft_flow.application_answers(application),
+        "answers": draft_flow.application_answers(application, viewer=user_of(request)),
         "materials": material_states(application),
         "tasks": list(
             application.tasks.filter(status__in=WorkflowTask.OPEN).select_related("department").order_by("due_at")

@@ -68,6 +68,8 @@ class Field:
 
     def json_schema(self) -> JsonObject:
         result: JsonObject = {**copy.deepcopy(_BASE_SCHEMA[self.widget]), "title": self.zh, **dict(self.schema)}
+        if "exclusiveMinimum" in result:  # "greater than" replaces the base "at least", one message for one bound
+            result.pop("minimum", None)
         if self.options and self.widget == "multiselect":
             result["items"] = {"type": "string", "enum": [value for value, _zh, _en in self.options]}
         elif self.options:
@@ -109,6 +111,7 @@ def _field(
 
 _SEX = (("male", "男", "Male"), ("female", "女", "Female"))
 _POPULATION = "registry:population"
+_TODAY = "today"  # a date bound of services.form_keywords: the day the answer is checked
 _LEGAL_PERSON = "registry:legal_person"
 
 _ALL_FIELDS = (
@@ -118,7 +121,15 @@ _ALL_FIELDS = (
         "applicant_id_number", "公民身份号码", "ID number", "id_number", "applicant", source=f"{_POPULATION}.id_number"
     ),
     _field("gender", "性别", "Sex", "select", "applicant", source=f"{_POPULATION}.gender", options=_SEX),
-    _field("birth_date", "出生日期", "Date of birth", "date", "applicant", source=f"{_POPULATION}.birth_date"),
+    _field(
+        "birth_date",
+        "出生日期",
+        "Date of birth",
+        "date",
+        "applicant",
+        source=f"{_POPULATION}.birth_date",
+        maxDate=_TODAY,
+    ),
     _field("phone", "联系电话", "Phone number", "phone", "contact"),
     _field(
         "household_address",
@@ -209,11 +220,18 @@ _ALL_FIELDS = (
         item_fields=(
             _field("name", "股东名称或姓名", "Name", "text", "matter"),
             _field("certificate_number", "证件号码", "ID number or credit code", "text", "matter"),
-            _field("contribution", "认缴出资额（万元）", "Subscribed capital (10,000 yuan)", "number", "matter"),
+            _field(
+                "contribution",
+                "认缴出资额（万元）",
+                "Subscribed capital (10,000 yuan)",
+                "number",
+                "matter",
+                exclusiveMinimum=0,
+            ),
         ),
     ),
     _field("trade_name", "个体工商户名称（字号）", "Trade name", "text", "matter"),
-    _field("operating_area", "经营场所面积（平方米）", "Floor area (m²)", "number", "matter"),
+    _field("operating_area", "经营场所面积（平方米）", "Floor area (m²)", "number", "matter", exclusiveMinimum=0),
     _field("employee_count", "从业人员人数", "Number of staff", "number", "matter", type="integer"),
     _field(
         "food_category",
@@ -230,7 +248,17 @@ _ALL_FIELDS = (
     _field("food_products", "申请生产的食品类别及品种明细", "Foods to be produced", "textarea", "matter"),
     _field("products", "申请取证的产品单元及名称", "Products to be licensed", "textarea", "matter"),
     _field("license_number", "原证件编号", "Number of the current licence or certificate", "text", "matter"),
-    _field("appointment_date", "预约办理日期", "Appointment date", "date", "matter"),
+    # A visit to a hall: not in the past, on a day the hall is open, within the two months bookable.
+    _field(
+        "appointment_date",
+        "预约办理日期",
+        "Appointment date",
+        "date",
+        "matter",
+        minDate=_TODAY,
+        maxDate="today+60",
+        workingDay=True,
+    ),
     _field(
         "marriage_declaration",
         "本人无配偶，与对方没有直系血亲和三代以内旁系血亲关系",
@@ -247,10 +275,10 @@ _ALL_FIELDS = (
         "matter",
         const=True,
     ),
-    _field("marriage_date", "结婚登记日期", "Date of the marriage registration", "date", "matter"),
+    _field("marriage_date", "结婚登记日期", "Date of the marriage registration", "date", "matter", maxDate=_TODAY),
     _field("baby_name", "新生儿姓名", "Baby's name", "text", "matter"),
     _field("baby_gender", "新生儿性别", "Baby's sex", "select", "matter", options=_SEX),
-    _field("baby_birth_date", "新生儿出生日期", "Baby's date of birth", "date", "matter"),
+    _field("baby_birth_date", "新生儿出生日期", "Baby's date of birth", "date", "matter", maxDate=_TODAY),
     _field("birth_hospital", "出生医院", "Hospital of birth", "text", "matter"),
     _field(
         "birth_certificate_number",
@@ -376,7 +404,7 @@ _ALL_FIELDS = (
             ("flexible", "弹性提前退休", "Flexible early retirement"),
         ),
     ),
-    _field("work_start_date", "参加工作时间", "Date you started work", "date", "matter"),
+    _field("work_start_date", "参加工作时间", "Date you started work", "date", "matter", maxDate=_TODAY),
     _field("pension_start", "待遇领取开始月份", "First month of pension", "text", "matter", pattern=r"^\d{4}-\d{2}$"),
     _field(
         "bank_account",
@@ -400,10 +428,10 @@ _ALL_FIELDS = (
     ),
     _field("treatment_place", "就医地（省、市）", "Where you are treated", "text", "matter"),
     _field("start_date", "开始日期", "Start date", "date", "matter"),
-    _field("medical_total", "医疗费用总额（元）", "Medical costs (yuan)", "number", "matter"),
+    _field("medical_total", "医疗费用总额（元）", "Medical costs (yuan)", "number", "matter", exclusiveMinimum=0),
     _field("hospital", "就诊医疗机构", "Hospital", "text", "matter"),
     _field("disease", "病种名称", "Condition", "text", "matter"),
-    _field("unemployment_date", "失业日期", "Date you became unemployed", "date", "matter"),
+    _field("unemployment_date", "失业日期", "Date you became unemployed", "date", "matter", maxDate=_TODAY),
     _field("last_employer", "原工作单位", "Last employer", "text", "matter"),
     _field(
         "household_size",
@@ -431,7 +459,7 @@ _ALL_FIELDS = (
     ),
     _field("disability_number", "残疾人证号", "Disability certificate number", "text", "matter"),
     _field("adoptee_name", "被收养人姓名", "Name of the child", "text", "matter"),
-    _field("adoptee_birth_date", "被收养人出生日期", "Child's date of birth", "date", "matter"),
+    _field("adoptee_birth_date", "被收养人出生日期", "Child's date of birth", "date", "matter", maxDate=_TODAY),
     _field(
         "fund_account", "住房公积金个人账号", "Housing fund account number", "text", "matter", pattern=r"^\d{8,20}$"
     ),
@@ -450,8 +478,8 @@ _ALL_FIELDS = (
         "matter",
         options=(("sale", "买卖", "Sale"), ("gift", "赠与", "Gift"), ("inheritance", "继承", "Inheritance")),
     ),
-    _field("transaction_price", "成交价格（元）", "Price (yuan)", "number", "matter"),
-    _field("floor_area", "建筑面积（平方米）", "Floor area (m²)", "number", "matter"),
+    _field("transaction_price", "成交价格（元）", "Price (yuan)", "number", "matter", exclusiveMinimum=0),
+    _field("floor_area", "建筑面积（平方米）", "Floor area (m²)", "number", "matter", exclusiveMinimum=0),
     _field("project_name", "项目名称", "Project name", "text", "matter"),
     _field(
         "project_code",
@@ -462,9 +490,11 @@ _ALL_FIELDS = (
         pattern=r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$",
     ),
     _field("project_address", "建设地点", "Site", "address", "matter"),
-    _field("land_area", "用地面积（平方米）", "Site area (m²)", "number", "matter"),
-    _field("building_area", "总建筑面积（平方米）", "Total floor area (m²)", "number", "matter"),
-    _field("contract_price", "合同价格（万元）", "Contract price (10,000 yuan)", "number", "matter"),
+    _field("land_area", "用地面积（平方米）", "Site area (m²)", "number", "matter", exclusiveMinimum=0),
+    _field("building_area", "总建筑面积（平方米）", "Total floor area (m²)", "number", "matter", exclusiveMinimum=0),
+    _field(
+        "contract_price", "合同价格（万元）", "Contract price (10,000 yuan)", "number", "matter", exclusiveMinimum=0
+    ),
     _field("contractor", "施工单位", "Contractor", "text", "matter"),
     _field("design_drawings", "设计方案图纸", "Design drawings", "file", "matter"),
     _field("student_name", "学生姓名", "Pupil's name", "text", "matter"),
@@ -502,15 +532,23 @@ _ALL_FIELDS = (
     ),
     _field("qualification_number", "资格证书编号", "Qualification certificate number", "text", "matter"),
     _field("organisation_name", "拟设立机构名称", "Name of the new organisation", "text", "matter"),
-    _field("bed_count", "核定床位（张）", "Beds", "number", "matter", type="integer"),
+    _field("bed_count", "核定床位（张）", "Beds", "number", "matter", type="integer", minimum=1),
     _field("pollutants", "主要污染物及排放方式", "Main pollutants and how they are discharged", "textarea", "matter"),
     _field("chemicals", "经营（生产）的危险化学品品种", "Hazardous chemicals handled", "textarea", "matter"),
     _field("storage_address", "储存设施地址", "Storage site", "address", "matter"),
     _field("performance_name", "演出名称", "Title of the performance", "text", "matter"),
-    _field("performance_date", "演出日期", "Date of the performance", "date", "matter"),
+    _field("performance_date", "演出日期", "Date of the performance", "date", "matter", minDate=_TODAY),
     _field("venue", "演出场所", "Venue", "text", "matter"),
     _field("crop", "作物种类", "Crop", "text", "matter"),
-    _field("homestead_area", "申请宅基地面积（平方米）", "Homestead plot area (m²)", "number", "matter", maximum=140),
+    _field(
+        "homestead_area",
+        "申请宅基地面积（平方米）",
+        "Homestead plot area (m²)",
+        "number",
+        "matter",
+        exclusiveMinimum=0,
+        maximum=140,
+    ),
     _field("village", "所在村（社区）", "Village", "text", "matter"),
     _field("patent_number", "专利号", "Patent number", "text", "matter", pattern=r"^ZL\d{12}\.[\dX]$"),
     _field("case_summary", "事实与理由", "Facts and reasons", "textarea", "matter"),

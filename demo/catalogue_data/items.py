@@ -89,7 +89,9 @@ CIVIL_AFFAIRS = (
             material("household_register", notes="双方各自的居民户口簿；浙江省户籍居民在省内通办的可免提交"),
             material("id_card", notes="双方各自有效的居民身份证"),
             material("couple_photo", "近期二寸半身免冠合影照片", copies=3, notes="红底或蓝底"),
-            material("marriage_statement", "申请结婚登记声明书", notes="在婚姻登记员面前亲自签署，现场领取"),
+            material(
+                "marriage_statement", "申请结婚登记声明书", notes="在婚姻登记员面前亲自签署，现场领取", at_counter=True
+            ),
         ),
         themes=("marriage-family",),
         fields=(
@@ -374,7 +376,9 @@ CIVIL_AFFAIRS = (
         legal_basis="《社会团体登记管理条例》第三条、第十条至第十二条。",
         materials=(
             application_form("社会团体成立登记申请书"),
-            material("sponsor_approval", "业务主管单位的批准文件", notes="直接登记的行业协会商会等免提交"),
+            material(
+                "sponsor_approval", "业务主管单位的批准文件", required=False, notes="直接登记的行业协会商会等免提交"
+            ),
             material("capital_proof", "验资报告"),
             material("articles", "章程草案"),
             material("site_proof"),
@@ -848,7 +852,11 @@ PUBLIC_SECURITY = (
             material("id_card"),
             material("driving_license"),
             material(
-                "medical_report", "机动车驾驶人身体条件证明", form="electronic", notes="由指定医疗机构联网上传，免提交"
+                "medical_report",
+                "机动车驾驶人身体条件证明",
+                form="electronic",
+                source="registry:driver_medical_examination",
+                notes="由指定医疗机构联网上传，免提交",
             ),
         ),
         themes=("transport",),
@@ -994,7 +1002,8 @@ MARKET_REGULATION = (
             material(
                 "shareholder_proof",
                 "股东主体资格文件或者自然人身份证明",
-                notes="自然人股东身份信息由公安数据共享，免提交",
+                required=False,
+                notes="法人股东提供主体资格文件；自然人股东身份信息由公安数据共享，免提交",
             ),
             material("appointment_proof", "法定代表人、董事、监事和经理的任职文件"),
             material("site_proof"),
@@ -1114,7 +1123,9 @@ MARKET_REGULATION = (
             application_form("公司注销登记申请书"),
             material("resolution", "依法作出解散的决议或者决定"),
             material("liquidation_report", "经确认的清算报告"),
-            material("tax_clearance", "清税证明", form="electronic", notes="税务部门共享，免提交"),
+            material(
+                "tax_clearance", "清税证明", form="electronic", source="registry:tax", notes="税务部门共享，免提交"
+            ),
             proxy(),
         ),
         themes=("business-closure",),
@@ -1381,7 +1392,7 @@ HUMAN_RESOURCES = (
         legal_basis="《中华人民共和国社会保险法》第五十八条；《社会保障卡管理办法》。",
         materials=(
             material("id_card", notes="电子证照共享，免提交"),
-            material("photo", notes="可使用居民身份证相片，免提交"),
+            material("photo", source="registry:population", notes="可使用居民身份证相片，免提交"),
         ),
         themes=("social-insurance",),
         fields=("applicant_name", "applicant_id_number", "phone", "delivery", "postal_address", DECLARATION),
@@ -1412,7 +1423,12 @@ HUMAN_RESOURCES = (
         legal_basis="《中华人民共和国社会保险法》第十六条；《全国人民代表大会常务委员会关于实施渐进式延迟法定退休年龄的决定》；《国务院关于工人退休、退职的暂行办法》（国发〔1978〕104号）。",
         materials=(
             material("id_card"),
-            material("personnel_file", "职工人事档案", notes="由档案保管机构提供；实行档案电子化的免提交"),
+            material(
+                "personnel_file",
+                "职工人事档案",
+                source="registry:personnel_archive",
+                notes="由档案保管机构提供；实行档案电子化的免提交",
+            ),
             material(
                 "early_retirement_proof", "提前退休的相关证明", required=False, notes="因病或特殊工种提前退休的提供"
             ),
@@ -1477,7 +1493,11 @@ HUMAN_RESOURCES = (
         materials=(
             material("id_card"),
             material(
-                "termination_proof", "解除或者终止劳动关系的证明", form="electronic", notes="用人单位已网上备案的免提交"
+                "termination_proof",
+                "解除或者终止劳动关系的证明",
+                form="electronic",
+                required=False,
+                notes="用人单位已网上备案的免提交；未备案的须提供",
             ),
         ),
         themes=("employment", "social-insurance"),
@@ -1733,7 +1753,13 @@ HEALTH = (
         materials=(
             material("id_card", "母亲居民身份证", notes="电子证照共享，免提交"),
             material("id_card_father", "父亲居民身份证", source="certificate:resident_id_card", required=False),
-            material("birth_record", "出生医院的分娩记录", form="electronic", notes="由助产机构推送，免提交"),
+            material(
+                "birth_record",
+                "出生医院的分娩记录",
+                form="electronic",
+                source="registry:birth_record",
+                notes="由助产机构推送，免提交",
+            ),
         ),
         themes=("marriage-family",),
         fields=(
@@ -1924,7 +1950,13 @@ HEALTH = (
         materials=(
             material("id_card"),
             material("graduation_certificate"),
-            material("exam_pass", "护士执业资格考试成绩合格证明", form="electronic", notes="数据共享，免提交"),
+            material(
+                "exam_pass",
+                "护士执业资格考试成绩合格证明",
+                form="electronic",
+                source="registry:nurse_exam",
+                notes="数据共享，免提交",
+            ),
             material("health_report", "近六个月内的健康体检证明", form="electronic"),
         ),
         themes=("employment",),
@@ -1972,7 +2004,13 @@ MEDICAL_SECURITY = (
         conditions="已办理退休手续；职工医保累计缴费年限（含视同缴费年限）男满30年、女满25年，其中实际缴费满规定年限；不足的可一次性补缴。",
         legal_basis="《中华人民共和国社会保险法》第二十七条；《浙江省医疗保障条例》。",
         materials=(
-            material("retirement_approval", "退休核准信息", form="electronic", notes="人力社保部门共享，免提交"),
+            material(
+                "retirement_approval",
+                "退休核准信息",
+                form="electronic",
+                source="registry:social_insurance",
+                notes="人力社保部门共享，免提交",
+            ),
         ),
         themes=("retirement", "healthcare"),
         fields=("applicant_name", "applicant_id_number", "work_start_date", "phone", DECLARATION),
@@ -2211,7 +2249,9 @@ TAXATION = (
         conditions="承受土地、房屋权属的单位和个人，纳税义务已发生（签订权属转移合同当日）。",
         legal_basis="《中华人民共和国契税法》第一条、第九条、第十条。",
         materials=(
-            material("contract", "不动产权属转移合同", notes="网签备案合同共享，免提交"),
+            material(
+                "contract", "不动产权属转移合同", source="registry:property_contract", notes="网签备案合同共享，免提交"
+            ),
             material("id_card"),
         ),
         themes=("person-tax", "housing", "enterprise-tax"),
@@ -2468,8 +2508,10 @@ NATURAL_RESOURCES = (
             application_form("不动产登记申请书"),
             material("id_card", notes="买卖双方的身份证明"),
             material("real_estate_certificate", notes="转让方的不动产权证书"),
-            material("contract", "不动产买卖合同", notes="网签备案合同共享，免提交"),
-            material("tax_receipt", "完税凭证", form="electronic", notes="税务部门共享，免提交"),
+            material(
+                "contract", "不动产买卖合同", source="registry:property_contract", notes="网签备案合同共享，免提交"
+            ),
+            material("tax_receipt", "完税凭证", form="electronic", source="registry:tax", notes="税务部门共享，免提交"),
             material(
                 "marital_status",
                 "婚姻状况信息",
@@ -4024,7 +4066,7 @@ HOUSING_FUND = (
         materials=(
             material("id_card"),
             material("marriage_certificate", required=False, notes="已婚的提供，数据共享免提交"),
-            material("contract", "购房合同", notes="网签合同共享，免提交"),
+            material("contract", "购房合同", source="registry:property_contract", notes="网签合同共享，免提交"),
             material("income_proof", "收入证明", required=False),
         ),
         themes=("housing",),

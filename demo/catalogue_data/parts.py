@@ -73,6 +73,7 @@ def material(
     copies: int = 1,
     required: bool = True,
     notes: str = "",
+    at_counter: bool = False,
 ) -> JsonObject:
     """One entry of an item's materials; ``code`` names a common material or a new one (give its name)."""
     known_name, known_form, known_source = _MATERIALS.get(code, ("", "original", "upload"))
@@ -88,6 +89,8 @@ def material(
         raise ValueError(f"material {code!r} is not a common one: give its name")
     if notes:
         entry["notes"] = notes
+    if at_counter:  # shown or signed in front of the clerk at the visit, never uploaded online
+        entry["at_counter"] = True
     return entry
 
 

@@ -209,7 +209,7 @@ def test_a_draft_is_prefilled_from_the_population_registry_with_one_logged_read(
     ]
 
 
-def test_someone_the_registry_does_not_know_gets_an_empty_form_and_must_upload_the_registry_material(
+def test_someone_the_registry_does_not_know_gets_an_empty_form_and_is_still_not_asked_to_upload_the_registry_material(
     item, other_citizen
 ):
     draft = start(other_citizen, item)
@@ -220,7 +220,9 @@ def test_someone_the_registry_does_not_know_gets_an_empty_form_and_must_upload_t
         ("population", other_citizen.pk, "not_found")
     ]
     assert events_of(draft) == ["created"]
-    assert "material.household_record" in submission.submission_problems(draft)
+    # A registry's material is the department's to fetch (免提交), never a required upload.
+    assert "material.household_record" not in submission.submission_problems(draft)
+    assert "applicant_name" in submission.submission_problems(draft)
 
 
 def test_acting_for_an_enterprise_prefills_its_fields_from_the_legal_person_registry(
