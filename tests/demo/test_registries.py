@@ -22,6 +22,7 @@ from datahub.models import (
     HouseholdRelation,
     LegalPersonKind,
     LegalPersonRecord,
+    MaritalStatus,
     PersonRecord,
     PersonStatus,
 )
@@ -38,7 +39,7 @@ from demo.registry_data import (
 
 pytestmark = pytest.mark.both_databases
 
-PERSONS = 1007
+PERSONS = 1008
 LEGAL_PERSONS = 241
 
 
@@ -75,6 +76,22 @@ def test_the_demo_population_is_a_thousand_valid_zhejiang_residents_in_household
     ]
     assert len(with_minors) >= 100
     assert Counter(len(members) for members in households.values()).keys() == {1, 2, 3, 4, 5}
+
+
+def test_the_demo_population_has_marital_statuses_and_head_and_spouse_are_married_to_each_other():
+    persons, _legal_persons = generate_registries()
+    statuses = Counter(person.marital_status for person in persons)
+    assert {MaritalStatus.UNMARRIED, MaritalStatus.FIRST_MARRIAGE, MaritalStatus.DIVORCED} <= set(statuses)
+    assert MaritalStatus.UNSTATED not in statuses
+    by_number = {person.id_number: person for person in persons}
+    married = [person for person in persons if person.spouse_id_number]
+    assert len(married) >= 200
+    for person in married:
+        spouse = by_number[person.spouse_id_number]
+        assert spouse.spouse_id_number == person.id_number
+        assert spouse.household_number == person.household_number
+    minors = [person for person in persons if _age(birth_date_of(person.id_number) or REFERENCE_DATE) < 20]
+    assert {person.marital_status for person in minors} == {MaritalStatus.UNMARRIED}
 
 
 def test_the_demo_legal_persons_have_valid_codes_and_representatives_from_the_registry():
