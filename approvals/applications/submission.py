@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts import selectors as account_selectors
 from accounts.models import User
 from approvals import forms_engine
+from approvals.applications import parties
 from approvals.applications.numbering import new_number, query_password_hash
 from approvals.applications.rules import (
     APPLICANT_SNAPSHOT_FIELDS,
@@ -165,7 +166,9 @@ def _application_submit(
         new_status=application.status,
         department_id=application.department_id if is_counter else None,
     )
-    outbox_add(application)
+    # Made by several people together: routed once every party has confirmed (parties.party_confirm).
+    if not parties.party_defs(item) or parties.parties_record(application, user=user, at_counter=is_counter):
+        outbox_add(application)
     notify_applicant(application, "application_submitted")
     response = _submitted_response(application)
     if idempotency_key:

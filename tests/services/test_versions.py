@@ -151,6 +151,7 @@ INSTANT = {
 }
 
 
+@pytest.mark.usefixtures("english")
 def test_an_item_that_needs_a_visit_is_never_decided_by_the_machine(published, editor):
     # given a draft of an item with one visit in person, decided at submission (instant)
     draft = actions.item_draft_start(implementation_code=published.implementation_code, actor=editor)
