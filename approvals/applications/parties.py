@@ -42,6 +42,7 @@ from services.models import ServiceItem
 Event = ApplicationEvent.Action
 REGISTRY_READER = "system:party-check"
 MARRIAGE = "marriage"
+DIVORCE = "divorce"
 # 民法典 第一千零四十七条: 结婚年龄，男不得早于二十二周岁，女不得早于二十周岁.
 MARRIAGE_AGES = {"male": 22, "female": 20}
 ROLE_GENDERS = {"male": Gender.MALE, "female": Gender.FEMALE}
@@ -125,7 +126,7 @@ def parties_record(application: Application, *, user: User, at_counter: bool) ->
             code="applicant_not_a_party",
         )
     mine = own[0]
-    problems = _registry_problems(application, [mine])
+    problems = _registry_problems(application, [mine], named=parties)
     if problems:
         raise DomainError(" ".join(problems), code="registry_check_failed")
     mine.user = user
@@ -269,10 +270,15 @@ def party_decline(*, number: str, user: User) -> Application:
 # --- the registry check ------------------------------------------------------------
 
 
-def _registry_problems(application: Application, parties: list[ApplicationParty]) -> list[str]:
-    """What the population registry says against these parties applying (empty: nothing); each read is logged."""
+def _registry_problems(
+    application: Application, parties: list[ApplicationParty], *, named: list[ApplicationParty] | None = None
+) -> list[str]:
+    """What the population registry says against these parties applying (empty: nothing); each read is logged.
+
+    ``named`` are all the parties of the application (default: those checked), for checks between them.
+    """
     check = (application.service.workflow or {}).get("party_check")
-    if check != MARRIAGE:
+    if check not in (MARRIAGE, DIVORCE):
         return []
     with override(None):
         purpose = f"婚姻登记审查：{application.service.name}（{application.number}）"[:200]
@@ -287,18 +293,45 @@ def _registry_problems(application: Application, parties: list[ApplicationParty]
             purpose=purpose,
             department_id=application.department_id,
         )
-        problems.extend(_marriage_problems(party, person, today))
+        if check == MARRIAGE:
+            problems.extend(_marriage_problems(party, person, today))
+        else:
+            problems.extend(_divorce_problems(party, person, named or parties))
     return problems
+
+
+def _identity_problem(party: ApplicationParty, person: registries.PersonView | None) -> str:
+    """Why the registry does not know this party by the name and number given; empty when it does."""
+    if person is None or person.status != PersonStatus.NORMAL or not registries.names_match(party.name, person.name):
+        return _("The name and identity number given for %(who)s do not match the population registry.") % {
+            "who": role_label(party.role)
+        }
+    return ""
+
+
+def _divorce_problems(
+    party: ApplicationParty, person: registries.PersonView | None, parties: list[ApplicationParty]
+) -> list[str]:
+    """A party to a divorce must be registered as married to the other party named."""
+    problem = _identity_problem(party, person)
+    if problem or person is None:
+        return [problem]
+    others = {other.id_number_hash for other in parties if other is not party}
+    if not person.is_married or person.spouse_id_hash not in others:
+        return [
+            _("The population registry does not record %(who)s as married to the other party.")
+            % {"who": role_label(party.role)}
+        ]
+    return []
 
 
 def _marriage_problems(
     party: ApplicationParty, person: registries.PersonView | None, today: datetime.date
 ) -> list[str]:
     who = role_label(party.role)
-    if person is None or person.status != PersonStatus.NORMAL or not registries.names_match(party.name, person.name):
-        return [
-            _("The name and identity number given for %(who)s do not match the population registry.") % {"who": who}
-        ]
+    problem = _identity_problem(party, person)
+    if problem or person is None:
+        return [problem]
     problems = []
     if person.gender != ROLE_GENDERS.get(party.role, person.gender):
         problems.append(_("The identity number given for %(who)s is not of that sex.") % {"who": who})

@@ -197,16 +197,16 @@ def at_visit(name: str = "当场办结") -> JsonObject:
     return workflow(stage("handle", task("handle", name, results=DECIDE_RESULTS)))
 
 
-def marriage_parties(flow: JsonObject) -> JsonObject:
+def couple(flow: JsonObject, *, check: str) -> JsonObject:
     """``flow`` for an application of a man and a woman together (婚姻登记): each party confirms, and the
-    population registry is checked for both (identity, legal age, no spouse) before it is routed."""
+    population registry is checked for both (``check``: "marriage" or "divorce") before it is routed."""
     return {
         **flow,
         "parties": [
             {"role": "male", "name": "male_name", "id_number": "male_id_number"},
             {"role": "female", "name": "female_name", "id_number": "female_id_number"},
         ],
-        "party_check": "marriage",
+        "party_check": check,
     }
 
 

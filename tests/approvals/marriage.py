@@ -10,7 +10,7 @@ from approvals.applications import actions, submission
 from approvals.models import Application
 from datahub.models import HouseholdRelation, MaritalStatus
 from demo.catalogue_data.fields import form
-from demo.catalogue_data.parts import at_visit, marriage_parties
+from demo.catalogue_data.parts import at_visit, couple
 from demo.registry_data import CHEN_HAOYU, ZHAO_LI, PersonSpec
 from services.models import Department, HandlingType, ServiceItem
 from tests.approvals.builders import make_county
@@ -56,7 +56,7 @@ def make_marriage_item(*, department: Department | None = None, **overrides: Any
         "visits": 1,
         "star_level": 3,
         "online_depth": 3,
-        "workflow": marriage_parties(at_visit("审查并登记")),
+        "workflow": couple(at_visit("审查并登记"), check="marriage"),
     }
     fields.update(overrides)
     return make_item(department=department or make_department(), **fields)
@@ -92,3 +92,52 @@ def marriage_submitted(user: User, item: ServiceItem, **answers: Any) -> Applica
     application = marriage_draft(user, item, **answers)
     application, _response = submission.application_submit(application_id=application.pk, user=user)
     return application
+
+
+DIVORCE_FIELDS = (
+    "male_name",
+    "male_id_number",
+    "female_name",
+    "female_id_number",
+    "marriage_date",
+    "phone",
+    "divorce_agreement",
+)
+
+
+def make_divorce_item(**overrides: Any) -> ServiceItem:
+    """离婚登记 as the demo publishes it: both spouses confirm, then 受理 → 冷静期 → 审查并登记 by clerks."""
+    schema, ui = form("离婚登记申请", DIVORCE_FIELDS)
+    flow = {
+        "stages": [
+            {
+                "key": "accept",
+                "tasks": [{"key": "accept", "name": "受理", "results": ["受理", "不予受理", "补齐补正"]}],
+            },
+            {"key": "decide", "tasks": [{"key": "decide", "name": "审查并登记", "results": ["同意", "不同意"]}]},
+        ]
+    }
+    return make_marriage_item(
+        name="离婚登记",
+        form_schema=schema,
+        form_ui=ui,
+        workflow=couple(flow, check="divorce"),
+        handling_type=HandlingType.COMMITTED,
+        legal_limit=60,
+        promised_limit=60,
+        visits=2,
+        basic_code="000207000002",
+        **overrides,
+    )
+
+
+def divorce_answers(man: PersonSpec, woman: PersonSpec) -> dict[str, Any]:
+    return {
+        "male_name": man.name,
+        "male_id_number": man.id_number,
+        "female_name": woman.name,
+        "female_id_number": woman.id_number,
+        "marriage_date": "2015-10-01",
+        "phone": "13712349050",
+        "divorce_agreement": True,
+    }

@@ -7,18 +7,26 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from approvals.applications import parties, submission
+from approvals.applications import actions, parties, submission
 from approvals.documents.notices import GRANT, document_for, document_text
 from approvals.models import Application, ApplicationParty, Outbox, WorkflowTask
 from approvals.routing.engine import outbox_process
 from core import crypto
 from core.errors import DomainError
 from datahub.models import ID_NUMBER_HASH_PURPOSE, DataAccessLog, MaritalStatus
-from demo.registry_data import CHEN_HAOYU, LIN_XIAOYAN, WANG_XIAOMING, ZHAO_LI
+from demo.registry_data import CHEN_HAOYU, LIN_XIAOYAN, WANG_XIAOMING, ZHAO_LI, PersonSpec
 from interaction.models import Message
-from services.models import Department
+from services.models import Department, ServiceItem
 from tests.approvals.builders import claim_and_decide
-from tests.approvals.marriage import YOUNG_MAN, make_couple, make_marriage_item, marriage_draft, marriage_submitted
+from tests.approvals.marriage import (
+    YOUNG_MAN,
+    divorce_answers,
+    make_couple,
+    make_divorce_item,
+    make_marriage_item,
+    marriage_draft,
+    marriage_submitted,
+)
 from tests.datahub.builders import make_person
 from tests.factories import email_user, give_identity, staff_member
 from tests.services.builders import make_department
@@ -247,3 +255,41 @@ def test_the_registry_knows_marital_status() -> None:
     record = make_person(WANG_XIAOMING)
     assert record.marital_status == MaritalStatus.FIRST_MARRIAGE
     assert record.spouse_id_hash == crypto.keyed_hash(LIN_XIAOYAN.id_number, purpose=ID_NUMBER_HASH_PURPOSE)
+
+
+def _divorce_draft(user: User, item: ServiceItem, man: PersonSpec, woman: PersonSpec) -> Application:
+    application = actions.application_draft_start(user=user, service_code=item.implementation_code)
+    actions.application_draft_update(application_id=application.pk, user=user, data=divorce_answers(man, woman))
+    return application
+
+
+def test_a_divorce_needs_both_spouses_and_goes_to_a_clerk(citizen: User) -> None:
+    # given 王小明 and 林晓燕, married to each other
+    make_person(WANG_XIAOMING)
+    make_person(LIN_XIAOYAN)
+    wife = give_identity(email_user("lin@example.com"), LIN_XIAOYAN)
+    item = make_divorce_item()
+    draft = _divorce_draft(citizen, item, WANG_XIAOMING, LIN_XIAOYAN)
+
+    # when he submits and she confirms
+    application, _response = submission.application_submit(application_id=draft.pk, user=citizen)
+    assert Outbox.objects.filter(application=application).count() == 0
+    parties.party_confirm(number=str(application.number), user=wife)
+
+    # then it is routed to 受理 by a clerk, never decided by the machine
+    outbox_process(outbox_id=Outbox.objects.get(application=application).pk)
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED
+    assert list(application.tasks.values_list("name", flat=True)) == ["受理"]
+
+
+def test_a_divorce_from_someone_not_married_to_them_is_refused(citizen: User) -> None:
+    # given 王小明 naming 赵丽, who is not his wife
+    make_person(WANG_XIAOMING)
+    make_couple()
+    item = make_divorce_item()
+    draft = _divorce_draft(citizen, item, WANG_XIAOMING, ZHAO_LI)
+
+    with pytest.raises(DomainError, match="does not record the man as married to the other party"):
+        submission.application_submit(application_id=draft.pk, user=citizen)
+    assert ApplicationParty.objects.count() == 0
