@@ -375,6 +375,11 @@ def _refuse(application: Application, parties: list[ApplicationParty], problems:
             _tell_party(party, application, "party_check_failed", reason=reason)
 
 
+def is_waiting(application: Application) -> bool:
+    """Whether the application waits for a party's confirmation (it is not routed until none does)."""
+    return application.parties.filter(confirmed_at__isnull=True).exists()
+
+
 def parties_of(application: Application) -> list[ApplicationParty]:
     """The parties of an application, in the order the form names them (empty for one applicant)."""
     return list(application.parties.order_by("pk"))

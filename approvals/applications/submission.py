@@ -252,6 +252,12 @@ def request_supplement_locked(
 ) -> Application:
     """Ask for a 补正 on an application the caller has locked (a task decision or the action above)."""
     require_status(application, *Application.SUPPLEMENTABLE)
+    if parties.is_waiting(application):
+        # Answering a 补正 routes the application: never before every party has confirmed it.
+        raise Conflict(
+            _("This application waits for the other party to confirm it; nothing can be asked before."),
+            code="waiting_for_parties",
+        )
     if application.accepted_at is None and application.events.filter(action=Event.SUPPLEMENT_REQUESTED).exists():
         # 行政许可法 第三十二条: before acceptance, everything missing is told at once (一次性告知).
         raise Conflict(

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from approvals.applications import actions, parties, submission
 from approvals.documents.notices import GRANT, document_for, document_text
 from approvals.models import Application, ApplicationParty, Outbox, WorkflowTask
+from approvals.routing import deadlines
 from approvals.routing.engine import outbox_process
 from core import crypto
-from core.errors import DomainError
+from core.errors import Conflict, DomainError
 from datahub.models import ID_NUMBER_HASH_PURPOSE, DataAccessLog, MaritalStatus
 from demo.registry_data import CHEN_HAOYU, LIN_XIAOYAN, WANG_XIAOMING, ZHAO_LI, PersonSpec
 from interaction.models import Message
@@ -293,3 +297,32 @@ def test_a_divorce_from_someone_not_married_to_them_is_refused(citizen: User) ->
     with pytest.raises(DomainError, match="does not record the man as married to the other party"):
         submission.application_submit(application_id=draft.pk, user=citizen)
     assert ApplicationParty.objects.count() == 0
+
+
+def test_waiting_for_the_other_party_is_never_deemed_accepted_nor_asked_for_more(
+    bride: User, registry_office: Department
+) -> None:
+    # given an application that has waited three weeks for the groom
+    make_couple()
+    item = make_marriage_item(department=registry_office)
+    application = marriage_submitted(bride, item)
+    Application.objects.filter(pk=application.pk).update(submitted_at=timezone.now() - datetime.timedelta(days=21))
+    clerk = staff_member("registrar@example.com", registry_office)
+
+    # when the sweep runs and a clerk of the department asks for a 补正
+    deemed = deadlines.acceptance_sweep()
+    with pytest.raises(Conflict) as refused:
+        submission.application_request_supplement(
+            application_id=application.pk,
+            actor=clerk,
+            department_id=registry_office.pk,
+            fields=["phone"],
+            materials=[],
+            note="请核对联系电话。",
+        )
+
+    # then nothing happened: it still waits for him, unrouted
+    application.refresh_from_db()
+    assert (deemed, refused.value.code) == (0, "waiting_for_parties")
+    assert (application.status, application.accepted_at) == (Application.Status.SUBMITTED, None)
+    assert Outbox.objects.filter(application=application).count() == 0
