@@ -171,6 +171,8 @@ def documents_of(application: Application, events: list[ApplicationEvent] | None
             add(GRANT, grant_title, "准", event)
         elif outcome == Outcome.NOT_ACCEPTED:
             reasons = _reasons(events, index, workflow.NOT_ACCEPT, application.department_id)
+            if event.details.get("registry_check") and event.note:
+                reasons = (event.note,)  # the parties' registry check (applications.parties), not a task
             add(NON_ACCEPTANCE, "不予受理决定书", "不受", event, reasons=reasons)
         elif outcome == Outcome.REFUSED:
             reasons = _reasons(events, index, workflow.REFUSE, application.department_id)

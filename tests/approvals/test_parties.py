@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from approvals.applications import actions, parties, submission
-from approvals.documents.notices import GRANT, document_for, document_text
+from approvals.documents.notices import GRANT, NON_ACCEPTANCE, document_for, document_text
 from approvals.models import Application, ApplicationParty, Outbox, WorkflowTask
 from approvals.routing import deadlines
 from approvals.routing.engine import outbox_process
@@ -28,6 +28,7 @@ from tests.approvals.marriage import (
     make_couple,
     make_divorce_item,
     make_marriage_item,
+    marriage_answers,
     marriage_draft,
     marriage_submitted,
 )
@@ -138,6 +139,8 @@ def test_a_party_already_married_is_refused_naming_why(bride: User) -> None:
     assert "records the man as married" in event.note
     assert Message.objects.filter(recipient=bride, event="party_check_failed").count() == 1
     assert Message.objects.filter(recipient=wang, event="party_check_failed").count() == 1
+    _particulars, body = document_text(application, document_for(application, NON_ACCEPTANCE))
+    assert f"理由：{event.note}" in body
 
 
 def test_an_applicant_already_married_cannot_submit(bride: User) -> None:
@@ -326,3 +329,28 @@ def test_waiting_for_the_other_party_is_never_deemed_accepted_nor_asked_for_more
     assert (deemed, refused.value.code) == (0, "waiting_for_parties")
     assert (application.status, application.accepted_at) == (Application.Status.SUBMITTED, None)
     assert Outbox.objects.filter(application=application).count() == 0
+
+
+def test_at_the_counter_the_clerk_sees_both_and_the_registry_checks_both_at_once(registry_office: Department) -> None:
+    # given a clerk recording 结婚登记 for 赵丽 and 陈浩宇, both at the counter
+    make_couple()
+    item = make_marriage_item(department=registry_office)
+    clerk = staff_member("registrar@example.com", registry_office)
+    draft = actions.application_counter_start(
+        clerk=clerk,
+        department_id=registry_office.pk,
+        service_code=item.implementation_code,
+        name=ZHAO_LI.name,
+        id_type="111",
+        id_number=ZHAO_LI.id_number,
+    )
+    actions.application_draft_update(application_id=draft.pk, user=clerk, data=marriage_answers())
+
+    # when the clerk submits
+    application, _response = submission.application_submit(application_id=draft.pk, user=clerk)
+
+    # then both are confirmed and checked, and it is routed at once
+    assert sorted(application.parties.values_list("role", flat=True)) == ["female", "male"]
+    assert not parties.is_waiting(application)
+    assert Outbox.objects.filter(application=application).count() == 1
+    assert _reads_of(CHEN_HAOYU.id_number) == 1
