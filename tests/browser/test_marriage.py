@@ -177,7 +177,12 @@ def test_two_parties_apply_the_groom_confirms_and_the_registrar_registers_them_a
     log_in(page_for_clerk, registrar.email, next_path="/workbench/", with_totp=True)
     row = wait_for_task(page_for_clerk, number, TASK)
     _claim(page_for_clerk, row)
-    expect(page_for_clerk.locator("main")).to_contain_text(CHEN_HAOYU.name)
+    parties_heading = page_for_clerk.get_by_role("heading", name=zh("Parties"), exact=True)
+    expect(parties_heading).to_be_visible()
+    parties = page_for_clerk.locator("main h2#parties + p + ul li")
+    expect(parties).to_have_count(2)
+    expect(parties.nth(0)).to_contain_text(CHEN_HAOYU.name)
+    expect(parties.nth(1)).to_contain_text(ZHAO_LI.name)
     decide(page_for_clerk, TASK, number, APPROVE)
 
     # The bride sees it completed, with the decision.
