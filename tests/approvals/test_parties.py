@@ -354,3 +354,20 @@ def test_at_the_counter_the_clerk_sees_both_and_the_registry_checks_both_at_once
     assert not parties.is_waiting(application)
     assert Outbox.objects.filter(application=application).count() == 1
     assert _reads_of(CHEN_HAOYU.id_number) == 1
+
+
+def test_the_confirmation_pages_need_a_login_and_confirming_needs_a_post(bride: User, groom: User) -> None:
+    make_couple()
+    application = marriage_submitted(bride, make_marriage_item())
+    confirm = reverse("approvals:party_confirm", kwargs={"number": application.number})
+    anonymous = Client()
+    signed_in = Client()
+    signed_in.force_login(groom)
+
+    assert anonymous.get(reverse("approvals:confirmations")).status_code == 302
+    assert anonymous.post(confirm).status_code == 302
+    assert signed_in.get(confirm).status_code == 405
+    assert str(application.number) in signed_in.get(reverse("accounts:me")).content.decode()  # 待我确认 on /me/
+    assert application.parties.get(role="male").confirmed_at is None
+    assert signed_in.post(confirm).status_code == 302
+    assert application.parties.get(role="male").confirmed_at is not None
