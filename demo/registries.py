@@ -101,12 +101,33 @@ def seed_registries() -> dict[str, int]:
             ),
             batch_size=500,
         )
+        _fill_marital_statuses(persons)
         known_usccs = set(LegalPersonRecord.objects.values_list("uscc", flat=True))
         LegalPersonRecord.objects.bulk_create(
             (legal_person_record(spec) for spec in legal_persons if spec.uscc not in known_usccs),
             batch_size=500,
         )
     return registry_counts()
+
+
+def _fill_marital_statuses(persons: list[PersonSpec]) -> None:
+    """Records made before the registry knew marital status (未说明, the migration's default) get the demo's."""
+    unstated = dict(
+        PersonRecord.objects.filter(marital_status=MaritalStatus.UNSTATED).values_list("id_number_hash", "pk")
+    )
+    if not unstated:
+        return
+    changed = []
+    for spec in persons:
+        if spec.marital_status == MaritalStatus.UNSTATED:
+            continue
+        for hashed in crypto.keyed_hashes(spec.id_number, purpose=ID_NUMBER_HASH_PURPOSE):
+            if hashed in unstated:
+                record = person_record(spec)
+                record.pk = unstated[hashed]
+                changed.append(record)
+                break
+    PersonRecord.objects.bulk_update(changed, ["marital_status", "spouse_id_hash"], batch_size=500)
 
 
 def registry_counts() -> dict[str, int]:

@@ -18,6 +18,7 @@ from datahub.identity import (
     validate_identity_number,
 )
 from datahub.models import (
+    ID_NUMBER_HASH_PURPOSE,
     DataAccessLog,
     HouseholdRelation,
     LegalPersonKind,
@@ -31,6 +32,7 @@ from demo.registry_data import (
     FIXED_PERSONS,
     LI_JIANGUO,
     LI_NA,
+    LIN_XIAOYAN,
     WANG_XIAOMING,
     YIWANG_TECHNOLOGY,
     ZHAO_LI,
@@ -140,6 +142,24 @@ def test_seeding_twice_creates_the_registries_once():
     assert list(LegalPersonRecord.objects.order_by("pk").values_list()) == first_legal_persons
     assert registry_counts() == {"persons": PERSONS, "legal_persons": LEGAL_PERSONS}
     assert DataAccessLog.objects.count() == 0  # seeding writes; it reads nobody
+
+
+@pytest.mark.django_db
+def test_seeding_gives_records_made_before_marital_status_the_demo_one():
+    # given a registry seeded before it knew marital status (the migration's default, 未说明)
+    seed_registries()
+    PersonRecord.objects.update(marital_status=MaritalStatus.UNSTATED, spouse_id_hash="")
+
+    # when it is seeded again
+    seed_registries()
+
+    # then every person has the demo's status again, 王小明 married to 林晓燕
+    assert PersonRecord.objects.filter(marital_status=MaritalStatus.UNSTATED).count() == 0
+    wang = PersonRecord.objects.get(name="王小明")
+    assert (wang.marital_status, wang.spouse_id_hash) == (
+        MaritalStatus.FIRST_MARRIAGE,
+        crypto.keyed_hash(LIN_XIAOYAN.id_number, purpose=ID_NUMBER_HASH_PURPOSE),
+    )
 
 
 @pytest.mark.django_db
