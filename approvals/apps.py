@@ -9,6 +9,7 @@ class ApprovalsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.account_page import AccountSection, account_page_sections
         from accounts.actions import staff_left_hooks
+        from approvals.applications.parties import pending_for
         from approvals.applications.selectors import recent_for_owner
         from approvals.bundles.actions import child_finished
         from approvals.routing.engine import bundle_child_finished
@@ -18,6 +19,11 @@ class ApprovalsConfig(AppConfig):
         # The account page (/me/) shows the owner's latest applications and drafts.
         account_page_sections.connect(
             lambda request, user: AccountSection("approvals/_recent.html", recent_for_owner(user))
+        )
+
+        # The account page also lists what others applied for together with the owner (待我确认).
+        account_page_sections.connect(
+            lambda request, user: AccountSection("approvals/_confirmations.html", {"waiting": pending_for(user)[:5]})
         )
 
         # Someone who leaves a department no longer holds its tasks: they return to the queue at once.
@@ -56,6 +62,48 @@ class ApprovalsConfig(AppConfig):
                 body=_(
                     "The time limit of your application %(number)s (%(service_name)s) was extended by %(days)s "
                     "working days, to %(due_date)s. Reason: %(reason)s"
+                ),
+                link_key="url",
+            ),
+        )
+        register(
+            "party_confirmation_requested",
+            Event(
+                subject=_("%(applicant_name)s named you in an application for %(service_name)s"),
+                body=_(
+                    "%(applicant_name)s applied for %(service_name)s (%(number)s) together with you. "
+                    "Nothing goes ahead until you confirm; you may also decline. Both are on the page of "
+                    "applications waiting for your confirmation."
+                ),
+                link_key="url",
+            ),
+        )
+        register(
+            "party_confirmed",
+            Event(
+                subject=_("Application %(number)s confirmed by %(party_name)s"),
+                body=_(
+                    "%(party_name)s confirmed your application for %(service_name)s (%(number)s) and the registry "
+                    "checks passed. Go to the registry office together; the registrar decides there."
+                ),
+                link_key="url",
+            ),
+        )
+        register(
+            "party_declined",
+            Event(
+                subject=_("Application %(number)s declined by %(party_name)s"),
+                body=_("%(party_name)s declined your application for %(service_name)s (%(number)s); it has ended."),
+                link_key="url",
+            ),
+        )
+        register(
+            "party_check_failed",
+            Event(
+                subject=_("Application %(number)s cannot go ahead"),
+                body=_(
+                    "The application for %(service_name)s (%(number)s) was not accepted after the checks "
+                    "against the population registry: %(reason)s"
                 ),
                 link_key="url",
             ),

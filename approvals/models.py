@@ -283,6 +283,9 @@ class ApplicationEvent(models.Model):
         NOT_ACCEPTED = "not_accepted", _("Application not accepted")
         DECIDED = "decided", _("Decision made")
         COMPLETED = "completed", _("Completed")
+        AWAITING_PARTIES = "awaiting_parties", _("Waiting for the other party to confirm")
+        PARTY_CONFIRMED = "party_confirmed", _("The other party confirmed the application")
+        PARTY_DECLINED = "party_declined", _("The other party declined the application")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("what happened"), max_length=30, choices=Action.choices)
@@ -488,3 +491,41 @@ class BundleApplication(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+
+class ApplicationParty(models.Model):
+    """One of the people an application is made by together (结婚登记: the man and the woman).
+
+    The applicant names the others in the form; each confirms from their own account, matched by
+    their verified real-name identity against the number given here. Until every party has
+    confirmed, the application is not routed and nothing about the unconfirmed is read.
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="parties")
+    role = models.CharField(_("role"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    id_type = models.CharField(max_length=3, choices=IdentityType.choices)
+    id_number_hash = models.CharField(max_length=64, editable=False)
+    id_number_encrypted = models.TextField(editable=False)
+    id_number_masked = models.CharField(_("identity number"), max_length=40)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="application_parts"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    declined_at = models.DateTimeField(_("declined at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("party to an application")
+        verbose_name_plural = _("parties to applications")
+        ordering = ["application", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "role"], name="approvals_party_role_once"),
+        ]
+        indexes = [models.Index(fields=["id_number_hash"], name="approvals_party_id_hash")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.role}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.confirmed_at is None and self.declined_at is None

@@ -43,6 +43,10 @@ def _sources(item: ServiceItem) -> dict[str, tuple[str, str]]:
 
 
 def _person_value(person: PersonView, attribute: str) -> Any:
+    # "male.name", "female.id_number": the person's own, where the form names them by their sex (婚姻登记).
+    sex, _dot, own_attribute = attribute.partition(".")
+    if own_attribute and sex in _GENDERS.values():
+        return _person_value(person, own_attribute) if _GENDERS.get(Gender(person.gender)) == sex else None
     if attribute == "name":
         return person.name
     if attribute == "id_number":

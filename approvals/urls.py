@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals.applications import views
+from approvals.applications import party_views, views
 from approvals.documents import views as document_views
 from approvals.workbench import views as workbench_views
 
@@ -9,6 +9,9 @@ app_name = "approvals"
 urlpatterns = [
     path("services/<str:code>/apply/", views.start, name="start"),
     path("me/applications/", views.mine, name="mine"),
+    path("me/confirmations/", party_views.confirmations, name="confirmations"),
+    path("me/confirmations/<str:number>/confirm/", party_views.confirm, name="party_confirm"),
+    path("me/confirmations/<str:number>/decline/", party_views.decline, name="party_decline"),
     path("me/applications/drafts/<uuid:public_id>/", views.draft, name="draft"),
     path("me/applications/drafts/<uuid:public_id>/step/<int:step>/", views.draft_step, name="draft_step"),
     path("me/applications/drafts/<uuid:public_id>/materials/", views.draft_materials, name="draft_materials"),

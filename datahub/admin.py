@@ -44,7 +44,7 @@ class PersonRecordAdmin(ReadOnlyAdmin):
         "household_region_code",
         "status",
     )
-    list_filter = ("status", "id_type", "gender", "relation_to_head")
+    list_filter = ("status", "marital_status", "id_type", "gender", "relation_to_head")
     fields = (
         "masked_name",
         "id_type",
@@ -56,6 +56,7 @@ class PersonRecordAdmin(ReadOnlyAdmin):
         "household_region_code",
         "phone_masked",
         "status",
+        "marital_status",
         "updated_at",
     )
     readonly_fields = fields

@@ -106,6 +106,25 @@ class PersonStatus(models.TextChoices):
     DECEASED = "3", _("Deceased")
 
 
+class MaritalStatus(models.TextChoices):
+    """婚姻状况 (GB/T 2261.2-2003)."""
+
+    UNMARRIED = "10", _("Unmarried")
+    MARRIED = "20", _("Married")
+    FIRST_MARRIAGE = "21", _("Married (first marriage)")
+    REMARRIED = "22", _("Married (remarried)")
+    MARRIED_AGAIN = "23", _("Married (remarried to a former spouse)")
+    WIDOWED = "30", _("Widowed")
+    DIVORCED = "40", _("Divorced")
+    UNSTATED = "90", _("Not stated")
+
+
+# Codes under which a person has a spouse now (已婚 and its kinds).
+MARRIED_STATUSES = frozenset(
+    {MaritalStatus.MARRIED, MaritalStatus.FIRST_MARRIAGE, MaritalStatus.REMARRIED, MaritalStatus.MARRIED_AGAIN}
+)
+
+
 class PersonRecord(models.Model):
     """One person of the population registry (人口库), with their household (户)."""
 
@@ -126,6 +145,11 @@ class PersonRecord(models.Model):
     phone_hash = models.CharField(_("phone (keyed hash)"), max_length=64, blank=True)
     phone_masked = models.CharField(_("phone (masked)"), max_length=20, blank=True)
     status = models.CharField(_("status"), max_length=1, choices=PersonStatus.choices, default=PersonStatus.NORMAL)
+    marital_status = models.CharField(
+        _("marital status"), max_length=2, choices=MaritalStatus.choices, default=MaritalStatus.UNSTATED
+    )
+    # The spouse's identity number as a keyed hash (ID_NUMBER_HASH_PURPOSE), while married.
+    spouse_id_hash = models.CharField(_("spouse's identity number (keyed hash)"), max_length=64, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

@@ -31,12 +31,14 @@ from core.errors import DomainError
 from datahub.identity import IdentityType, mask_id, normalize_identity_number, normalize_phone
 from datahub.models import (
     ID_NUMBER_HASH_PURPOSE,
+    MARRIED_STATUSES,
     PHONE_HASH_PURPOSE,
     AccessMethod,
     AccessResource,
     AccessResult,
     DataAccessLog,
     LegalPersonRecord,
+    MaritalStatus,
     PersonRecord,
     PersonStatus,
 )
@@ -63,6 +65,13 @@ class PersonView:
     address: str
     phone_masked: str
     status: str
+    marital_status: str = MaritalStatus.UNSTATED
+    spouse_id_hash: str = ""
+
+    @property
+    def is_married(self) -> bool:
+        """Whether the registry records a spouse now (已婚, 初婚, 再婚 or 复婚)."""
+        return self.marital_status in MARRIED_STATUSES
 
     def age_on(self, day: datetime.date) -> int:
         """Full years of age on ``day``."""
@@ -166,7 +175,14 @@ def _person_view(record: PersonRecord) -> PersonView:
         address=record.address,
         phone_masked=record.phone_masked,
         status=record.status,
+        marital_status=record.marital_status,
+        spouse_id_hash=record.spouse_id_hash,
     )
+
+
+def names_match(typed: str, registered: str) -> bool:
+    """Whether a name as someone typed it is the name the registry holds (width, spaces and middle dots aside)."""
+    return _comparable_name(typed) == _comparable_name(registered)
 
 
 def _comparable_name(name: str) -> str:

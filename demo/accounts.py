@@ -1,6 +1,6 @@
 """The demo accounts that ``seed_demo`` creates and ``make run`` prints.
 
-Five named accounts (a verified citizen, a newcomer, an enterprise's legal
+Seven named accounts (a verified citizen, two unmarried citizens, a newcomer, an enterprise's legal
 representative and agent, the platform admin) and, for every department of the
 demo catalogue, a clerk and a supervisor. All share one published password;
 every staff account has the same TOTP secret already enrolled, so that a demo
@@ -32,7 +32,15 @@ from accounts.models import (
 from core import crypto
 from datahub.identity import mask_id, normalize_identity_number
 from datahub.models import ID_NUMBER_HASH_PURPOSE
-from demo.registry_data import LI_JIANGUO, LI_NA, WANG_XIAOMING, YIWANG_TECHNOLOGY, PersonSpec
+from demo.registry_data import (
+    CHEN_HAOYU,
+    LI_JIANGUO,
+    LI_NA,
+    WANG_XIAOMING,
+    YIWANG_TECHNOLOGY,
+    ZHAO_LI,
+    PersonSpec,
+)
 from services.models import Department
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -52,6 +60,9 @@ class DemoAccount:
 
 DEMO_ACCOUNTS = (
     DemoAccount("citizen@example.com", "citizen 自然人 (高级实名)", RealNameLevel.ADVANCED, WANG_XIAOMING),
+    # The two unmarried people of the 结婚登记 journey (README: the demo's two-party applications).
+    DemoAccount("citizen2@example.com", "citizen 自然人 (初级实名, 未婚)", RealNameLevel.BASIC, ZHAO_LI),
+    DemoAccount("citizen3@example.com", "citizen 自然人 (初级实名, 未婚)", RealNameLevel.BASIC, CHEN_HAOYU),
     DemoAccount("newcomer@example.com", "new citizen 自然人 (非实名)"),
     DemoAccount("legalrep@example.com", "legal representative 法定代表人 (初级实名)", RealNameLevel.BASIC, LI_JIANGUO),
     DemoAccount("agent@example.com", "enterprise agent 法人经办人 (初级实名)", RealNameLevel.BASIC, LI_NA),

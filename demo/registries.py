@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 
@@ -39,6 +39,7 @@ from datahub.models import (
     LegalPersonKind,
     LegalPersonRecord,
     LegalPersonStatus,
+    MaritalStatus,
     PersonRecord,
     PersonStatus,
 )
@@ -100,12 +101,33 @@ def seed_registries() -> dict[str, int]:
             ),
             batch_size=500,
         )
+        _fill_marital_statuses(persons)
         known_usccs = set(LegalPersonRecord.objects.values_list("uscc", flat=True))
         LegalPersonRecord.objects.bulk_create(
             (legal_person_record(spec) for spec in legal_persons if spec.uscc not in known_usccs),
             batch_size=500,
         )
     return registry_counts()
+
+
+def _fill_marital_statuses(persons: list[PersonSpec]) -> None:
+    """Records made before the registry knew marital status (未说明, the migration's default) get the demo's."""
+    unstated = dict(
+        PersonRecord.objects.filter(marital_status=MaritalStatus.UNSTATED).values_list("id_number_hash", "pk")
+    )
+    if not unstated:
+        return
+    changed = []
+    for spec in persons:
+        if spec.marital_status == MaritalStatus.UNSTATED:
+            continue
+        for hashed in crypto.keyed_hashes(spec.id_number, purpose=ID_NUMBER_HASH_PURPOSE):
+            if hashed in unstated:
+                record = person_record(spec)
+                record.pk = unstated[hashed]
+                changed.append(record)
+                break
+    PersonRecord.objects.bulk_update(changed, ["marital_status", "spouse_id_hash"], batch_size=500)
 
 
 def registry_counts() -> dict[str, int]:
@@ -136,6 +158,12 @@ def person_record(spec: PersonSpec) -> PersonRecord:
         phone_hash=crypto.keyed_hash(phone, purpose=PHONE_HASH_PURPOSE) if phone else "",
         phone_masked=mask_phone(phone) if phone else "",
         status=spec.status,
+        marital_status=spec.marital_status,
+        spouse_id_hash=(
+            crypto.keyed_hash(normalize_identity_number(spec.spouse_id_number), purpose=ID_NUMBER_HASH_PURPOSE)
+            if spec.spouse_id_number
+            else ""
+        ),
     )
 
 
@@ -278,19 +306,21 @@ class _Generator:
             parent_age = min(95, head_age + self.random.randint(22, 34))
             members.append((parent_surname, parent_gender, parent_age, HouseholdRelation.PARENT))
         ethnicity = Ethnicity.HAN if self.random.random() < 0.96 else self.random.choice(OTHER_ETHNICITIES)
-        return [
-            self.person(
-                county=county,
-                surname=member_surname,
-                gender=gender,
-                age=age,
-                relation=relation,
-                household_number=number,
-                address=address,
-                ethnicity=ethnicity,
-            )
-            for member_surname, gender, age, relation in members
-        ]
+        return with_marital_status(
+            [
+                self.person(
+                    county=county,
+                    surname=member_surname,
+                    gender=gender,
+                    age=age,
+                    relation=relation,
+                    household_number=number,
+                    address=address,
+                    ethnicity=ethnicity,
+                )
+                for member_surname, gender, age, relation in members
+            ]
+        )
 
     def person(
         self,
@@ -392,6 +422,44 @@ class _Generator:
             registered_capital_fen=capital,
             status=status,
         )
+
+
+def with_marital_status(household: list[PersonSpec]) -> list[PersonSpec]:
+    """The household's members with a marital status (GB/T 2261.2), the head and spouse married to each other.
+
+    Drawn from a random stream of each person's own (seeded by their number), so that the people
+    generated before stay the same.
+    """
+    spouses = [spec for spec in household if spec.relation == HouseholdRelation.SPOUSE]
+    head = household[0]
+    result = []
+    for spec in household:
+        chance = random.Random(spec.id_number).random()  # noqa: S311  # demo data, not secrets
+        age = _age(spec)
+        spouse_number = ""
+        if spec.relation == HouseholdRelation.HEAD and spouses:
+            status, spouse_number = MaritalStatus.FIRST_MARRIAGE, spouses[0].id_number
+        elif spec.relation == HouseholdRelation.SPOUSE:
+            status, spouse_number = MaritalStatus.FIRST_MARRIAGE, head.id_number
+        elif spec.relation == HouseholdRelation.PARENT:
+            status = MaritalStatus.WIDOWED
+        elif age < 22 or chance < 0.6:
+            status = MaritalStatus.UNMARRIED
+        else:
+            status = MaritalStatus.DIVORCED if chance < 0.85 or age < 55 else MaritalStatus.WIDOWED
+        if spouse_number and chance < 0.1:
+            status = MaritalStatus.REMARRIED
+        result.append(replace(spec, marital_status=status, spouse_id_number=spouse_number))
+    return result
+
+
+def _age(spec: PersonSpec) -> int:
+    birth_date = document_birth_date_and_gender(spec.id_type, spec.id_number)[0] or REFERENCE_DATE
+    return (
+        REFERENCE_DATE.year
+        - birth_date.year
+        - ((REFERENCE_DATE.month, REFERENCE_DATE.day) < (birth_date.month, birth_date.day))
+    )
 
 
 def organisation_code_check_character(body: str) -> str:

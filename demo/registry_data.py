@@ -11,7 +11,14 @@ import datetime
 from dataclasses import dataclass
 
 from datahub.identity import IdentityType
-from datahub.models import Ethnicity, HouseholdRelation, LegalPersonKind, LegalPersonStatus, PersonStatus
+from datahub.models import (
+    Ethnicity,
+    HouseholdRelation,
+    LegalPersonKind,
+    LegalPersonStatus,
+    MaritalStatus,
+    PersonStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,8 @@ class PersonSpec:
     ethnicity: Ethnicity = Ethnicity.HAN
     status: PersonStatus = PersonStatus.NORMAL
     id_type: IdentityType = IdentityType.RESIDENT_ID
+    marital_status: MaritalStatus = MaritalStatus.UNMARRIED
+    spouse_id_number: str = ""  # while married, when the spouse is in the registry
 
 
 @dataclass(frozen=True)
@@ -49,24 +58,31 @@ class LegalPersonSpec:
 WANG_XIAOMING_HOUSEHOLD = "010690001"
 _WANG_ADDRESS = "浙江省杭州市西湖区古荡街道文二西路翠苑一区12幢3单元502室"
 
-# The demo citizen (username "citizen"): an adult with a spouse and a minor child in his household.
+_WANG_XIAOMING_ID = "330106198805120314"
+_LIN_XIAOYAN_ID = "330105199003080427"
+
+# The demo citizen (username "citizen"): an adult married to 林晓燕, with a minor child in his household.
 WANG_XIAOMING = PersonSpec(
     name="王小明",
-    id_number="330106198805120314",
+    id_number=_WANG_XIAOMING_ID,
     household_number=WANG_XIAOMING_HOUSEHOLD,
     relation=HouseholdRelation.HEAD,
     region_code="330106000000",
     address=_WANG_ADDRESS,
     phone="13712349050",
+    marital_status=MaritalStatus.FIRST_MARRIAGE,
+    spouse_id_number=_LIN_XIAOYAN_ID,
 )
 LIN_XIAOYAN = PersonSpec(
     name="林晓燕",
-    id_number="330105199003080427",
+    id_number=_LIN_XIAOYAN_ID,
     household_number=WANG_XIAOMING_HOUSEHOLD,
     relation=HouseholdRelation.SPOUSE,
     region_code="330106000000",
     address=_WANG_ADDRESS,
     phone="13957186620",
+    marital_status=MaritalStatus.FIRST_MARRIAGE,
+    spouse_id_number=_WANG_XIAOMING_ID,
 )
 # Born 2017-09-01: a minor until 2035-09-01.
 WANG_YUTONG = PersonSpec(
@@ -77,7 +93,7 @@ WANG_YUTONG = PersonSpec(
     region_code="330106000000",
     address=_WANG_ADDRESS,
 )
-# Another citizen (username "citizen2").
+# Another citizen (username "citizen2"): unmarried, the bride of the demo's 结婚登记.
 ZHAO_LI = PersonSpec(
     name="赵丽",
     id_number="330203198512030645",
@@ -96,6 +112,7 @@ LI_JIANGUO = PersonSpec(
     region_code="330102000000",
     address="浙江省杭州市上城区湖滨街道东坡路38号4幢201室",
     phone="13906512876",
+    marital_status=MaritalStatus.FIRST_MARRIAGE,  # his wife's household is registered elsewhere
 )
 # The demo enterprise's agent 经办人 (username "agent").
 LI_NA = PersonSpec(
@@ -118,7 +135,18 @@ ZHOU_XINYU = PersonSpec(
     phone="18857729031",
 )
 
-FIXED_PERSONS = (WANG_XIAOMING, LIN_XIAOYAN, WANG_YUTONG, ZHAO_LI, LI_JIANGUO, LI_NA, ZHOU_XINYU)
+# Unmarried (username "citizen3"): the groom of the demo's 结婚登记, who confirms 赵丽's application.
+CHEN_HAOYU = PersonSpec(
+    name="陈浩宇",
+    id_number="330110199507180334",
+    household_number="011090001",
+    relation=HouseholdRelation.HEAD,
+    region_code="330110000000",
+    address="浙江省杭州市余杭区五常街道五常大道181号五常港湾6幢2单元701室",
+    phone="13588460712",
+)
+
+FIXED_PERSONS = (WANG_XIAOMING, LIN_XIAOYAN, WANG_YUTONG, ZHAO_LI, LI_JIANGUO, LI_NA, ZHOU_XINYU, CHEN_HAOYU)
 
 YIWANG_TECHNOLOGY = LegalPersonSpec(
     uscc="91330106MA2CYW08X3",

@@ -229,6 +229,16 @@ def item_problems(item: ServiceItem, *, department: Department | None = None) ->
             item.workflow, known_kinds=set(DepartmentKind.values), known_usccs=known_usccs
         ):
             _add(problems, "workflow", message)
+    if isinstance(item.workflow, dict) and item.workflow.get("instant") and item.visits > 0:
+        # A visit is where a person is seen: what it decides, a clerk decides there (a task), not the machine.
+        _add(
+            problems,
+            "workflow",
+            _(
+                "An item that needs a visit in person cannot be decided by the machine at submission "
+                "(instant): give its workflow a clerk's task, decided at the visit."
+            ),
+        )
     if item.effective_from and item.effective_to and item.effective_to < item.effective_from:
         _add(problems, "effective_to", _("The end date comes before the start date."))
     return problems

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts import selectors as account_selectors
 from accounts.models import User
 from approvals import forms_engine
+from approvals.applications import parties
 from approvals.applications.numbering import new_number, query_password_hash
 from approvals.applications.rules import (
     APPLICANT_SNAPSHOT_FIELDS,
@@ -193,7 +194,12 @@ def _application_submit(
         new_status=application.status,
         department_id=application.department_id if is_counter else None,
     )
-    if not waits:
+    # Made by several people together: routed once every party has confirmed (parties.party_confirm).
+    everyone_agreed = not parties.party_defs(item) or parties.parties_record(
+        application, user=user, at_counter=is_counter
+    )
+    # A bundle's child that waits for another child is routed when that one is approved (bundles.order).
+    if everyone_agreed and not waits:
         outbox_add(application)
     notify_applicant(application, "application_submitted")
     response = _submitted_response(application)
@@ -278,6 +284,12 @@ def request_supplement_locked(
 ) -> Application:
     """Ask for a 补正 on an application the caller has locked (a task decision or the action above)."""
     require_status(application, *Application.SUPPLEMENTABLE)
+    if parties.is_waiting(application):
+        # Answering a 补正 routes the application: never before every party has confirmed it.
+        raise Conflict(
+            _("This application waits for the other party to confirm it; nothing can be asked before."),
+            code="waiting_for_parties",
+        )
     if application.accepted_at is None and application.events.filter(action=Event.SUPPLEMENT_REQUESTED).exists():
         # 行政许可法 第三十二条: before acceptance, everything missing is told at once (一次性告知).
         raise Conflict(

@@ -21,7 +21,7 @@ from accounts import selectors as account_selectors
 from accounts.decorators import staff_mfa_response
 from accounts.models import User
 from approvals import access, forms_engine
-from approvals.applications import actions, draft_flow, rules, selectors, submission, tracking
+from approvals.applications import actions, draft_flow, parties, rules, selectors, submission, tracking
 from approvals.materials import material_states
 from approvals.models import Application, Channel, WorkflowTask
 from approvals.pages import Redirect, file_response, redirecting, upgrade_url, user_of
@@ -246,6 +246,7 @@ def application(request: HttpRequest, number: str) -> HttpResponse:
         "events": selectors.timeline(application),
         "awaited": selectors.awaited_names(application),
         "answers": draft_flow.application_answers(application, viewer=user_of(request)),
+        "parties": [(parties.role_label(party.role), party) for party in parties.parties_of(application)],
         "materials": material_states(application),
         "tasks": list(
             application.tasks.filter(status__in=WorkflowTask.OPEN).select_related("department").order_by("due_at")

@@ -44,6 +44,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepTogether, PageTemplate, Paragraph, Spacer
 
 from approvals import forms_engine, workflow
+from approvals.applications.parties import parties_of
 from approvals.materials import materials_of
 from approvals.models import Application, ApplicationEvent, Outcome
 from core import calendar
@@ -70,6 +71,7 @@ ID_TYPES = {
     "554": "港澳台居民居住证",
 }
 NUMERALS = "一二三四五六七八九十"
+PARTY_ROLES = {"male": "男方", "female": "女方"}
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,8 @@ def documents_of(application: Application, events: list[ApplicationEvent] | None
             add(GRANT, grant_title, "准", event)
         elif outcome == Outcome.NOT_ACCEPTED:
             reasons = _reasons(events, index, workflow.NOT_ACCEPT, application.department_id)
+            if event.details.get("registry_check") and event.note:
+                reasons = (event.note,)  # the parties' registry check (applications.parties), not a task
             add(NON_ACCEPTANCE, "不予受理决定书", "不受", event, reasons=reasons)
         elif outcome == Outcome.REFUSED:
             reasons = _reasons(events, index, workflow.REFUSE, application.department_id)
@@ -213,12 +217,16 @@ def review_rights(department: Department) -> str:
 
 
 def _you(application: Application) -> str:
-    return "你单位" if application.acting_for_id else "你"
+    if application.acting_for_id:
+        return "你单位"
+    return "你们" if parties_of(application) else "你"
 
 
 def _addressee(application: Application) -> str:
     if application.acting_for is not None:
         return application.acting_for.name
+    if parties := parties_of(application):
+        return "、".join(party.name for party in parties)
     return application.applicant_name or "申请人"
 
 
@@ -237,6 +245,11 @@ def _particulars(application: Application) -> list[str]:
         identity = _identity(application)
         if agent:
             lines.append(f"经办人：{agent}（{identity}）" if identity else f"经办人：{agent}")
+    elif parties := parties_of(application):
+        # Made together (结婚登记): the decision names every party, each with their document.
+        for party in parties:
+            kind = ID_TYPES.get(party.id_type, "证件")
+            lines.append(f"{PARTY_ROLES.get(party.role, '当事人')}：{party.name}（{kind} {party.id_number_masked}）")
     else:
         lines.append(f"申请人：{application.applicant_name or '—'}")
         if _identity(application):

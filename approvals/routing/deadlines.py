@@ -15,7 +15,7 @@ from django.utils.translation import override
 from accounts import selectors as account_selectors
 from accounts.models import StaffRole
 from approvals.journal import record_event
-from approvals.models import Application, ApplicationEvent, WorkflowTask
+from approvals.models import Application, ApplicationEvent, ApplicationParty, WorkflowTask
 from approvals.routing.engine import Writes, accept
 from core import calendar
 from interaction.actions import notify
@@ -56,6 +56,8 @@ def acceptance_sweep() -> int:
             accepted_at__isnull=True,
             submitted_at__lte=timezone.now() - datetime.timedelta(days=SUPPLEMENT_WINDOW_DAYS),
         )
+        # Made together and still waiting for a party's confirmation: not received yet (parties.party_confirm).
+        .exclude(pk__in=ApplicationParty.objects.filter(confirmed_at__isnull=True).values("application_id"))
         .order_by("submitted_at", "pk")
         .values_list("pk", "submitted_at")
     )

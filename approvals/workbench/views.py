@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import selectors as account_selectors
 from accounts.decorators import staff_member_required_with_mfa
 from approvals import forms_engine, workflow
-from approvals.applications import actions, draft_flow, rules, selectors
+from approvals.applications import actions, draft_flow, parties, rules, selectors
 from approvals.documents import notices
 from approvals.materials import material_states
 from approvals.models import Application, WorkflowTask
@@ -170,6 +170,7 @@ def _task_page(
         "identity_type": IdentityType(application.applicant_id_type).label if application.applicant_id_type else "",
         "identity_number": _identity_number(application),
         "answers": draft_flow.application_answers(application),
+        "parties": [(parties.role_label(party.role), party) for party in parties.parties_of(application)],
         "materials": material_states(application),
         "events": events,
         # Any department with a task on the application may download its documents (documents.application_for_staff).

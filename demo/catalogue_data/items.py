@@ -25,7 +25,9 @@ from demo.catalogue_data.parts import (
     ItemSpec,
     accept_stage,
     application_form,
+    at_visit,
     by_kind,
+    couple,
     fee,
     fixed,
     instant,
@@ -103,7 +105,9 @@ CIVIL_AFFAIRS = (
             "phone",
             "marriage_declaration",
         ),
-        workflow=instant("审查并登记"),
+        # Both parties apply: the one who starts names the other, who confirms from their own account;
+        # then both are checked against the population registry and the registrar decides at the visit.
+        workflow=couple(at_visit("审查并登记"), check="marriage"),
         handling=IMMEDIATE,
         legal_limit=None,
         promised_limit=None,
@@ -161,10 +165,14 @@ CIVIL_AFFAIRS = (
             "phone",
             "divorce_agreement",
         ),
-        workflow=workflow(
-            accept_stage(),
-            stage("cooling_off", task("cooling_off", "离婚冷静期届满确认", share=3)),
-            stage("decide", task("decide", "审查并登记", results=("同意", "不同意"))),
+        # Both spouses apply: the one who starts names the other, who confirms; both must be married to each other.
+        workflow=couple(
+            workflow(
+                accept_stage(),
+                stage("cooling_off", task("cooling_off", "离婚冷静期届满确认", share=3)),
+                stage("decide", task("decide", "审查并登记", results=("同意", "不同意"))),
+            ),
+            check="divorce",
         ),
         legal_limit=60,
         promised_limit=60,
@@ -202,7 +210,7 @@ CIVIL_AFFAIRS = (
         ),
         themes=("marriage-family",),
         fields=("applicant_name", "applicant_id_number", "marriage_date", "loss_description", "phone"),
-        workflow=instant("查档并补发"),
+        workflow=at_visit("查档并补发"),
         handling=IMMEDIATE,
         legal_limit=None,
         promised_limit=None,

@@ -196,8 +196,26 @@ def one_step(name: str) -> JsonObject:
 
 
 def instant(name: str = "受理并办结") -> JsonObject:
-    """即办件: accepted and decided at once."""
+    """即办件 with no visit: accepted and decided at once, by the machine, on submission."""
     return workflow(stage("handle", task("handle", name, results=DECIDE_RESULTS)), instant=True)
+
+
+def at_visit(name: str = "当场办结") -> JsonObject:
+    """即办件 that needs a visit: accepted online, decided on the spot by the clerk who sees the applicant."""
+    return workflow(stage("handle", task("handle", name, results=DECIDE_RESULTS)))
+
+
+def couple(flow: JsonObject, *, check: str) -> JsonObject:
+    """``flow`` for an application of a man and a woman together (婚姻登记): each party confirms, and the
+    population registry is checked for both (``check``: "marriage" or "divorce") before it is routed."""
+    return {
+        **flow,
+        "parties": [
+            {"role": "male", "name": "male_name", "id_number": "male_id_number"},
+            {"role": "female", "name": "female_name", "id_number": "female_id_number"},
+        ],
+        "party_check": check,
+    }
 
 
 def parallel(*reviews: JsonObject, decide: str = "决定") -> JsonObject:

@@ -20,6 +20,7 @@ from datahub.models import (
     HouseholdRelation,
     LegalPersonKind,
     LegalPersonStatus,
+    MaritalStatus,
     PersonStatus,
 )
 from demo.registry_data import (
@@ -187,7 +188,10 @@ def test_lookup_returns_what_a_form_may_prefill_with_the_number_in_clear(wang_ho
         address=WANG_XIAOMING.address,
         phone_masked="137****9050",
         status=PersonStatus.NORMAL,
+        marital_status=MaritalStatus.FIRST_MARRIAGE,
+        spouse_id_hash=crypto.keyed_hash(LIN_XIAOYAN.id_number, purpose=ID_NUMBER_HASH_PURPOSE),
     )
+    assert view.is_married
     entry = _only_log()
     assert _log_fields(entry) == {
         "actor_id": clerk.pk,

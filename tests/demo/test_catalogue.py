@@ -254,6 +254,12 @@ def test_immediate_items_have_instant_workflows_and_committed_ones_deadlines(see
             assert item.section == Section.TRANSPARENCY, item.name
             checked["public service without a workflow"] += 1
             continue
+        if item.handling_type == HandlingType.IMMEDIATE and item.visits:
+            # 即办 with a visit: decided on the spot by the clerk who sees the applicant, never at submission.
+            assert not item.workflow["instant"], item.name
+            assert len(item.workflow["stages"]) == 1, item.name
+            checked["at the visit"] += 1
+            continue
         assert item.workflow["instant"] == (item.handling_type == HandlingType.IMMEDIATE), item.name
         checked["instant" if item.workflow["instant"] else "staged"] += 1
         if item.handling_type == HandlingType.COMMITTED:
@@ -264,7 +270,7 @@ def test_immediate_items_have_instant_workflows_and_committed_ones_deadlines(see
             checked["trust first"] += 1
 
     # every kind was met, and every item of the catalogue was looked at
-    assert set(checked) == {"public service without a workflow", "instant", "staged", "trust first"}
+    assert set(checked) == {"public service without a workflow", "instant", "at the visit", "staged", "trust first"}
     assert checked.total() - checked["trust first"] == ServiceItem.objects.count() >= seeded["items"]
 
 

@@ -18,10 +18,12 @@ from datahub.identity import (
     validate_identity_number,
 )
 from datahub.models import (
+    ID_NUMBER_HASH_PURPOSE,
     DataAccessLog,
     HouseholdRelation,
     LegalPersonKind,
     LegalPersonRecord,
+    MaritalStatus,
     PersonRecord,
     PersonStatus,
 )
@@ -30,6 +32,7 @@ from demo.registry_data import (
     FIXED_PERSONS,
     LI_JIANGUO,
     LI_NA,
+    LIN_XIAOYAN,
     WANG_XIAOMING,
     YIWANG_TECHNOLOGY,
     ZHAO_LI,
@@ -38,7 +41,7 @@ from demo.registry_data import (
 
 pytestmark = pytest.mark.both_databases
 
-PERSONS = 1007
+PERSONS = 1008
 LEGAL_PERSONS = 241
 
 
@@ -75,6 +78,22 @@ def test_the_demo_population_is_a_thousand_valid_zhejiang_residents_in_household
     ]
     assert len(with_minors) >= 100
     assert Counter(len(members) for members in households.values()).keys() == {1, 2, 3, 4, 5}
+
+
+def test_the_demo_population_has_marital_statuses_and_head_and_spouse_are_married_to_each_other():
+    persons, _legal_persons = generate_registries()
+    statuses = Counter(person.marital_status for person in persons)
+    assert {MaritalStatus.UNMARRIED, MaritalStatus.FIRST_MARRIAGE, MaritalStatus.DIVORCED} <= set(statuses)
+    assert MaritalStatus.UNSTATED not in statuses
+    by_number = {person.id_number: person for person in persons}
+    married = [person for person in persons if person.spouse_id_number]
+    assert len(married) >= 200
+    for person in married:
+        spouse = by_number[person.spouse_id_number]
+        assert spouse.spouse_id_number == person.id_number
+        assert spouse.household_number == person.household_number
+    minors = [person for person in persons if _age(birth_date_of(person.id_number) or REFERENCE_DATE) < 20]
+    assert {person.marital_status for person in minors} == {MaritalStatus.UNMARRIED}
 
 
 def test_the_demo_legal_persons_have_valid_codes_and_representatives_from_the_registry():
@@ -123,6 +142,24 @@ def test_seeding_twice_creates_the_registries_once():
     assert list(LegalPersonRecord.objects.order_by("pk").values_list()) == first_legal_persons
     assert registry_counts() == {"persons": PERSONS, "legal_persons": LEGAL_PERSONS}
     assert DataAccessLog.objects.count() == 0  # seeding writes; it reads nobody
+
+
+@pytest.mark.django_db
+def test_seeding_gives_records_made_before_marital_status_the_demo_one():
+    # given a registry seeded before it knew marital status (the migration's default, 未说明)
+    seed_registries()
+    PersonRecord.objects.update(marital_status=MaritalStatus.UNSTATED, spouse_id_hash="")
+
+    # when it is seeded again
+    seed_registries()
+
+    # then every person has the demo's status again, 王小明 married to 林晓燕
+    assert PersonRecord.objects.filter(marital_status=MaritalStatus.UNSTATED).count() == 0
+    wang = PersonRecord.objects.get(name="王小明")
+    assert (wang.marital_status, wang.spouse_id_hash) == (
+        MaritalStatus.FIRST_MARRIAGE,
+        crypto.keyed_hash(LIN_XIAOYAN.id_number, purpose=ID_NUMBER_HASH_PURPOSE),
+    )
 
 
 @pytest.mark.django_db

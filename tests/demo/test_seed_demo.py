@@ -20,8 +20,8 @@ CATALOGUE_LINE = (
     "Catalogue: 1 province, 11 cities, 26 counties, 183 departments, 23 themes, 366 published items, "
     "5 bundles, 36 search synonyms."
 )
-REGISTRIES_LINE = "Registries: 1007 persons, 241 legal persons."
-ACCOUNT_COUNT = 5 + 2 * 183
+REGISTRIES_LINE = "Registries: 1008 persons, 241 legal persons."
+ACCOUNT_COUNT = 7 + 2 * 183
 
 # The embedded default (SQLite) must behave the same.
 pytestmark = pytest.mark.both_databases
@@ -73,6 +73,8 @@ def test_demo_accounts_have_their_levels_roles_and_verified_addresses():
     )
     assert levels == {
         "citizen@example.com": RealNameLevel.ADVANCED,
+        "citizen2@example.com": RealNameLevel.BASIC,
+        "citizen3@example.com": RealNameLevel.BASIC,
         "newcomer@example.com": RealNameLevel.UNVERIFIED,
         "legalrep@example.com": RealNameLevel.BASIC,
         "agent@example.com": RealNameLevel.BASIC,

@@ -143,3 +143,39 @@ def test_applying_needs_at_least_level_two(published, editor):
     with pytest.raises(DomainError) as error:
         actions.item_submit_for_review(item_id=draft.pk, actor=editor)
     assert set(error.value.fields) == {"min_real_name_level"}
+
+
+INSTANT = {
+    "instant": True,
+    "stages": [{"key": "handle", "tasks": [{"key": "handle", "name": "审查并登记", "results": ["同意", "不同意"]}]}],
+}
+
+
+@pytest.mark.usefixtures("english")
+def test_an_item_that_needs_a_visit_is_never_decided_by_the_machine(published, editor):
+    # given a draft of an item with one visit in person, decided at submission (instant)
+    draft = actions.item_draft_start(implementation_code=published.implementation_code, actor=editor)
+    actions.item_draft_update(
+        item_id=draft.pk,
+        actor=editor,
+        changes={"visits": 1, "star_level": 3, "workflow": INSTANT, "effective_from": TODAY},
+    )
+
+    # when it goes for approval, then it is refused: the clerk who sees the applicant decides
+    with pytest.raises(DomainError) as error:
+        actions.item_submit_for_review(item_id=draft.pk, actor=editor)
+    assert set(error.value.fields) == {"workflow"}
+    assert "cannot be decided by the machine at submission" in error.value.fields["workflow"][0]
+
+
+def test_a_clerk_task_at_the_visit_may_be_published(published, editor):
+    draft = actions.item_draft_start(implementation_code=published.implementation_code, actor=editor)
+    actions.item_draft_update(
+        item_id=draft.pk,
+        actor=editor,
+        changes={"visits": 1, "star_level": 3, "workflow": {**INSTANT, "instant": False}, "effective_from": TODAY},
+    )
+
+    item = actions.item_submit_for_review(item_id=draft.pk, actor=editor)
+
+    assert item.status == ServiceItem.Status.IN_REVIEW

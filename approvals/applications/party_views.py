@@ -1,0 +1,81 @@
+"""The other party's pages: the applications waiting for their confirmation (待我确认), confirm or decline."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from approvals.applications import parties
+from approvals.models import Application
+from approvals.pages import user_of
+from core.errors import Conflict
+
+
+@never_cache
+@login_required
+def confirmations(request: HttpRequest) -> HttpResponse:
+    """What others applied for together with this user, waiting for them to confirm or decline."""
+    user = user_of(request)
+    waiting = [
+        {
+            "party": party,
+            "application": party.application,
+            "others": [other for other in parties.parties_of(party.application) if other.pk != party.pk],
+            "role": parties.role_label(party.role),
+        }
+        for party in parties.pending_for(user)[:50]
+    ]
+    return render(
+        request,
+        "approvals/confirmations.html",
+        {"waiting": waiting, "is_verified": user.is_real_name_verified},
+    )
+
+
+def _answer(request: HttpRequest, number: str, *, confirm: bool) -> HttpResponse:
+    user = user_of(request)
+    try:
+        if confirm:
+            application = parties.party_confirm(number=number, user=user)
+        else:
+            application = parties.party_decline(number=number, user=user)
+    except Conflict as error:
+        messages.error(request, str(error.message))
+        return HttpResponseRedirect(reverse("approvals:confirmations"))
+    if not confirm:
+        messages.success(request, _("You declined the application. The applicant has been told."))
+    elif application.status == Application.Status.NOT_ACCEPTED:
+        event = application.events.filter(details__registry_check=True).order_by("-pk").first()
+        messages.error(
+            request,
+            _("The application cannot go ahead: %(reason)s") % {"reason": event.note if event else ""},
+        )
+    elif application.outbox.exists():
+        messages.success(
+            request,
+            _(
+                "You confirmed the application and the registry checks passed. Both of you go to the registry "
+                "office together; the registrar decides there."
+            ),
+        )
+    else:
+        messages.success(request, _("You confirmed the application."))
+    return HttpResponseRedirect(reverse("approvals:confirmations"))
+
+
+@login_required
+@require_POST
+def confirm(request: HttpRequest, number: str) -> HttpResponse:
+    return _answer(request, number, confirm=True)
+
+
+@login_required
+@require_POST
+def decline(request: HttpRequest, number: str) -> HttpResponse:
+    return _answer(request, number, confirm=False)
