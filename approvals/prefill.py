@@ -20,13 +20,15 @@ from services.models import ServiceItem
 
 POPULATION = "population"
 LEGAL_PERSON = "legal_person"
+# Not a registry: what the applicant proved to the portal itself (``"source": "account:phone"``, the SMS-proven number).
+ACCOUNT = "account"
 _GENDERS = {Gender.MALE: "male", Gender.FEMALE: "female"}
 
 
 @dataclass
 class Prefill:
     values: dict[str, Any] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)  # field code → registry
+    sources: dict[str, str] = field(default_factory=dict)  # field code → registry (or ACCOUNT)
     registries_found: set[str] = field(default_factory=set)
 
 
@@ -40,6 +42,23 @@ def _sources(item: ServiceItem) -> dict[str, tuple[str, str]]:
         registry, attribute = source.removeprefix("registry:").split(".", 1)
         result[code] = (registry, attribute)
     return result
+
+
+def _account_sources(item: ServiceItem) -> dict[str, str]:
+    """Field code → attribute of the applicant's own account, for the fields that name one (only ``phone``)."""
+    result = {}
+    for code, ui in (item.form_ui.get("fields") or {}).items():
+        source = str((ui or {}).get("source", ""))
+        if source.startswith("account:"):
+            result[code] = source.removeprefix("account:")
+    return result
+
+
+def _account_value(actor: User, attribute: str) -> str | None:
+    """The applicant's phone number, only once proven by an SMS code (a typed, unproven one is not offered)."""
+    if attribute == "phone" and actor.phone_verified and actor.phone:
+        return str(actor.phone)
+    return None
 
 
 def _person_value(person: PersonView, attribute: str) -> Any:
@@ -117,4 +136,11 @@ def prefill(
             continue
         result.values[code] = value
         result.sources[code] = registry
+    # At the counter the actor is the clerk: their own account says nothing about the applicant.
+    if department_id is None:
+        for code, attribute in _account_sources(item).items():
+            value = _account_value(actor, attribute)
+            if value and not forms_engine.validate(item.form_schema, item.form_ui, {code: value}, only=[code]):
+                result.values[code] = value
+                result.sources[code] = ACCOUNT
     return result

@@ -179,6 +179,7 @@ def _prefilled_notes(prefilled: dict[str, str]) -> dict[str, str]:
     labels = {
         "population": _("Filled in from the population registry"),
         "legal_person": _("Filled in from the legal person registry"),
+        "account": _("Filled in from your account (the number you confirmed by SMS)"),
     }
     return {code: labels.get(source, "") for code, source in prefilled.items()}
 

@@ -113,6 +113,7 @@ _SEX = (("male", "男", "Male"), ("female", "女", "Female"))
 _POPULATION = "registry:population"
 _TODAY = "today"  # a date bound of services.form_keywords: the day the answer is checked
 _LEGAL_PERSON = "registry:legal_person"
+_ACCOUNT_PHONE = "account:phone"  # the applicant's own number, proven by SMS
 
 _ALL_FIELDS = (
     # The applicant, prefilled from the population registry where it knows the answer.
@@ -130,7 +131,7 @@ _ALL_FIELDS = (
         source=f"{_POPULATION}.birth_date",
         maxDate=_TODAY,
     ),
-    _field("phone", "联系电话", "Phone number", "phone", "contact"),
+    _field("phone", "联系电话", "Phone number", "phone", "contact", source=_ACCOUNT_PHONE),
     _field(
         "household_address",
         "户籍地址",
@@ -185,7 +186,7 @@ _ALL_FIELDS = (
         "legal_rep_id_number", "法定代表人公民身份号码", "Legal representative's ID number", "id_number", "enterprise"
     ),
     _field("contact_name", "经办人姓名", "Agent's name", "text", "enterprise", source=f"{_POPULATION}.name"),
-    _field("contact_phone", "经办人联系电话", "Agent's phone number", "phone", "enterprise"),
+    _field("contact_phone", "经办人联系电话", "Agent's phone number", "phone", "enterprise", source=_ACCOUNT_PHONE),
     _field(
         "business_address",
         "住所（经营场所）",

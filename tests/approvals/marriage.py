@@ -8,6 +8,7 @@ from typing import Any
 from accounts.models import User
 from approvals.applications import actions, submission
 from approvals.models import Application
+from core.calendar import add_working_days
 from datahub.models import HouseholdRelation, MaritalStatus
 from demo.catalogue_data.fields import form
 from demo.catalogue_data.parts import at_visit, couple
@@ -74,7 +75,8 @@ def marriage_answers(man: PersonSpec = CHEN_HAOYU, woman: PersonSpec = ZHAO_LI, 
         "male_id_number": man.id_number,
         "female_name": woman.name,
         "female_id_number": woman.id_number,
-        "appointment_date": (datetime.date.today() + datetime.timedelta(days=7)).isoformat(),
+        # A working day: the form refuses a weekend or a public holiday.
+        "appointment_date": add_working_days(datetime.date.today(), 5).isoformat(),
         "phone": "13805748812",
         "marriage_declaration": True,
     }
