@@ -119,7 +119,9 @@ class CounterStart(CounterView):
             id_number=data["id_number"],
         )
         current = selectors.application_for_owner(user, public_id=str(application.public_id))
-        return Response(ApplicationDetailSerializer(current).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ApplicationDetailSerializer(current, context={"viewer": user}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class CounterReceipt(CounterView):

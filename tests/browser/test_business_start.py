@@ -29,8 +29,7 @@ from demo.registry_data import WANG_XIAOMING
 from services.codes import is_valid_uscc
 from services.models import Department, DepartmentKind
 from tests.approvals.builders import PDF
-from tests.browser import test_workflow
-from tests.browser.test_workflow import (
+from tests.browser.helpers import (
     ROUTING_SECONDS,
     log_in,
     recorded,
@@ -47,8 +46,6 @@ pytestmark = [
     pytest.mark.usefixtures("upload_root"),
 ]
 
-# The workflow journey's fixture ``new_page``: another browser window with cookies of its own.
-new_page = test_workflow.new_page
 
 FOUNDING = "公司设立登记"
 # each later service, the kind of department that handles it, and the name of its task there

@@ -15,7 +15,7 @@ from approvals.models import Application
 from demo.catalogue_data.fields import form
 from services.models import Department
 from tests.approvals.builders import make_applicable_item
-from tests.browser.test_workflow import log_in
+from tests.browser.helpers import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 import re
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -29,7 +28,7 @@ from demo import catalogue
 from demo.catalogue_data.items import ITEMS
 from demo.registry_data import CHEN_HAOYU, ZHAO_LI
 from services.models import ServiceItem
-from tests.browser.test_workflow import (
+from tests.browser.helpers import (
     ROUTING_SECONDS,
     decide,
     log_in,
@@ -52,23 +51,6 @@ SERVICE = "结婚登记"
 TASK = "审查并登记"
 XIHU = "330106"
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-
-
-@pytest.fixture
-def new_page(browser: Any, live_server: Any) -> Iterator[Callable[[], Any]]:
-    """Another browser window with cookies of its own."""
-    contexts: list[Any] = []
-
-    def make() -> Any:
-        context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 375, "height": 800})
-        contexts.append(context)
-        made = context.new_page()
-        made.set_default_timeout(10_000)
-        return made
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture
@@ -165,7 +147,7 @@ def test_two_parties_apply_the_groom_confirms_and_the_registrar_registers_them_a
     assert WorkflowTask.objects.count() == 0
 
     # The groom signs in and confirms from his own account.
-    groom_page = new_page()
+    groom_page = new_page(viewport={"width": 375, "height": 800})  # the groom confirms on his phone
     log_in(groom_page, groom.email, next_path="/me/confirmations/")
     card = groom_page.locator("main section.card").filter(has_text=number)
     expect(card).to_contain_text(ZHAO_LI.name)
