@@ -486,3 +486,43 @@ class BundleApplication(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+
+class DocumentSequence(models.Model):
+    """The last serial given to one department's documents of one kind in one year (Asia/Shanghai)."""
+
+    department = models.ForeignKey("services.Department", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    category = models.CharField(max_length=4)  # 受 补 准 不受 不准
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["department", "year", "category"], name="approvals_docseq_dept_year_cat")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.category} {self.year}: {self.last}"
+
+
+class DocumentNumber(models.Model):
+    """The 文号 an application's formal document was given when it was issued: once, never changed."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="document_numbers")
+    kind = models.CharField(max_length=40)  # the document's slug (acceptance, supplement-<event id> …)
+    department = models.ForeignKey("services.Department", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    category = models.CharField(max_length=4)
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(max_length=60)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["application", "kind"], name="approvals_docnumber_one_per_document"),
+            models.UniqueConstraint(
+                fields=["department", "year", "category", "sequence"], name="approvals_docnumber_unique_serial"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

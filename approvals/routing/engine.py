@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from approvals import workflow
+from approvals.document_numbers import number_document
 from approvals.journal import notify_applicant
 from approvals.models import Application, ApplicationEvent, Outbox, Outcome, WorkflowTask
 from approvals.outbox import outbox_failed
@@ -162,6 +163,8 @@ class Writes:
                 Application.objects.bulk_update(applications, sorted(names))
         WorkflowTask.objects.bulk_create(self.tasks)
         ApplicationEvent.objects.bulk_create(self.events)
+        for event in self.events:
+            number_document(event)  # a decision routing records is numbered once, as the journal numbers the rest
         self.changed.clear()
         self.tasks.clear()
         self.events.clear()
