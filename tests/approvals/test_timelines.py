@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.utils import translation
 
@@ -36,7 +38,7 @@ def test_the_public_timeline_tells_each_departments_result_apart(item, citizen, 
         "一个部门已给出办理结果：审查（同意）",
         "一个部门已给出办理结果：决定（同意）",
     ]
-    assert all(first != second for first, second in zip(texts, texts[1:], strict=False))
+    assert all(first != second for first, second in itertools.pairwise(texts))
     assert not [text for text in texts if "内部意见" in text]
 
 
