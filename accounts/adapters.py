@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import actions, phone_numbers
 from accounts.models import User
 from accounts.sms import get_sms_sender
+from accounts.staff_session import remember_staff_member
 from core import crypto
 from core.addresses import client_address
 from core.errors import DomainError
@@ -105,6 +106,11 @@ class PhoneField(forms.CharField):
 
 class AccountAdapter(DefaultAccountAdapter):
     """Mobile numbers live on ``User.phone``/``User.phone_verified``; codes go out through the SMS sender."""
+
+    def login(self, request: HttpRequest, user: AbstractBaseUser) -> None:
+        """Log in, and note whether the user is staff for the pages' header (``accounts.staff_session``)."""
+        super().login(request, user)
+        remember_staff_member(request, user)
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """The client's address as every limit of the portal reads it (``TRUSTED_PROXY_COUNT``)."""

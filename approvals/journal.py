@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import override
 
 from accounts.models import User
+from approvals.document_numbers import number_document
 from approvals.models import Application, ApplicationEvent
 from interaction.actions import notify
 
@@ -27,8 +28,11 @@ def record_event(
     department_id: int | None = None,
     actor_label: str = "",
 ) -> ApplicationEvent:
-    """Append one entry to the application's timeline (call inside the action's transaction)."""
-    return ApplicationEvent.objects.create(
+    """Append one entry to the application's timeline (call inside the action's transaction).
+
+    An event that issues a formal document gives the document its number here, in the same transaction.
+    """
+    event = ApplicationEvent.objects.create(
         application=application,
         action=action,
         actor=actor,
@@ -39,6 +43,8 @@ def record_event(
         note=note,
         details=details or {},
     )
+    number_document(event)
+    return event
 
 
 def application_url(application: Application) -> str:

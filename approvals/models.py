@@ -374,6 +374,10 @@ class WorkflowTask(models.Model):
                 condition=Q(status__in=["pending", "claimed"]),
             ),
             models.Index(fields=["application", "stage_index", "stage_round"], name="approvals_task_stage"),
+            # 已办: a department's decided tasks, the latest first.
+            models.Index(
+                fields=["department", "-finished_at", "-id"], name="approvals_task_done", condition=Q(status="done")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -529,3 +533,43 @@ class ApplicationParty(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.confirmed_at is None and self.declined_at is None
+
+
+class DocumentSequence(models.Model):
+    """The last serial given to one department's documents of one kind in one year (Asia/Shanghai)."""
+
+    department = models.ForeignKey("services.Department", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    category = models.CharField(max_length=4)  # 受 补 准 不受 不准
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["department", "year", "category"], name="approvals_docseq_dept_year_cat")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.category} {self.year}: {self.last}"
+
+
+class DocumentNumber(models.Model):
+    """The 文号 an application's formal document was given when it was issued: once, never changed."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="document_numbers")
+    kind = models.CharField(max_length=40)  # the document's slug (acceptance, supplement-<event id> …)
+    department = models.ForeignKey("services.Department", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    category = models.CharField(max_length=4)
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(max_length=60)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["application", "kind"], name="approvals_docnumber_one_per_document"),
+            models.UniqueConstraint(
+                fields=["department", "year", "category", "sequence"], name="approvals_docnumber_unique_serial"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from approvals.models import Application, Outbox
+from approvals.models import Application, Outbox, WorkflowTask
 from core.queueing import send_task_now
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,24 @@ def outbox_add(application: Application) -> Outbox:
     outbox = Outbox.objects.create(kind=Outbox.Kind.ROUTE, application=application)
     transaction.on_commit(lambda: outbox_send(outbox.pk), robust=True)
     return outbox
+
+
+def awaiting_routing_count(department_ids: list[int]) -> int:
+    """How many applications these departments decided a task of are waiting for routing to move them on.
+
+    Between a decision's commit and the routing worker's (a few seconds), the next stage
+    has no task yet: the workbench says so rather than that nothing is left to do.
+    """
+    return (
+        Outbox.objects.filter(
+            processed_at__isnull=True,
+            application__tasks__department_id__in=department_ids,
+            application__tasks__status=WorkflowTask.Status.DONE,
+        )
+        .values("application_id")
+        .distinct()
+        .count()
+    )
 
 
 # A row whose routing failed this many times is no longer sent by the sweeper: it waits for an operator

@@ -8,6 +8,7 @@ app_name = "workbench"
 
 urlpatterns = [
     path("", workbench_views.queue_list, name="queue"),
+    path("done/", workbench_views.done_list, name="done"),
     path("tasks/<int:task_id>/", workbench_views.task_detail, name="task"),
     path("tasks/<int:task_id>/claim/", workbench_views.task_claim, name="claim"),
     path("tasks/<int:task_id>/release/", workbench_views.task_release, name="release"),

@@ -54,6 +54,7 @@ __all__ = [
     "problems",
     "stage_outcome",
     "task_working_days",
+    "working_days_before_due",
 ]
 
 # What a stage's results add up to.
@@ -173,3 +174,16 @@ def task_working_days(workflow: Workflow, stage: StageDef, task: TaskDef, limit_
     a task of a parallel group with a smaller share gets less than the group.
     """
     return max(1, math.floor(limit_days * task.share / workflow.total_share))
+
+
+def working_days_before_due(workflow: Workflow, stage_index: int, task: TaskDef, limit_days: int) -> int:
+    """How many working days before the application's due date a task falls due, once the application is accepted.
+
+    The limit is divided over the stages by their shares and counted back from the due
+    date: each stage ends where the stages after it begin, the last on the due date, so
+    the stages' due dates never go backwards in stage order. A task of a parallel group
+    with a smaller share than the group's ends that much earlier in the group's window.
+    """
+    stage = workflow.stages[stage_index]
+    later = sum(following.share for following in workflow.stages[stage_index + 1 :])
+    return math.floor(limit_days * (later + stage.share - task.share) / workflow.total_share)

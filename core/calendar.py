@@ -51,6 +51,20 @@ def add_working_days(start: datetime.date, days: int, exceptions: Exceptions | N
     return day
 
 
+def subtract_working_days(end: datetime.date, days: int, exceptions: Exceptions | None = None) -> datetime.date:
+    """The working day ``days`` working days before ``end``: ``add_working_days`` counted backwards."""
+    if days <= 0:
+        return end
+    if exceptions is None:
+        exceptions = _exceptions(end - datetime.timedelta(days=days * 2 + 40), end)
+    day, counted = end, 0
+    while counted < days:
+        day -= datetime.timedelta(days=1)
+        if is_working_day(day, exceptions):
+            counted += 1
+    return day
+
+
 def working_days_between(start: datetime.date, end: datetime.date) -> int:
     """Working days after ``start`` up to and including ``end`` (0 when ``end`` is not after ``start``)."""
     if end <= start:

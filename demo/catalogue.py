@@ -162,6 +162,7 @@ def _seed_departments(region_ids: dict[str, int]) -> dict[str, Department]:
             uscc=spec.uscc,
             name=spec.name,
             short_name=spec.short_name,
+            document_code=spec.document_code,
             kind=spec.kind,
             region_id=region_ids[spec.region_code],
             phone=spec.phone,
@@ -171,6 +172,12 @@ def _seed_departments(region_ids: dict[str, int]) -> dict[str, Department]:
         for spec in DEPARTMENTS
         if spec.uscc not in existing
     )
+    # A demo seeded before departments had a 机关代字 gets one; one an admin has set is kept.
+    codes = {spec.uscc: spec.document_code for spec in DEPARTMENTS}
+    uncoded = list(Department.objects.filter(uscc__in=usccs, document_code=""))
+    for department in uncoded:
+        department.document_code = codes[department.uscc]
+    Department.objects.bulk_update(uncoded, ["document_code"])
     return {
         department.uscc: department for department in Department.objects.filter(uscc__in=usccs).select_related("region")
     }

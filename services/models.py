@@ -65,6 +65,13 @@ class Department(models.Model):
     uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True, validators=[validate_uscc])
     name = models.CharField(_("name"), max_length=100)
     short_name = models.CharField(_("short name"), max_length=40, blank=True)
+    # 机关代字: what opens the department's document numbers (西湖民 in 西湖民准〔2026〕17号).
+    document_code = models.CharField(
+        _("document code"),
+        max_length=12,
+        blank=True,
+        help_text=_("The short mark that opens the numbers of the department's formal documents, such as 西湖民."),
+    )
     kind = models.CharField(_("kind"), max_length=40, choices=DepartmentKind.choices)
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="departments")
     phone = models.CharField(_("phone"), max_length=40, blank=True)

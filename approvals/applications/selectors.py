@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hmac
 from collections.abc import Collection
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -88,13 +89,13 @@ def timeline(application: Application) -> list[ApplicationEvent]:
 
 def timeline_steps(
     application: Application, *, leaving_out: Collection[str] = ()
-) -> list[tuple[datetime.datetime, str, str | None]]:
-    """(when, action, the acting department's name or None) of each event, oldest first: the timeline without
-    its people and notes, and without the actions in ``leaving_out``."""
+) -> list[tuple[datetime.datetime, str, str | None, dict[str, Any]]]:
+    """(when, action, the acting department's name or None, details) of each event, oldest first: the timeline
+    without its people and notes, and without the actions in ``leaving_out``."""
     events = ApplicationEvent.objects.filter(application_id=application.pk)
     if leaving_out:
         events = events.exclude(action__in=sorted(leaving_out))
-    return list(events.order_by("at", "pk").values_list("at", "action", "department__name"))
+    return list(events.order_by("at", "pk").values_list("at", "action", "department__name", "details"))
 
 
 def attachment_for_owner(user: AbstractBaseUser | AnonymousUser, *, public_id: str) -> Attachment:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from approvals.applications import selectors
 from approvals.models import Application, ApplicationEvent
+from approvals.timeline import event_text
 from core import limits
 
 
@@ -67,10 +68,7 @@ class PublicEvent:
 def public_timeline(application: Application) -> list[PublicEvent]:
     """What happened and which department acted, without names, notes or any personal data."""
     return [
-        PublicEvent(
-            at=timezone.localtime(at),
-            text=str(ApplicationEvent.Action(action).label),
-            department=department or "",
-        )
-        for at, action, department in selectors.timeline_steps(application, leaving_out=PRIVATE_ACTIONS)
+        # A department's result names its task and result (approvals.timeline): the public sees no opinion.
+        PublicEvent(at=timezone.localtime(at), text=event_text(action, details), department=department or "")
+        for at, action, department, details in selectors.timeline_steps(application, leaving_out=PRIVATE_ACTIONS)
     ]

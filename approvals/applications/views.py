@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import selectors as account_selectors
 from accounts.decorators import staff_mfa_response
 from accounts.models import User
-from approvals import access, forms_engine
+from approvals import access, forms_engine, timeline
 from approvals.applications import actions, draft_flow, parties, rules, selectors, submission, tracking
 from approvals.materials import material_states
 from approvals.models import Application, Channel, WorkflowTask
@@ -239,11 +239,13 @@ def mine(request: HttpRequest) -> HttpResponse:
 def application(request: HttpRequest, number: str) -> HttpResponse:
     """One application: status, what to do next, query password, materials, and the whole timeline."""
     application = selectors.application_for_owner(request.user, number=number)
+    events = selectors.timeline(application)
     context = {
         "application": application,
         "item": application.service,
         "query_password": selectors.query_password(application),
-        "events": selectors.timeline(application),
+        "events": events,
+        "timeline": timeline.entries(events),
         "awaited": selectors.awaited_names(application),
         "answers": draft_flow.application_answers(application, viewer=user_of(request)),
         "parties": [(parties.role_label(party.role), party) for party in parties.parties_of(application)],

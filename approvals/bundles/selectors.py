@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Enterprise
 from approvals.access import bundle_scope, may_see_bundle
 from approvals.models import Application, ApplicationEvent, BundleApplication
+from approvals.timeline import event_text, repeats_note
 from core.errors import NotFound
 from services import selectors as service_selectors
 from services.models import Bundle, Department
@@ -79,16 +80,21 @@ def bundle_timeline(bundle: BundleApplication) -> list[BundleEvent]:
         .select_related("department", "application__service")
         .order_by("at", "pk")
     )
-    return [
-        BundleEvent(
-            at=event.at,
-            text=_("%(item)s: %(what)s") % {"item": event.application.service.name, "what": event.get_action_display()},
-            item_name=event.application.service.name,
-            department=event.department,
-            note=event.note,
+    found: list[BundleEvent] = []
+    previous: dict[int, ApplicationEvent] = {}  # each child's event before, for a note that only repeats it
+    for event in events:
+        what = event_text(event.action, event.details)
+        found.append(
+            BundleEvent(
+                at=event.at,
+                text=_("%(item)s: %(what)s") % {"item": event.application.service.name, "what": what},
+                item_name=event.application.service.name,
+                department=event.department,
+                note="" if repeats_note(event, previous.get(event.application_id)) else event.note,
+            )
         )
-        for event in events
-    ]
+        previous[event.application_id] = event
+    return found
 
 
 def active_bundle(slug: str) -> Bundle:

@@ -8,15 +8,10 @@ An application has a document when the event that the document records happened:
 - ``grant`` — 准予（行政许可/办理）决定书, from the ``decided`` event with outcome 0, or ``approved_on_trust``;
 - ``refusal`` — 不予（行政许可/办理）决定书, from the ``decided`` event with outcome 1.
 
-Document numbers (文号). A 文号 is ``<机关代字><类别字>〔<year>〕<办件编号>号``: the
-department's short name (its full name when it has none), a character for the
-kind of document (受 受理, 不受 不予受理, 补 补正, 准 准予, 不准 不予), the year the
-document was issued (Asia/Shanghai), and the application's whole 办件编号; the
-n-th 补正通知书 of an application adds ``-n``. The 办件编号 is unique and never
-reused, and each kind appears once per application (补正 counted), so the 文号
-is unique without a register of its own, and anyone holding the document can
-find the application from it. A shorter serial per department and year would
-need a table and a lock; the 办件编号 already is one.
+Document numbers (文号) are given once, when the event is recorded
+(``approvals.document_numbers``): ``西湖民准〔2026〕17号``, a serial per department,
+kind and year. A document issued before that register existed keeps the number it
+was issued with, which embeds the 办件编号: ``<代字><类别字>〔<year>〕<办件编号>号``.
 
 The documents are Chinese official documents and are written in Chinese whatever
 the page's language. They carry a "（印章）" placeholder where the department's
@@ -43,10 +38,10 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepTogether, PageTemplate, Paragraph, Spacer
 
-from approvals import forms_engine, workflow
+from approvals import document_numbers, forms_engine, workflow
 from approvals.applications.parties import parties_of
 from approvals.materials import materials_of
-from approvals.models import Application, ApplicationEvent, Outcome
+from approvals.models import Application, ApplicationEvent
 from core import calendar
 from core.errors import NotFound
 from services.models import DayUnit, Department, DepartmentKind, ItemType
@@ -56,11 +51,12 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A CID font every PDF reader has: no font file is shipped or embedded.
 FONT = "STSong-Light"
 
-ACCEPTANCE = "acceptance"
-NON_ACCEPTANCE = "non-acceptance"
-SUPPLEMENT = "supplement"
-GRANT = "grant"
-REFUSAL = "refusal"
+# The slugs live with the register of numbers; the names are kept here for the views and tests.
+ACCEPTANCE = document_numbers.ACCEPTANCE
+NON_ACCEPTANCE = document_numbers.NON_ACCEPTANCE
+SUPPLEMENT = document_numbers.SUPPLEMENT
+GRANT = document_numbers.GRANT
+REFUSAL = document_numbers.REFUSAL
 
 ID_TYPES = {
     "111": "居民身份证",
@@ -106,7 +102,8 @@ def chinese_date(day: datetime.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _number(application: Application, category: str, day: datetime.date, sequence: int = 0) -> str:
+def _number_before_register(application: Application, category: str, day: datetime.date, sequence: int) -> str:
+    """The number a document issued before the register of numbers was given: it embeds the 办件编号."""
     department = application.department
     prefix = department.short_name or department.name
     suffix = f"-{sequence}" if sequence else ""
@@ -144,39 +141,43 @@ def documents_of(application: Application, events: list[ApplicationEvent] | None
     if events is None:
         events = list(application.events.select_related("department").order_by("at", "pk"))
     grant_title, refusal_title = _decision_titles(application)
+    numbers = dict(application.document_numbers.values_list("kind", "number"))
     found: list[Document] = []
     kinds: set[str] = set()
     supplements = 0
-
-    def add(kind: str, title: str, category: str, event: ApplicationEvent, **extra: Any) -> None:
-        if kind in kinds:
-            return  # one decision per application: a repeated event changes nothing
-        kinds.add(kind)
-        day = local_day(event.at)
-        sequence = supplements if kind.startswith(SUPPLEMENT) else 0
-        number = _number(application, category, day, sequence)
-        found.append(Document(kind=kind, title=title, number=number, issued_on=day, event=event, **extra))
+    titles = {
+        ACCEPTANCE: "受理通知书",
+        SUPPLEMENT: "补正通知书",
+        GRANT: grant_title,
+        NON_ACCEPTANCE: "不予受理决定书",
+        REFUSAL: refusal_title,
+    }
+    refusal_results = {NON_ACCEPTANCE: workflow.NOT_ACCEPT, REFUSAL: workflow.REFUSE}
 
     for index, event in enumerate(events):
         event.application = application  # the documents need it; spare a query each
-        outcome = event.details.get("outcome") if event.action == Event.DECIDED else None
-        if event.action == Event.ACCEPTED:
-            add(ACCEPTANCE, "受理通知书", "受", event)
-        elif event.action == Event.SUPPLEMENT_REQUESTED:
-            supplements += 1
-            add(f"{SUPPLEMENT}-{event.pk}", "补正通知书", "补", event)
-        elif event.action == Event.APPROVED_ON_TRUST:
-            add(GRANT, grant_title, "准", event, is_on_trust=True)
-        elif outcome == Outcome.ISSUED:
-            add(GRANT, grant_title, "准", event)
-        elif outcome == Outcome.NOT_ACCEPTED:
-            reasons = _reasons(events, index, workflow.NOT_ACCEPT, application.department_id)
-            if event.details.get("registry_check") and event.note:
-                reasons = (event.note,)  # the parties' registry check (applications.parties), not a task
-            add(NON_ACCEPTANCE, "不予受理决定书", "不受", event, reasons=reasons)
-        elif outcome == Outcome.REFUSED:
-            reasons = _reasons(events, index, workflow.REFUSE, application.department_id)
-            add(REFUSAL, refusal_title, "不准", event, reasons=reasons)
+        issued = document_numbers.document_kind(event)
+        if issued is None:
+            continue
+        kind, category = issued
+        is_supplement = kind.startswith(SUPPLEMENT)
+        supplements += is_supplement
+        if kind in kinds:
+            continue  # one decision per application: a repeated event changes nothing
+        kinds.add(kind)
+        day = local_day(event.at)
+        number = numbers.get(kind) or _number_before_register(
+            application, category, day, supplements if is_supplement else 0
+        )
+        extra: dict[str, Any] = {}
+        if kind in refusal_results:
+            extra["reasons"] = _reasons(events, index, refusal_results[kind], application.department_id)
+        if kind == NON_ACCEPTANCE and event.details.get("registry_check") and event.note:
+            extra["reasons"] = (event.note,)  # the parties' registry check (applications.parties), not a task
+        if event.action == Event.APPROVED_ON_TRUST:
+            extra["is_on_trust"] = True
+        title = titles[SUPPLEMENT if is_supplement else kind]
+        found.append(Document(kind=kind, title=title, number=number, issued_on=day, event=event, **extra))
     return found
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from approvals import workflow
+from approvals.document_numbers import number_document
 from approvals.journal import notify_applicant
 from approvals.models import Application, ApplicationEvent, Outbox, Outcome, WorkflowTask
 from approvals.outbox import outbox_failed
@@ -162,6 +163,8 @@ class Writes:
                 Application.objects.bulk_update(applications, sorted(names))
         WorkflowTask.objects.bulk_create(self.tasks)
         ApplicationEvent.objects.bulk_create(self.events)
+        for event in self.events:
+            number_document(event)  # a decision routing records is numbered once, as the journal numbers the rest
         self.changed.clear()
         self.tasks.clear()
         self.events.clear()
@@ -254,25 +257,23 @@ def _open_stage(application: Application, index: int, writes: Writes) -> None:
     stage = flow.stages[index]
     application.stage_index = index
     application.stage_round += 1
-    today = timezone.localdate()
     departments = set()
+    opened: list[tuple[WorkflowTask, workflow.TaskDef]] = []
     # The application row is locked and its round is new: these tasks cannot exist yet (approvals_task_once).
     for task in stage.tasks:
         department, note = _resolved(application, task.department, writes)
-        days = workflow.task_working_days(flow, stage, task, _limit_days(application))
-        writes.tasks.append(
-            WorkflowTask(
-                application=application,
-                stage_index=index,
-                stage_round=application.stage_round,
-                task_key=task.key,
-                stage_key=stage.key,
-                name=task.name,
-                department=department,
-                allowed_results=list(task.results),
-                due_at=calendar.end_of_working_day(calendar.add_working_days(today, days, writes.holidays)),
-            )
+        row = WorkflowTask(
+            application=application,
+            stage_index=index,
+            stage_round=application.stage_round,
+            task_key=task.key,
+            stage_key=stage.key,
+            name=task.name,
+            department=department,
+            allowed_results=list(task.results),
         )
+        writes.tasks.append(row)
+        opened.append((row, task))
         departments.add(department.pk)
         if note:
             writes.event(application, Event.ROUTED, note=note, department_id=department.pk)
@@ -284,7 +285,29 @@ def _open_stage(application: Application, index: int, writes: Writes) -> None:
         writes.event(application, Event.IN_REVIEW, old_status=old, new_status=Status.IN_REVIEW)
     if index == 0 and not stage.accepts and application.accepted_at is None:
         accept(application, department_id=application.department_id, writes=writes)
+    for row, task in opened:
+        row.due_at = calendar.end_of_working_day(_task_due_day(application, flow, index, task, writes))
     writes.event(application, Event.ROUTED, details={"stage": stage.key, "departments": sorted(departments)})
+
+
+def _task_due_day(
+    application: Application, flow: workflow.Workflow, index: int, task: workflow.TaskDef, writes: Writes
+) -> datetime.date:
+    """When a task opened today falls due: its stage's place in the time limit, never before today.
+
+    Before acceptance the limit has not started: a task of the accepting stage gets its
+    share counted from today. After it, the due dates are counted back from the
+    application's due date (``workflow.working_days_before_due``), so they follow the
+    stage order and the last stage ends on the application's due date; a stage opened
+    late, after the previous one overran, is due no earlier than today.
+    """
+    today = timezone.localdate()
+    limit = _limit_days(application)
+    if application.due_date is None:
+        days = workflow.task_working_days(flow, flow.stages[index], task, limit)
+        return calendar.add_working_days(today, days, writes.holidays)
+    back = workflow.working_days_before_due(flow, index, task, limit + application.extended_days)
+    return max(today, calendar.subtract_working_days(application.due_date, back, writes.holidays))
 
 
 def accept(

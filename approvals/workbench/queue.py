@@ -341,6 +341,71 @@ def department_tasks(
     return tasks.select_related("application", "department", "assignee").order_by("due_at", "pk")
 
 
+# --- what was decided (已办) ---------------------------------------------------------
+
+# Whose decisions the 已办 list shows: every one of the user's departments, or the user's own.
+DONE_DEPARTMENTS, DONE_MINE = "", "mine"
+DONE_CHOICES = (
+    (DONE_DEPARTMENTS, gettext_lazy("My departments")),
+    (DONE_MINE, gettext_lazy("Decided by me")),
+)
+DONE_ROW_FIELDS = (
+    "name",
+    "result",
+    "finished_at",
+    "application__number",
+    "application__service__name",
+    "department__name",
+    "decided_by__username",
+    "decided_by__email",
+    "decided_by__first_name",
+    "decided_by__last_name",
+    "decided_by__full_name",
+)
+
+
+@dataclass
+class DonePage:
+    tasks: list[WorkflowTask]
+    next_cursor: str = ""
+
+
+def parse_done_filter(params: Any) -> tuple[str, dict[str, list[str]]]:
+    """Whose decisions to show, and a message when the parameter is not valid (then ignored)."""
+    who = str(params.get("who") or "").strip()
+    if who not in dict(DONE_CHOICES):
+        return DONE_DEPARTMENTS, {"who": [_("Choose one of: %(values)s.") % {"values": DONE_MINE}]}
+    return who, {}
+
+
+def done_tasks(
+    user: AbstractBaseUser | AnonymousUser, *, department_ids: list[int], who: str
+) -> QuerySet[WorkflowTask]:
+    """The tasks of the user's departments that were decided, newest first, scoped as the queue is."""
+    tasks = WorkflowTask.objects.filter(
+        department_id__in=department_ids, status=WorkflowTask.Status.DONE, finished_at__isnull=False
+    )
+    if who == DONE_MINE:
+        tasks = tasks.filter(decided_by_id=user.pk)
+    return (
+        tasks.select_related("application__service", "department", "decided_by")
+        .only(*DONE_ROW_FIELDS)
+        .order_by("-finished_at", "-pk")
+    )
+
+
+def done_page(tasks: QuerySet[WorkflowTask], *, after: Cursor | None = None, size: int = PAGE_SIZE) -> DonePage:
+    """One page of decided tasks older than the cursor (a task's finishing time and id): one query at any depth."""
+    if after is not None:
+        tasks = tasks.filter(Q(finished_at__lt=after.due_at) | Q(finished_at=after.due_at, pk__lt=after.task_id))
+    found = list(tasks[: size + 1])
+    page_tasks = found[:size]
+    last = page_tasks[-1] if len(found) > size else None
+    # The cursor's moment is the task's finishing time here (the queue's is its due time).
+    next_cursor = Cursor(due_at=last.finished_at, task_id=last.pk).encode() if last and last.finished_at else ""
+    return DonePage(tasks=page_tasks, next_cursor=next_cursor)
+
+
 # --- one task -----------------------------------------------------------------
 
 

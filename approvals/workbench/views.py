@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import selectors as account_selectors
 from accounts.decorators import staff_member_required_with_mfa
-from approvals import forms_engine, workflow
+from approvals import forms_engine, outbox, timeline, workflow
 from approvals.applications import actions, draft_flow, parties, rules, selectors
 from approvals.documents import notices
 from approvals.materials import material_states
@@ -117,8 +117,40 @@ def queue_list(request: HttpRequest) -> HttpResponse:
         "is_filtered": bool(params),
         "next_url": _queue_url(queue_url, **params, after=page.next_cursor) if page.next_cursor else "",
         "previous_url": _queue_url(queue_url, **params, before=page.previous_cursor) if page.previous_cursor else "",
+        # Asked only when the page is empty: just after a decision, the next stage may still be on its way.
+        "awaiting_routing": 0 if page.rows else outbox.awaiting_routing_count(department_ids),
     }
     return render(request, "workbench/queue.html", context, status=400 if errors else 200)
+
+
+@never_cache
+@staff_member_required_with_mfa
+@require_GET
+def done_list(request: HttpRequest) -> HttpResponse:
+    """已办: the tasks the clerk's departments decided (or the clerk alone), newest first, in pages."""
+    user = user_of(request)
+    department_ids = account_selectors.staff_departments(user)
+    who, errors = queue.parse_done_filter(request.GET)
+    after = queue.Cursor.decode(request.GET.get("after", ""))
+    page = queue.done_page(queue.done_tasks(user, department_ids=department_ids, who=who), after=after)
+    done_url = reverse("workbench:done")
+    params = {"who": who} if who else {}
+    context = {
+        "rows": [(task, RESULT_LABELS.get(task.result, task.result)) for task in page.tasks],
+        "errors": errors,
+        "who": who,
+        "who_links": [
+            {
+                "label": label,
+                "url": _queue_url(done_url, **({"who": value} if value else {})),
+                "is_current": value == who,
+            }
+            for value, label in queue.DONE_CHOICES
+        ],
+        "next_url": _queue_url(done_url, **params, after=page.next_cursor) if page.next_cursor else "",
+        "first_url": _queue_url(done_url, **params) if after is not None else "",
+    }
+    return render(request, "workbench/done.html", context, status=400 if errors else 200)
 
 
 # --- one task ------------------------------------------------------------------------
@@ -173,6 +205,9 @@ def _task_page(
         "parties": [(parties.role_label(party.role), party) for party in parties.parties_of(application)],
         "materials": material_states(application),
         "events": events,
+        "timeline": timeline.entries(events),
+        # The reasons of these results are the applicant's to read: the timeline shows them, the tasks' table not.
+        "opinions_in_timeline": sorted(workflow.NEEDS_OPINION),
         # Any department with a task on the application may download its documents (documents.application_for_staff).
         "documents": notices.documents_of(application, events),
         "can_verify_applicant": task.is_open and queue.has_applicant_identity(application),

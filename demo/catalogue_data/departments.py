@@ -146,6 +146,28 @@ _PROVINCE_SHORT: dict[str, str] = {
     Kind.JUSTICE: "司法厅",
 }
 _COUNTY_SUFFIX: dict[str, str] = {Kind.HEALTH: "卫生健康局"}
+# The kind's mark in a 机关代字 (西湖民准〔2026〕17号: 西湖 the region, 民 civil affairs).
+_DOCUMENT_MARKS: dict[str, str] = {
+    Kind.GOVERNMENT_OFFICE: "政办",
+    Kind.ADMINISTRATIVE_SERVICE: "审",
+    Kind.MARKET_REGULATION: "市监",
+    Kind.PUBLIC_SECURITY: "公",
+    Kind.CIVIL_AFFAIRS: "民",
+    Kind.HUMAN_RESOURCES: "人社",
+    Kind.HEALTH: "卫健",
+    Kind.TAXATION: "税",
+    Kind.NATURAL_RESOURCES: "资规",
+    Kind.HOUSING: "建",
+    Kind.EDUCATION: "教",
+    Kind.TRANSPORT: "交",
+    Kind.MEDICAL_SECURITY: "医保",
+    Kind.ECOLOGY: "环",
+    Kind.EMERGENCY: "应急",
+    Kind.CULTURE: "文旅",
+    Kind.AGRICULTURE: "农",
+    Kind.HOUSING_FUND: "金",
+    Kind.JUSTICE: "司",
+}
 # National hotlines people know by heart, answered locally.
 HOTLINES: dict[str, str] = {
     Kind.HUMAN_RESOURCES: "12333",
@@ -163,6 +185,7 @@ class DepartmentSpec:
     uscc: str
     name: str
     short_name: str
+    document_code: str
     kind: str
     region_code: str
     phone: str
@@ -234,11 +257,14 @@ def _department(region_code: str, kind: str) -> DepartmentSpec:
     elif level == "county":
         short = _COUNTY_SUFFIX.get(kind, short)
     name = _name(region, kind)
+    # The province and the cities by their first character (浙, 杭), a county by its name without 区/县/市.
+    region_mark = region.name[0] if level != "county" else region.name[:-1]
     duties = _KIND_TEXT[kind][2]
     return DepartmentSpec(
         uscc=department_uscc(region_code, kind),
         name=name,
         short_name=f"{prefix}{short}",
+        document_code=f"{region_mark}{_DOCUMENT_MARKS[kind]}",
         kind=kind,
         region_code=region_code,
         phone=_phone(region, kind),

@@ -5,8 +5,9 @@ this process with its own database connection); the tests only act as the
 applicant and the clerks, then wait for the worker with a deadline. The clock is
 pinned (Monday 9 March 2026, 10:00 in Shanghai, no holidays in the table): the
 worker thread reads the same ``timezone.now``, so due dates are exact. An item's
-promised limit of 8 working days is shared by three stages of one share each: every
-task gets 2 working days.
+promised limit of 8 working days is shared by three stages of one share each: the
+受理 task gets 2 working days from submission; after acceptance the stages end 2
+working days before the application's due date (the joint review) and on it (决定).
 """
 
 from __future__ import annotations
@@ -182,13 +183,14 @@ def test_a_three_stage_workflow_with_a_parallel_group_goes_from_submission_to_co
         ("joint", 2, joint.housing.pk, "done", APPROVE),
         ("decide", 3, department.pk, "done", APPROVE),
     ]
-    # Each stage's tasks get 2 working days from the day the stage opened.
+    # 受理 had 2 working days from submission; then each stage ends where the later stages' shares begin,
+    # counted back from the due date (Friday 20 March), whenever the stage before it ended.
     assert due_times(application) == [
         ("accept", 1, five_pm(3, 11)),
-        ("joint", 2, five_pm(3, 12)),
-        ("joint", 2, five_pm(3, 12)),
-        ("joint", 2, five_pm(3, 12)),
-        ("decide", 3, five_pm(3, 13)),
+        ("joint", 2, five_pm(3, 18)),
+        ("joint", 2, five_pm(3, 18)),
+        ("joint", 2, five_pm(3, 18)),
+        ("decide", 3, five_pm(3, 20)),
     ]
     assert events_of(application) == [
         "submitted",
@@ -279,7 +281,8 @@ def test_a_supplement_stops_the_clock_and_the_answer_restarts_it_with_the_group_
         ("joint", 3, joint.market.pk, "pending", ""),
         ("joint", 3, joint.housing.pk, "pending", ""),
     ]
-    assert due_times(application)[1:] == [("joint", 2, five_pm(3, 11))] * 3 + [("joint", 3, five_pm(3, 18))] * 3
+    # each round of the group ends 2 working days before the application's due date of its time (19, then 24 March)
+    assert due_times(application)[1:] == [("joint", 2, five_pm(3, 17))] * 3 + [("joint", 3, five_pm(3, 20))] * 3
 
     decide_joint(application, joint)
     routed(5)

@@ -148,6 +148,27 @@ def test_departments_have_valid_credit_codes_of_their_region(seeded):
     } <= names
 
 
+def test_every_department_has_its_own_document_code_for_its_document_numbers(seeded):
+    codes = dict(Department.objects.values_list("name", "document_code"))
+
+    assert all(codes.values())
+    assert len(set(codes.values())) == len(codes)
+    assert codes["杭州市西湖区民政局"] == "西湖民"
+    assert codes["浙江省民政厅"] == "浙民"
+    assert codes["杭州市市场监督管理局"] == "杭市监"
+    assert codes["义乌市市场监督管理局"] == "义乌市监"
+
+
+def test_seeding_again_gives_a_department_seeded_without_a_document_code_its_code_and_keeps_one_set(seeded):
+    Department.objects.filter(name="杭州市西湖区民政局").update(document_code="")
+    Department.objects.filter(name="浙江省民政厅").update(document_code="浙民政")
+
+    catalogue.seed_catalogue()
+
+    assert Department.objects.get(name="杭州市西湖区民政局").document_code == "西湖民"
+    assert Department.objects.get(name="浙江省民政厅").document_code == "浙民政"
+
+
 def test_every_department_implements_at_least_one_item(seeded):
     empty = Department.objects.exclude(pk__in=ServiceItem.objects.values("department_id"))
 

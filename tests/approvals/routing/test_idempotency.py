@@ -2,7 +2,8 @@
 
 The clock is pinned (Monday 9 March 2026, 10:00 in Shanghai, no holidays in the
 table) so due dates are exact. An item's promised limit of 8 working days is
-shared by the standard workflow 受理 (1) → 审查 (2) → 决定 (1): 2, 4 and 2 days.
+shared by the standard workflow 受理 (1) → 审查 (2) → 决定 (1): 受理 gets 2 days from submission;
+after acceptance the stages end 2 days before the application's due date (审查) and on it (决定).
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def test_a_special_procedure_stops_the_clock_and_its_working_days_do_not_count(i
     review = open_task(application)
     workbench_actions.task_claim(task_id=review.pk, clerk=clerk)
     before = row(application)
-    assert (before.due_date, before.legal_due_date, review.due_at) == (day(3, 19), day(4, 6), five_pm(3, 13))
+    assert (before.due_date, before.legal_due_date, review.due_at) == (day(3, 19), day(4, 6), five_pm(3, 17))
 
     # a clerk may not; the supervisor starts a hearing (听证) with the reason the applicant reads
     with pytest.raises(NotFound):
@@ -167,7 +168,7 @@ def test_a_special_procedure_stops_the_clock_and_its_working_days_do_not_count(i
 
     assert resumed.status == "in_review"
     assert (resumed.due_date, resumed.legal_due_date) == (day(4, 1), day(4, 17))
-    assert WorkflowTask.objects.get(pk=review.pk).due_at == five_pm(3, 26)
+    assert WorkflowTask.objects.get(pk=review.pk).due_at == five_pm(3, 30)
     assert event(application, "resumed").details == {"stopped_working_days": 9}
     with pytest.raises(Conflict):
         workbench_actions.application_resume(application_id=application.pk, supervisor=supervisor)

@@ -2,7 +2,8 @@
 
 The clock is pinned (Monday 9 March 2026, 10:00 in Shanghai, no holidays in the
 table) so due dates are exact. An item's promised limit of 8 working days is
-shared by the standard workflow 受理 (1) → 审查 (2) → 决定 (1): 2, 4 and 2 days.
+shared by the standard workflow 受理 (1) → 审查 (2) → 决定 (1): 受理 gets 2 days from submission;
+after acceptance the stages end 2 days before the application's due date (审查) and on it (决定).
 """
 
 from __future__ import annotations
@@ -66,13 +67,15 @@ def test_the_standard_flow_runs_to_completed_with_its_events_in_order_and_its_du
     accepted = row(application)
     assert (accepted.status, accepted.accepted_at, accepted.due_date) == ("in_review", ten_am(3, 10), day(3, 20))
     review = open_task(application)
-    assert (review.stage_key, review.due_at) == ("review", five_pm(3, 16))
+    # the limit counted back from the due date by the stages' shares (1, 2, 1): 决定 has the last 2 days
+    assert (review.stage_key, review.due_at) == ("review", five_pm(3, 18))
 
     clock.set(3, 11)
     claim_and_decide(review.pk, clerk, APPROVE)
     assert route() == 1
     decide = open_task(application)
-    assert (decide.stage_key, decide.due_at) == ("decide", five_pm(3, 13))
+    # decided early, the review leaves its time to the last stage, which ends on the application's due date
+    assert (decide.stage_key, decide.due_at) == ("decide", five_pm(3, 20))
 
     clock.set(3, 12)
     claim_and_decide(decide.pk, clerk, APPROVE)

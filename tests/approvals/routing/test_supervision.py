@@ -2,7 +2,8 @@
 
 The clock is pinned (Monday 9 March 2026, 10:00 in Shanghai, no holidays in the
 table) so due dates are exact. An item's promised limit of 8 working days is
-shared by the standard workflow 受理 (1) → 审查 (2) → 决定 (1): 2, 4 and 2 days.
+shared by the standard workflow 受理 (1) → 审查 (2) → 决定 (1): 受理 gets 2 days from submission;
+after acceptance the stages end 2 days before the application's due date (审查) and on it (决定).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def test_a_supervisor_extends_the_time_limit_by_at_most_ten_working_days_with_a_
     assert (row(application).due_date, row(application).legal_due_date, review.due_at) == (
         day(3, 19),
         day(4, 6),  # the statutory 20 working days
-        five_pm(3, 13),
+        five_pm(3, 17),
     )
 
     workbench_actions.application_extend(
@@ -73,7 +74,7 @@ def test_a_supervisor_extends_the_time_limit_by_at_most_ten_working_days_with_a_
 
     extended = row(application)
     assert (extended.due_date, extended.legal_due_date, extended.extended_days) == (day(3, 25), day(4, 10), 4)
-    assert WorkflowTask.objects.get(pk=review.pk).due_at == five_pm(3, 19)
+    assert WorkflowTask.objects.get(pk=review.pk).due_at == five_pm(3, 23)
     recorded = event(application, "extended")
     assert (recorded.actor_id, recorded.department_id, recorded.note, recorded.details) == (
         supervisor.pk,
@@ -115,7 +116,7 @@ def test_a_supervisor_extends_the_time_limit_by_at_most_ten_working_days_with_a_
         day(4, 20),
         10,
     )
-    assert WorkflowTask.objects.get(pk=review.pk).due_at == five_pm(3, 27)
+    assert WorkflowTask.objects.get(pk=review.pk).due_at == five_pm(3, 31)
     with pytest.raises(DomainError) as none_left:
         workbench_actions.application_extend(
             application_id=application.pk, supervisor=supervisor, days=1, reason="再延长。"
