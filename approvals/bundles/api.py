@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, generics, mixins, permissions, serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -21,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from approvals.applications import rules
+from approvals.applications import answer_privacy, rules
 from approvals.applications.api import (
     ERRORS,
     IDEMPOTENCY_PARAMETER,
@@ -157,8 +158,8 @@ class BundleApplicationDetailSerializer(BundleApplicationSummarySerializer):
     query password, department and deadlines once submitted.
     """
 
-    data = serializers.JSONField(  # type: ignore[assignment]  # shadows Serializer.data in the stubs only
-        read_only=True, help_text="the shared answers, by field code"
+    data = serializers.SerializerMethodField(  # type: ignore[assignment]  # shadows Serializer.data in the stubs only
+        help_text="the shared answers, by field code; another person's ID number masked for anyone but the applicant"
     )
     prefilled = serializers.JSONField(read_only=True, help_text="field code → registry it was filled from")
     materials = serializers.SerializerMethodField()
@@ -175,6 +176,15 @@ class BundleApplicationDetailSerializer(BundleApplicationSummarySerializer):
             "timeline",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_data(self, bundle: BundleApplication) -> Any:
+        return answer_privacy.masked_for_viewer(
+            bundle.data,
+            form_uis=[child.service.form_ui for child in self.context["children"]],
+            applicant_id=bundle.applicant_id,
+            viewer=self.context["viewer"],
+        )
 
     @extend_schema_field(MaterialStateSerializer(many=True))
     def get_materials(self, bundle: BundleApplication) -> Any:
@@ -238,7 +248,8 @@ class BundleApplicantView(Applicant, generics.GenericAPIView[BundleApplication])
         """The bundle as it is now, read again through the selector; a draft's children on their items' versions now."""
         current = selectors.bundle_for_owner(self.request.user, str(bundle.public_id))
         children = actions.bundle_draft_children(current) if current.is_draft else selectors.bundle_children(current)
-        data = BundleApplicationDetailSerializer(current, context={"children": children}).data
+        context = {"children": children, "viewer": self.user()}
+        data = BundleApplicationDetailSerializer(current, context=context).data
         return Response(data, status=status_code)
 
 

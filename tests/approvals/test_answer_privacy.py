@@ -8,11 +8,12 @@ from django.utils import translation
 
 from accounts.models import Enterprise, User
 from approvals.applications import actions, submission
+from approvals.bundles import actions as bundle_actions
 from approvals.models import Application
 from datahub.identity import mask_id
 from demo.catalogue_data.fields import form
 from demo.registry_data import LI_JIANGUO
-from services.models import Department, ServiceItem
+from services.models import Audience, Bundle, Department, ServiceItem
 from tests.approvals.builders import make_enterprise_item
 from tests.factories import authorise_agent
 from tests.helpers import logged_in
@@ -105,3 +106,26 @@ def test_the_agent_edits_a_step_of_the_draft_without_seeing_or_losing_the_repres
     assert LI_JIANGUO.id_number not in refused.content.decode()
     draft.refresh_from_db()
     assert draft.data["applicant_id_number"] == LI_JIANGUO.id_number
+
+
+def test_the_agent_reads_it_masked_in_the_enterprise_s_bundle_through_the_api(
+    enterprise_form_item, enterprise, legal_rep, enterprise_agent
+):
+    authorise_agent(enterprise, enterprise_agent, legal_rep, item_codes=[])
+    Bundle.objects.create(
+        slug="enterprise-change",
+        name="企业变更一件事",
+        audience=Audience.ENTERPRISE,
+        description="一次填报。",
+        item_codes=[enterprise_form_item.implementation_code],
+    )
+    bundle = bundle_actions.bundle_draft_start(user=legal_rep, slug="enterprise-change", acting_for=enterprise)
+    url = f"/api/v1/bundle-applications/{bundle.public_id}/"
+
+    as_agent = logged_in(enterprise_agent).get(url)
+    as_owner = logged_in(legal_rep).get(url)
+
+    assert as_agent.status_code == 200
+    assert as_agent.json()["data"]["applicant_id_number"] == MASKED
+    assert LI_JIANGUO.id_number not in as_agent.content.decode()
+    assert as_owner.json()["data"]["applicant_id_number"] == LI_JIANGUO.id_number
