@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals.applications import api
+from approvals.applications import api, party_api
 from approvals.bundles import api as bundle_api
 
 urlpatterns = [
@@ -23,6 +23,17 @@ urlpatterns = [
         name="api-application-supplement",
     ),
     path("track/", api.Track.as_view(), name="api-track"),
+    path("confirmations/", party_api.Confirmations.as_view(), name="api-confirmations"),
+    path(
+        "confirmations/<str:number>/confirm/",
+        party_api.ConfirmationConfirm.as_view(),
+        name="api-confirmation-confirm",
+    ),
+    path(
+        "confirmations/<str:number>/decline/",
+        party_api.ConfirmationDecline.as_view(),
+        name="api-confirmation-decline",
+    ),
     path("bundles/", bundle_api.BundleList.as_view(), name="api-bundles"),
     path("bundles/<slug:slug>/", bundle_api.BundleDetail.as_view(), name="api-bundle"),
     path("bundles/<slug:slug>/apply/", bundle_api.BundleStart.as_view(), name="api-bundle-start"),

@@ -383,3 +383,22 @@ def is_waiting(application: Application) -> bool:
 def parties_of(application: Application) -> list[ApplicationParty]:
     """The parties of an application, in the order the form names them (empty for one applicant)."""
     return list(application.parties.order_by("pk"))
+
+
+# What a party's answer led to, as the confirmations page and the API say it.
+OUTCOME_DECLINED = "declined"
+OUTCOME_REFUSED = "refused"  # the registry check failed: 不予受理, with the reason
+OUTCOME_ROUTED = "routed"  # everyone confirmed, the checks passed: on its way to the registrar
+OUTCOME_WAITING = "waiting"  # confirmed; another party has still to answer
+
+
+def answer_outcome(application: Application) -> tuple[str, str]:
+    """What the last party's answer led to, and the reason where the registry check refused it."""
+    if application.status == Application.Status.WITHDRAWN:
+        return OUTCOME_DECLINED, ""
+    if application.status == Application.Status.NOT_ACCEPTED:
+        event = application.events.filter(details__registry_check=True).order_by("-pk").first()
+        return OUTCOME_REFUSED, event.note if event else ""
+    if application.outbox.exists() or application.tasks.exists():
+        return OUTCOME_ROUTED, ""
+    return OUTCOME_WAITING, ""

@@ -12,7 +12,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from approvals.applications import parties
-from approvals.models import Application
 from approvals.pages import user_of
 from core.errors import Conflict
 
@@ -48,15 +47,12 @@ def _answer(request: HttpRequest, number: str, *, confirm: bool) -> HttpResponse
     except Conflict as error:
         messages.error(request, str(error.message))
         return HttpResponseRedirect(reverse("approvals:confirmations"))
-    if not confirm:
+    outcome, reason = parties.answer_outcome(application)
+    if outcome == parties.OUTCOME_DECLINED:
         messages.success(request, _("You declined the application. The applicant has been told."))
-    elif application.status == Application.Status.NOT_ACCEPTED:
-        event = application.events.filter(details__registry_check=True).order_by("-pk").first()
-        messages.error(
-            request,
-            _("The application cannot go ahead: %(reason)s") % {"reason": event.note if event else ""},
-        )
-    elif application.outbox.exists():
+    elif outcome == parties.OUTCOME_REFUSED:
+        messages.error(request, _("The application cannot go ahead: %(reason)s") % {"reason": reason})
+    elif outcome == parties.OUTCOME_ROUTED:
         messages.success(
             request,
             _(
