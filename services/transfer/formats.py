@@ -82,7 +82,11 @@ class _Keyed:
 KEYED = {
     "regions": _Keyed(Region, "code", ("name", "level"), "parent", "regions"),
     "departments": _Keyed(
-        Department, "uscc", ("name", "short_name", "kind", "phone", "address", "description"), "region", "regions"
+        Department,
+        "uscc",
+        ("name", "short_name", "document_code", "kind", "phone", "address", "description"),
+        "region",
+        "regions",
     ),
     "themes": _Keyed(Theme, "slug", ("name", "audience", "description", "position")),
     "bundles": _Keyed(

@@ -395,6 +395,7 @@ def test_dry_run_reports_what_would_change_and_writes_nothing(catalogue, tmp_pat
 def test_regions_departments_and_themes_are_updated_by_their_natural_key(catalogue, tmp_path):
     document = json.loads(_export())
     document["departments"][0]["name"] = "杭州市民政局"
+    document["departments"][0]["document_code"] = "杭民"  # 机关代字 of the 文号
     document["regions"].append({"code": "330106001000", "name": "北山街道", "level": 5, "parent": "330106000000"})
 
     output = _import(_write(tmp_path / "catalogue.json", document))
@@ -402,6 +403,7 @@ def test_regions_departments_and_themes_are_updated_by_their_natural_key(catalog
     assert "Regions: 1 created, 0 updated, 3 unchanged." in output
     assert "Departments: 0 created, 1 updated, 1 unchanged." in output
     assert Department.objects.get(uscc=catalogue["civil"].uscc).name == "杭州市民政局"
+    assert Department.objects.get(uscc=catalogue["civil"].uscc).document_code == "杭民"
     assert Region.objects.get(code="330106001000").parent.code == "330106000000"
 
 
