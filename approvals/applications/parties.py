@@ -229,7 +229,9 @@ def party_confirm(*, number: str, user: User) -> Application:
     parties = list(application.parties.order_by("pk"))
     if any(other.confirmed_at is None for other in parties):
         return application
-    problems = _registry_problems(application, parties)
+    # The reason goes on record and into the 不予受理决定书: in the record's language, whoever confirmed last.
+    with override("zh-hans"):
+        problems = _registry_problems(application, parties)
     if problems:
         _refuse(application, parties, problems)
         return application

@@ -136,7 +136,8 @@ def test_a_party_already_married_is_refused_naming_why(bride: User) -> None:
     assert application.status == Application.Status.NOT_ACCEPTED
     assert Outbox.objects.filter(application=application).count() == 0
     event = application.events.get(details__registry_check=True)
-    assert "records the man as married" in event.note
+    # on record in the record's language, though he confirmed in English
+    assert "人口库登记男方为已婚" in event.note
     assert Message.objects.filter(recipient=bride, event="party_check_failed").count() == 1
     assert Message.objects.filter(recipient=wang, event="party_check_failed").count() == 1
     _particulars, body = document_text(application, document_for(application, NON_ACCEPTANCE))
@@ -172,10 +173,7 @@ def test_a_wrong_name_for_the_number_is_refused(bride: User, groom: User) -> Non
     # then the names and numbers do not match the registry
     application.refresh_from_db()
     assert application.status == Application.Status.NOT_ACCEPTED
-    assert (
-        "given for the man do not match the population registry"
-        in application.events.get(details__registry_check=True).note
-    )
+    assert "男方的姓名与身份号码与人口库登记信息不一致" in application.events.get(details__registry_check=True).note
 
 
 def test_a_groom_below_the_legal_age_is_refused(bride: User) -> None:
@@ -192,10 +190,7 @@ def test_a_groom_below_the_legal_age_is_refused(bride: User) -> None:
     # then he is under the legal age of marriage
     application.refresh_from_db()
     assert application.status == Application.Status.NOT_ACCEPTED
-    assert (
-        "the man is under the legal age of marriage (22 full years)"
-        in application.events.get(details__registry_check=True).note.lower()
-    )
+    assert "男方未达法定婚龄（22周岁）" in application.events.get(details__registry_check=True).note
 
 
 def test_the_applicant_cannot_confirm_for_the_other_party(bride: User) -> None:
