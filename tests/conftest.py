@@ -279,11 +279,16 @@ def page_shape(url: str) -> str:
     return re.sub(r"/[0-9A-Z]*[0-9][0-9A-Z]*/", "/<id>/", path) + separator + query
 
 
+# The page shapes already checked at 375 px in this test run: a template is checked once, by the first test to show it.
+PHONE_CHECKED: set[str] = set()
+
+
 @pytest.fixture
 def open_context(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
     """Opens browser contexts (windows with cookies of their own) on the live server, and at the end of the test
     visits again every page each of them showed, with its cookies, in a 375 px phone window: each must pass
-    axe-core with no serious or critical violation and fit the window without sideways scrolling."""
+    axe-core with no serious or critical violation and fit the window without sideways scrolling. A page shape
+    another test of the run checked already is not checked again (``PHONE_CHECKED``)."""
     opened: list[tuple[Any, list[str]]] = []
 
     def open_one(**options: Any) -> Any:
@@ -304,15 +309,14 @@ def open_context(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]
 
     yield open_one
     problems: list[str] = []
-    seen: set[str] = set()
     for context, visited in opened:
         state = context.storage_state()
         context.close()
-        # One page of each shape (/workbench/tasks/<id>/, …) in the test: the same template, checked once, in time.
+        # One page of each shape (/workbench/tasks/<id>/, …) in the run: the same template, checked once, in time.
         pages = []
         for url in visited:
-            if url.startswith(live_server.url) and page_shape(url) not in seen:
-                seen.add(page_shape(url))
+            if url.startswith(live_server.url) and page_shape(url) not in PHONE_CHECKED:
+                PHONE_CHECKED.add(page_shape(url))
                 pages.append(url)
         if not pages:
             continue
