@@ -81,7 +81,7 @@ class ApprovalsConfig(AppConfig):
         register(
             "party_confirmed",
             Event(
-                subject=_("Application %(number)s confirmed by %(party_name)s"),
+                subject=_("%(service_name)s: %(party_name)s confirmed (application %(number)s)"),
                 body=_(
                     "%(party_name)s confirmed your application for %(service_name)s (%(number)s) and the registry "
                     "checks passed. Go to the registry office together; the registrar decides there."
@@ -92,7 +92,7 @@ class ApprovalsConfig(AppConfig):
         register(
             "party_declined",
             Event(
-                subject=_("Application %(number)s declined by %(party_name)s"),
+                subject=_("%(service_name)s: %(party_name)s declined (application %(number)s)"),
                 body=_("%(party_name)s declined your application for %(service_name)s (%(number)s); it has ended."),
                 link_key="url",
             ),
@@ -100,7 +100,7 @@ class ApprovalsConfig(AppConfig):
         register(
             "party_check_failed",
             Event(
-                subject=_("Application %(number)s cannot go ahead"),
+                subject=_("%(service_name)s: application %(number)s cannot go ahead"),
                 body=_(
                     "The application for %(service_name)s (%(number)s) was not accepted after the checks "
                     "against the population registry: %(reason)s"
