@@ -10,6 +10,7 @@ urlpatterns = [
     path("services/<str:code>/apply/", views.start, name="start"),
     path("me/applications/", views.mine, name="mine"),
     path("me/confirmations/", party_views.confirmations, name="confirmations"),
+    path("me/confirmations/<str:number>/", party_views.party_application, name="party_application"),
     path("me/confirmations/<str:number>/confirm/", party_views.confirm, name="party_confirm"),
     path("me/confirmations/<str:number>/decline/", party_views.decline, name="party_decline"),
     path("me/applications/drafts/<uuid:public_id>/", views.draft, name="draft"),

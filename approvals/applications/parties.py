@@ -189,6 +189,24 @@ def pending_for(user: User) -> QuerySet[ApplicationParty]:
     )
 
 
+def confirmed_by(user: User) -> QuerySet[ApplicationParty]:
+    """The applications others made together with this user that they confirmed, newest first."""
+    return (
+        ApplicationParty.objects.filter(user=user, confirmed_at__isnull=False)
+        .exclude(application__applicant=user)
+        .select_related("application__service", "application__department")
+        .order_by("-application__submitted_at", "pk")
+    )
+
+
+def application_for_party(user: User, *, number: str) -> Application:
+    """An application this user confirmed as a party (not made by them); NotFound for anyone else."""
+    party = confirmed_by(user).filter(application__number=number).first()
+    if party is None:
+        raise NotFound(_("No such application."))
+    return party.application
+
+
 def _locked_party(*, number: str, user: User) -> tuple[Application, ApplicationParty]:
     """The application with this number, locked, and the party this user is in it; 404 for anyone else."""
     application = (

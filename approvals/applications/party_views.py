@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from approvals.applications import parties
+from approvals.applications import parties, tracking
 from approvals.pages import user_of
 from core.errors import Conflict
 
@@ -30,11 +30,29 @@ def confirmations(request: HttpRequest) -> HttpResponse:
         }
         for party in parties.pending_for(user)[:50]
     ]
+    confirmed = [party.application for party in parties.confirmed_by(user)[:50]]
     return render(
         request,
         "approvals/confirmations.html",
-        {"waiting": waiting, "is_verified": user.is_real_name_verified},
+        {"waiting": waiting, "confirmed": confirmed, "is_verified": user.is_real_name_verified},
     )
+
+
+@never_cache
+@login_required
+def party_application(request: HttpRequest, number: str) -> HttpResponse:
+    """An application the user confirmed as the other party: its status and progress, as 办件查询 shows them.
+
+    Not the applicant's page: no query password, answers or materials, and nothing to do; the parties
+    (names and masked numbers) as the decision names them.
+    """
+    application = parties.application_for_party(user_of(request), number=number)
+    context = {
+        "application": application,
+        "parties": [(parties.role_label(party.role), party) for party in parties.parties_of(application)],
+        "events": tracking.public_timeline(application),
+    }
+    return render(request, "approvals/party_application.html", context)
 
 
 def _answer(request: HttpRequest, number: str, *, confirm: bool) -> HttpResponse:

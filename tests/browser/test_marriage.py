@@ -154,6 +154,11 @@ def test_two_parties_apply_the_groom_confirms_and_the_registrar_registers_them_a
     card.get_by_role("button", name=zh("Confirm: I apply together")).click()
     groom_page.wait_for_url("**/me/confirmations/")
     expect(groom_page.locator("main")).to_contain_text(zh("Nothing is waiting for your confirmation."))
+    # He follows it from there: where it stands, without the applicant's query password or answers.
+    groom_page.get_by_role("link", name=SERVICE).click()
+    groom_page.wait_for_url(f"**/me/confirmations/{number}/")
+    expect(groom_page.get_by_role("heading", level=1)).to_have_text(SERVICE)
+    expect(groom_page.locator("main")).to_contain_text(ZHAO_LI.name)
 
     # The registry checks passed; the worker routes it to the registrar, who registers them at the visit.
     page_for_clerk = new_page()
