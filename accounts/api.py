@@ -69,18 +69,14 @@ class RealNameStatusSerializer(serializers.Serializer[User]):
 
     @extend_schema_field(
         serializers.ChoiceField(
-            choices=["basic", "face_check"],
+            choices=[real_name.BASIC_STEP, real_name.FACE_CHECK_STEP],
             allow_null=True,
             help_text="basic: POST /api/v1/me/real-name/ with the registry's data; face_check: POST "
             "/api/v1/me/real-name/face-check/; null at the highest level",
         )
     )
     def get_next_step(self, user: User) -> str | None:
-        if user.real_name_level < RealNameLevel.BASIC:
-            return "basic"
-        if user.real_name_level < RealNameLevel.ADVANCED:
-            return "face_check"
-        return None
+        return real_name.next_step(user)
 
 
 class RealNameRequestSerializer(serializers.Serializer[Any]):

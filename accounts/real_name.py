@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -318,3 +319,24 @@ def face_check_complete(*, result: FaceCheckResult) -> FaceCheck:
         extra={"user_id": user.pk, "face_check_id": str(check.pk), "status": check.status, "provider": check.provider},
     )
     return check
+
+
+# --- the next step up ---------------------------------------------------------
+
+BASIC_STEP = "basic"  # 初级实名: the registry's check of name, document and phone (/me/verify/)
+FACE_CHECK_STEP = "face_check"  # 高级实名: a face check (/me/verify/face/)
+
+
+def next_step(user: AbstractBaseUser) -> str | None:
+    """What raises this user's real-name level next: the registry check, the face check, or nothing (level 3)."""
+    level = getattr(user, "real_name_level", RealNameLevel.UNVERIFIED)
+    if level < RealNameLevel.BASIC:
+        return BASIC_STEP
+    if level < RealNameLevel.ADVANCED:
+        return FACE_CHECK_STEP
+    return None
+
+
+def next_step_path(user: AbstractBaseUser) -> str:
+    """The page of that step (the face check's at the highest level, where nothing is left to raise)."""
+    return reverse("accounts:verify") if next_step(user) == BASIC_STEP else reverse("accounts:face_check")

@@ -7,9 +7,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
 
-from accounts.models import RealNameLevel, User
+from accounts import real_name
+from accounts.models import User
 from approvals import uploads
 from services.models import ServiceItem
 
@@ -40,9 +40,7 @@ def redirecting(view: Any) -> Any:
 
 def upgrade_url(item: ServiceItem, user: User, back: str) -> str:
     """Where a user below the item's real-name level goes to upgrade, coming back to ``back`` afterwards."""
-    if user.real_name_level < RealNameLevel.BASIC:
-        return f"{reverse('accounts:verify')}?{urlencode({'next': back})}"
-    return f"{reverse('accounts:face_check')}?{urlencode({'next': back})}"
+    return f"{real_name.next_step_path(user)}?{urlencode({'next': back})}"
 
 
 def file_response(key: str, content_type: str, name: str) -> FileResponse:

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -29,8 +28,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import real_name
 from accounts import selectors as account_selectors
-from accounts.models import Enterprise, RealNameLevel, User
+from accounts.models import Enterprise, User
 from approvals.applications import actions, answer_privacy, selectors, submission, tracking
 from approvals.materials import material_states
 from approvals.models import Application, ApplicationEvent, Attachment, Channel, WorkflowTask
@@ -402,9 +402,7 @@ def enterprise_acting_for(user: User, uscc: str) -> Enterprise | None:
 
 def upgrade_path(user: Any) -> str:
     """The page where the user raises their real-name level: the registry check first, then the face check."""
-    if getattr(user, "real_name_level", RealNameLevel.UNVERIFIED) < RealNameLevel.BASIC:
-        return reverse("accounts:verify")
-    return reverse("accounts:face_check")
+    return real_name.next_step_path(user)
 
 
 class Applicant(APIView):
