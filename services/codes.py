@@ -50,6 +50,17 @@ def region_level_of(code: str) -> int | None:
     return RegionLevel.TOWN if village == "000" else RegionLevel.VILLAGE
 
 
+# How many leading digits of a division code are its own at each level: every division below it shares them.
+REGION_OWN_DIGITS = {
+    RegionLevel.NATION: 0,
+    RegionLevel.PROVINCE: 2,
+    RegionLevel.CITY: 4,
+    RegionLevel.COUNTY: 6,
+    RegionLevel.TOWN: 9,
+    RegionLevel.VILLAGE: 12,
+}
+
+
 def parent_region_code(code: str) -> str | None:
     """The code of the division one level up, by the code's shape."""
     level = region_level_of(code)
@@ -57,8 +68,7 @@ def parent_region_code(code: str) -> str | None:
         return None
     if level == RegionLevel.PROVINCE:
         return NATIONAL_REGION_CODE
-    keep = {RegionLevel.CITY: 2, RegionLevel.COUNTY: 4, RegionLevel.TOWN: 6, RegionLevel.VILLAGE: 9}[RegionLevel(level)]
-    return code[:keep].ljust(12, "0")
+    return code[: REGION_OWN_DIGITS[RegionLevel(level - 1)]].ljust(12, "0")
 
 
 def validate_region_code(code: str) -> None:

@@ -17,7 +17,7 @@ from django.db.models.functions import RowNumber
 from django.utils.translation import get_language
 
 from core.errors import NotFound
-from services.codes import RegionLevel, region_level_of
+from services.codes import REGION_OWN_DIGITS, RegionLevel, region_level_of
 from services.models import (
     Audience,
     Bundle,
@@ -163,17 +163,6 @@ def region_chain_codes(code: str) -> tuple[str, ...]:
     return tuple(chain)
 
 
-# How many leading digits of a division code the divisions below it share (GB/T 2260).
-_SHARED_DIGITS = {
-    RegionLevel.NATION: 0,
-    RegionLevel.PROVINCE: 2,
-    RegionLevel.CITY: 4,
-    RegionLevel.COUNTY: 6,
-    RegionLevel.TOWN: 9,
-    RegionLevel.VILLAGE: 12,
-}
-
-
 def region_scope_codes(code: str) -> tuple[str, ...]:
     """The codes of the regions whose items a region shows: itself, those above it, and those below it with departments.
 
@@ -188,7 +177,7 @@ def region_scope_codes(code: str) -> tuple[str, ...]:
         if not chain:
             return ()
         level = region_level_of(code)
-        prefix = code[: _SHARED_DIGITS[RegionLevel(level)]] if level is not None else code
+        prefix = code[: REGION_OWN_DIGITS[RegionLevel(level)]] if level is not None else code
         below = (
             Department.objects.filter(region__code__startswith=prefix)
             .exclude(region__code__in=chain)

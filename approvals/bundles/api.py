@@ -28,6 +28,7 @@ from approvals.applications.api import (
     IDEMPOTENCY_PARAMETER,
     REAL_NAME_ERROR,
     Applicant,
+    ApplicationCursorPagination,
     ApplicationDataSerializer,
     ApplicationSummarySerializer,
     AttachmentSerializer,
@@ -273,15 +274,11 @@ class BundleStart(BundleApplicantView):
         return self.bundle_detail(bundle, status_code=status.HTTP_201_CREATED)
 
 
-class BundleApplicationCursorPagination(StableCursorPagination):
-    ordering = ("-created_at", "-pk")  # type: ignore[assignment]
-
-
 class BundleApplicationList(mixins.ListModelMixin, BundleApplicantView):
     """My bundle applications (drafts included), newest first."""
 
     serializer_class = BundleApplicationSummarySerializer
-    pagination_class = BundleApplicationCursorPagination
+    pagination_class = ApplicationCursorPagination
 
     def get_queryset(self) -> QuerySet[BundleApplication]:
         bundles = selectors.bundles_for_owner(self.request.user)
