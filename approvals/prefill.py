@@ -32,26 +32,25 @@ class Prefill:
     registries_found: set[str] = field(default_factory=set)
 
 
+def _field_sources(item: ServiceItem, kind: str) -> dict[str, str]:
+    """Field code → what follows ``<kind>:`` in the field's source, for the fields of the form that name one."""
+    prefix = f"{kind}:"
+    result = {}
+    for code, ui in (item.form_ui.get("fields") or {}).items():
+        source = str((ui or {}).get("source", ""))
+        if source.startswith(prefix):
+            result[code] = source.removeprefix(prefix)
+    return result
+
+
 def _sources(item: ServiceItem) -> dict[str, tuple[str, str]]:
     """Field code → (registry, attribute) for the fields of the form that name a registry source."""
-    result = {}
-    for code, ui in (item.form_ui.get("fields") or {}).items():
-        source = str((ui or {}).get("source", ""))
-        if not source.startswith("registry:") or "." not in source:
-            continue
-        registry, attribute = source.removeprefix("registry:").split(".", 1)
-        result[code] = (registry, attribute)
-    return result
-
-
-def _account_sources(item: ServiceItem) -> dict[str, str]:
-    """Field code → attribute of the applicant's own account, for the fields that name one (only ``phone``)."""
-    result = {}
-    for code, ui in (item.form_ui.get("fields") or {}).items():
-        source = str((ui or {}).get("source", ""))
-        if source.startswith("account:"):
-            result[code] = source.removeprefix("account:")
-    return result
+    return {
+        code: (registry, attribute)
+        for code, named in _field_sources(item, "registry").items()
+        for registry, _dot, attribute in [named.partition(".")]
+        if attribute
+    }
 
 
 def _account_value(actor: User, attribute: str) -> str | None:
@@ -138,7 +137,7 @@ def prefill(
         result.sources[code] = registry
     # At the counter the actor is the clerk: their own account says nothing about the applicant.
     if department_id is None:
-        for code, attribute in _account_sources(item).items():
+        for code, attribute in _field_sources(item, ACCOUNT).items():
             value = _account_value(actor, attribute)
             if value and not forms_engine.validate(item.form_schema, item.form_ui, {code: value}, only=[code]):
                 result.values[code] = value
